@@ -1,0 +1,345 @@
+"""Built-in toy data sets.
+
+Every generator takes the keyword arguments ``n_samples``, ``noise`` and
+``seed`` (``blobs`` also ``centers``), draws its random numbers from
+``np.random.default_rng(seed)`` only, and so returns the same data for the
+same arguments. Rows are returned in random order (except the logic gates,
+whose rows follow the truth table). Inputs are not standardized;
+:func:`load_builtin` with ``standardize=True`` does that.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from ..errors import DataError
+from .dataset import Dataset, Standardizer, _check_seed
+
+MAX_SAMPLES = 1_000_000
+MAX_CENTERS = 20
+
+
+# ------------------------------------------------------------------ validation
+def _check_n(n_samples: Any) -> int:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
+        raise DataError(f"n_samples must be an integer, not {n_samples!r}")
+    if not 1 <= n_samples <= MAX_SAMPLES:
+        raise DataError(f"n_samples must be between 1 and {MAX_SAMPLES}, got {n_samples}")
+    return int(n_samples)
+
+
+def _check_noise(noise: Any) -> float:
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)):
+        raise DataError(f"noise must be a number, not {noise!r}")
+    if not math.isfinite(noise) or noise < 0:
+        raise DataError(f"noise must be a finite number >= 0, got {noise!r}")
+    return float(noise)
+
+
+def _source(name: str, n_samples: int, noise: float, seed: int, **extra: Any) -> dict:
+    return {
+        "kind": "builtin",
+        "name": name,
+        "params": {"n_samples": n_samples, "noise": noise, "seed": seed, **extra},
+    }
+
+
+def _binary(name, X, labels, classes, input_names, target_name, source) -> Dataset:
+    return Dataset(
+        X=X,
+        Y=labels.reshape(-1, 1),
+        name=name,
+        task="classification",
+        input_names=input_names,
+        target_names=[target_name],
+        classes=list(classes),
+        source=source,
+    )
+
+
+def _two_class_counts(n: int) -> tuple[int, int]:
+    return (n + 1) // 2, n // 2
+
+
+# ----------------------------------------------------------------- logic gates
+_TRUTH_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+
+
+def _gate(name: str, outputs: list[int], n_samples: Any, noise: Any, seed: Any) -> Dataset:
+    n = _check_n(n_samples)
+    noise = _check_noise(noise)
+    seed = _check_seed(seed)
+    rows = np.arange(n) % 4
+    X = _TRUTH_INPUTS[rows].copy()
+    if noise > 0:
+        X += np.random.default_rng(seed).normal(0.0, noise, size=X.shape)
+    y = np.array(outputs, dtype=np.float64)[rows]
+    return _binary(name.upper(), X, y, ["0", "1"], ["x1", "x2"], "y", _source(name, n, noise, seed))
+
+
+def make_and(n_samples: int = 4, noise: float = 0.0, seed: int = 0) -> Dataset:
+    """Logical AND of two 0/1 inputs. ``n_samples`` rows cycle through the truth table."""
+    return _gate("and", [0, 0, 0, 1], n_samples, noise, seed)
+
+
+def make_or(n_samples: int = 4, noise: float = 0.0, seed: int = 0) -> Dataset:
+    """Logical OR of two 0/1 inputs. ``n_samples`` rows cycle through the truth table."""
+    return _gate("or", [0, 1, 1, 1], n_samples, noise, seed)
+
+
+def make_xor(n_samples: int = 4, noise: float = 0.0, seed: int = 0) -> Dataset:
+    """Logical XOR of two 0/1 inputs. ``n_samples`` rows cycle through the truth table."""
+    return _gate("xor", [0, 1, 1, 0], n_samples, noise, seed)
+
+
+# ---------------------------------------------------------------- 2-D classes
+def make_spirals(n_samples: int = 200, noise: float = 0.05, seed: int = 0) -> Dataset:
+    """Two interleaved spirals (1.5 turns each) in roughly [-1, 1]²."""
+    n = _check_n(n_samples)
+    noise = _check_noise(noise)
+    seed = _check_seed(seed)
+    rng = np.random.default_rng(seed)
+    n0, n1 = _two_class_counts(n)
+    max_theta = 3.0 * math.pi
+    theta = np.sqrt(rng.uniform(0.0, 1.0, size=n)) * max_theta * 0.95 + 0.05 * max_theta
+    r = theta / max_theta
+    labels = np.concatenate([np.zeros(n0), np.ones(n1)])
+    phase = labels * math.pi  # second spiral is the first one turned by 180 degrees
+    X = np.column_stack([r * np.cos(theta + phase), r * np.sin(theta + phase)])
+    X += rng.normal(0.0, noise, size=X.shape) if noise > 0 else 0.0
+    perm = rng.permutation(n)
+    return _binary("Spirals", X[perm], labels[perm], ["spiral A", "spiral B"], ["x", "y"], "spiral",
+                   _source("spirals", n, noise, seed))
+
+
+def make_circles(n_samples: int = 200, noise: float = 0.05, seed: int = 0) -> Dataset:
+    """An outer ring (radius 1, class ``outer``) around an inner one (radius 0.5, class ``inner``)."""
+    n = _check_n(n_samples)
+    noise = _check_noise(noise)
+    seed = _check_seed(seed)
+    rng = np.random.default_rng(seed)
+    n0, n1 = _two_class_counts(n)
+    labels = np.concatenate([np.zeros(n0), np.ones(n1)])
+    radius = np.where(labels == 0, 1.0, 0.5)
+    angle = rng.uniform(0.0, 2.0 * math.pi, size=n)
+    X = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    X += rng.normal(0.0, noise, size=X.shape) if noise > 0 else 0.0
+    perm = rng.permutation(n)
+    return _binary("Circles", X[perm], labels[perm], ["outer", "inner"], ["x", "y"], "ring",
+                   _source("circles", n, noise, seed))
+
+
+def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """Two interleaving half circles (class ``upper`` and ``lower``)."""
+    n = _check_n(n_samples)
+    noise = _check_noise(noise)
+    seed = _check_seed(seed)
+    rng = np.random.default_rng(seed)
+    n0, n1 = _two_class_counts(n)
+    labels = np.concatenate([np.zeros(n0), np.ones(n1)])
+    t = rng.uniform(0.0, math.pi, size=n)
+    upper = np.column_stack([np.cos(t), np.sin(t)])
+    lower = np.column_stack([1.0 - np.cos(t), 0.5 - np.sin(t)])
+    X = np.where(labels[:, None] == 0, upper, lower)
+    X += rng.normal(0.0, noise, size=X.shape) if noise > 0 else 0.0
+    perm = rng.permutation(n)
+    return _binary("Moons", X[perm], labels[perm], ["upper", "lower"], ["x", "y"], "moon",
+                   _source("moons", n, noise, seed))
+
+
+def make_blobs(n_samples: int = 300, noise: float = 0.5, seed: int = 0, centers: int = 3) -> Dataset:
+    """``centers`` Gaussian clusters (std ``noise``) whose centres lie on a circle.
+
+    Classes are ``"0"``, ``"1"``, ...; with more than two the targets are
+    one-hot (``class=0``, ``class=1``, ...), with two a single 0/1 column.
+    """
+    n = _check_n(n_samples)
+    noise = _check_noise(noise)
+    seed = _check_seed(seed)
+    if isinstance(centers, bool) or not isinstance(centers, (int, np.integer)):
+        raise DataError(f"centers must be an integer, not {centers!r}")
+    if not 2 <= centers <= MAX_CENTERS:
+        raise DataError(f"centers must be between 2 and {MAX_CENTERS}, got {centers}")
+    k = int(centers)
+    if n < k:
+        raise DataError(f"n_samples ({n}) must be at least the number of centers ({k})")
+    rng = np.random.default_rng(seed)
+    radius = max(2.5, 0.5 * k)
+    phase = rng.uniform(0.0, 2.0 * math.pi)
+    angles = phase + 2.0 * math.pi * np.arange(k) / k
+    centre_xy = radius * np.column_stack([np.cos(angles), np.sin(angles)])
+    labels = np.arange(n) % k
+    X = centre_xy[labels] + (rng.normal(0.0, noise, size=(n, 2)) if noise > 0 else 0.0)
+    perm = rng.permutation(n)
+    X, labels = X[perm], labels[perm]
+    classes = [str(i) for i in range(k)]
+    source = _source("blobs", n, noise, seed, centers=k)
+    if k == 2:
+        return _binary("Blobs", X, labels.astype(np.float64), classes, ["x", "y"], "class", source)
+    return Dataset(
+        X=X,
+        Y=np.eye(k)[labels],
+        name="Blobs",
+        task="classification",
+        input_names=["x", "y"],
+        target_names=[f"class={c}" for c in classes],
+        classes=classes,
+        source=source,
+    )
+
+
+# ------------------------------------------------------------------ regression
+def make_sine(n_samples: int = 100, noise: float = 0.05, seed: int = 0) -> Dataset:
+    """``y = sin(x) + N(0, noise²)`` for ``x`` uniform in [-π, π]."""
+    n = _check_n(n_samples)
+    noise = _check_noise(noise)
+    seed = _check_seed(seed)
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-math.pi, math.pi, size=n)
+    y = np.sin(x) + (rng.normal(0.0, noise, size=n) if noise > 0 else 0.0)
+    return Dataset(
+        X=x.reshape(-1, 1),
+        Y=y.reshape(-1, 1),
+        name="Sine",
+        task="regression",
+        input_names=["x"],
+        target_names=["y"],
+        classes=None,
+        source=_source("sine", n, noise, seed),
+    )
+
+
+def make_house_prices(n_samples: int = 500, noise: float = 0.05, seed: int = 0) -> Dataset:
+    """Synthetic house prices (in thousands) from four inputs on natural scales.
+
+    * ``location_score``: 1 to 10 (uniform)
+    * ``crime_rate``: crimes per 1000 residents and year (gamma, mean 12)
+    * ``floor_area``: m² (log-normal around 90, clipped to 25..400)
+    * ``population``: inhabitants of the town (log-normal around 80 000)
+
+    ``price = floor_area * price_per_m2(location_score) / 1000
+    * exp(-0.02 * crime_rate) * (population / 80000) ** 0.08 * exp(noise * N(0, 1))``
+    with ``price_per_m2 = 1200 + 350 * location + 25 * location²``. ``noise`` is
+    therefore a relative (log-normal) noise: 0.05 means about ±5 %.
+    """
+    n = _check_n(n_samples)
+    noise = _check_noise(noise)
+    seed = _check_seed(seed)
+    rng = np.random.default_rng(seed)
+    location = rng.uniform(1.0, 10.0, size=n)
+    crime = rng.gamma(2.0, 6.0, size=n)
+    area = np.clip(rng.lognormal(math.log(90.0), 0.35, size=n), 25.0, 400.0)
+    population = np.round(rng.lognormal(math.log(80_000.0), 0.8, size=n))
+    per_m2 = 1200.0 + 350.0 * location + 25.0 * location**2
+    price = area * per_m2 / 1000.0 * np.exp(-0.02 * crime) * (population / 80_000.0) ** 0.08
+    if noise > 0:
+        price = price * np.exp(rng.normal(0.0, noise, size=n))
+    return Dataset(
+        X=np.column_stack([location, crime, area, population]),
+        Y=price.reshape(-1, 1),
+        name="House prices",
+        task="regression",
+        input_names=["location_score", "crime_rate", "floor_area", "population"],
+        target_names=["price"],
+        classes=None,
+        source=_source("house_prices", n, noise, seed),
+    )
+
+
+# -------------------------------------------------------------------- registry
+@dataclass(frozen=True)
+class BuiltinInfo:
+    """Description of one built-in data set for menus and dialogs."""
+
+    name: str
+    title: str
+    description: str
+    task: str
+    factory: Callable[..., Dataset]
+    default_items: tuple[tuple[str, Any], ...]
+
+    @property
+    def defaults(self) -> dict:
+        """The default parameters (a fresh dict every time)."""
+        return dict(self.default_items)
+
+
+def _info(name, title, description, task, factory, **defaults) -> BuiltinInfo:
+    return BuiltinInfo(name, title, description, task, factory, tuple(defaults.items()))
+
+
+BUILTIN_DATASETS: Mapping[str, BuiltinInfo] = MappingProxyType(
+    {
+        info.name: info
+        for info in (
+            _info("and", "AND", "Logical AND of two binary inputs (truth table).", "classification",
+                  make_and, n_samples=4, noise=0.0, seed=0),
+            _info("or", "OR", "Logical OR of two binary inputs (truth table).", "classification",
+                  make_or, n_samples=4, noise=0.0, seed=0),
+            _info("xor", "XOR", "Exclusive OR: not linearly separable, needs a hidden layer.", "classification",
+                  make_xor, n_samples=4, noise=0.0, seed=0),
+            _info("circles", "Circles", "A ring of points around a smaller ring, 2 classes.", "classification",
+                  make_circles, n_samples=200, noise=0.05, seed=0),
+            _info("moons", "Moons", "Two interleaving half moons, 2 classes.", "classification",
+                  make_moons, n_samples=200, noise=0.1, seed=0),
+            _info("spirals", "Spirals", "Two interleaved spirals, 2 classes; hard for small networks.",
+                  "classification", make_spirals, n_samples=200, noise=0.05, seed=0),
+            _info("blobs", "Blobs", "Gaussian clusters, one class each (one-hot when more than 2).",
+                  "classification", make_blobs, n_samples=300, noise=0.5, seed=0, centers=3),
+            _info("sine", "Sine", "Regression of y = sin(x) on [-pi, pi] with noise.", "regression",
+                  make_sine, n_samples=100, noise=0.05, seed=0),
+            _info("house_prices", "House prices",
+                  "Synthetic house prices (thousands) from location, crime, floor area, population.",
+                  "regression", make_house_prices, n_samples=500, noise=0.05, seed=0),
+        )
+    }
+)
+
+
+def load_builtin(name: str, standardize: bool = False, **params: Any) -> Dataset:
+    """Generate the built-in data set ``name`` with ``params`` over its defaults.
+
+    With ``standardize=True`` the inputs are z-scored, the fitted
+    :class:`Standardizer` is stored in ``dataset.scaler`` and
+    ``source["standardize"]`` is true. Raises :class:`DataError` for an
+    unknown name, an unknown parameter or an invalid value.
+    """
+    info = BUILTIN_DATASETS.get(name) if isinstance(name, str) else None
+    if info is None:
+        known = ", ".join(BUILTIN_DATASETS)
+        raise DataError(f"unknown built-in data set {name!r}; known data sets: {known}")
+    if not isinstance(standardize, bool):
+        raise DataError(f"standardize must be true or false, not {standardize!r}")
+    allowed = info.defaults
+    for key in params:
+        if key not in allowed:
+            raise DataError(
+                f"unknown parameter {key!r} for data set {name!r}; allowed: {', '.join(allowed)}"
+            )
+    ds = info.factory(**{**allowed, **params})
+    ds.source["standardize"] = standardize
+    if standardize:
+        ds.scaler = Standardizer.fit(ds.X)
+        ds.X = ds.scaler.transform(ds.X)
+    return ds
+
+
+__all__ = [
+    "BUILTIN_DATASETS",
+    "BuiltinInfo",
+    "load_builtin",
+    "make_and",
+    "make_or",
+    "make_xor",
+    "make_spirals",
+    "make_circles",
+    "make_moons",
+    "make_blobs",
+    "make_sine",
+    "make_house_prices",
+]

@@ -1,0 +1,281 @@
+"""The in-memory data set and the input standardizer.
+
+A :class:`Dataset` holds float32 arrays ``X`` (inputs) and ``Y`` (targets) plus
+everything needed to describe and recreate them: column names, the task, the
+class labels and a JSON-native ``source`` dict. :func:`load_source` turns such a
+``source`` dict back into a :class:`Dataset`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+
+TASKS = ("classification", "regression")
+
+
+# ---------------------------------------------------------------- standardizer
+@dataclass
+class Standardizer:
+    """Per-column z-score: ``(x - mean) / std``.
+
+    The standard deviation is the population one (``ddof=0``); a column whose
+    standard deviation is zero (or not finite) gets ``std = 1`` so that it is
+    only centred.
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.mean = np.asarray(self.mean, dtype=np.float64).reshape(-1)
+        self.std = np.asarray(self.std, dtype=np.float64).reshape(-1)
+        if self.mean.shape != self.std.shape:
+            raise DataError(
+                f"standardizer mean has {self.mean.size} values but std has {self.std.size}"
+            )
+
+    @property
+    def n_features(self) -> int:
+        return int(self.mean.size)
+
+    @classmethod
+    def fit(cls, X: Any) -> "Standardizer":
+        """Compute mean and standard deviation of every column of ``X``."""
+        arr = _as_2d(X)
+        if arr.shape[0] == 0:
+            mean = np.zeros(arr.shape[1])
+            std = np.ones(arr.shape[1])
+        else:
+            mean = arr.mean(axis=0)
+            std = arr.std(axis=0)
+        std = np.where(np.isfinite(std) & (std > 1e-12), std, 1.0)
+        mean = np.where(np.isfinite(mean), mean, 0.0)
+        return cls(mean=mean, std=std)
+
+    def _check(self, arr: np.ndarray) -> None:
+        if arr.shape[1] != self.n_features:
+            raise DataError(
+                f"the standardizer was fitted on {self.n_features} columns "
+                f"but the data has {arr.shape[1]}"
+            )
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Standardize ``X``; returns a new float32 array."""
+        arr = _as_2d(X)
+        self._check(arr)
+        return ((arr - self.mean) / self.std).astype(np.float32)
+
+    def inverse_transform(self, X: Any) -> np.ndarray:
+        """Undo :meth:`transform`; returns a new float32 array."""
+        arr = _as_2d(X)
+        self._check(arr)
+        return (arr * self.std + self.mean).astype(np.float32)
+
+    def to_dict(self) -> dict:
+        """JSON-native form: ``{"mean": [...], "std": [...]}``."""
+        return {"mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std]}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> "Standardizer":
+        """Inverse of :meth:`to_dict`; raises :class:`DataError` on malformed input."""
+        if not isinstance(d, dict):
+            raise DataError(f"standardizer must be a dict with 'mean' and 'std', got {type(d).__name__}")
+        for key in ("mean", "std"):
+            if key not in d:
+                raise DataError(f"standardizer is missing '{key}'")
+        values = {}
+        for key in ("mean", "std"):
+            seq = d[key]
+            if not isinstance(seq, (list, tuple)):
+                raise DataError(f"standardizer '{key}' must be a list of numbers")
+            out = []
+            for i, v in enumerate(seq):
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                    raise DataError(f"standardizer '{key}'[{i}] is not a finite number: {v!r}")
+                out.append(float(v))
+            values[key] = out
+        if len(values["mean"]) != len(values["std"]):
+            raise DataError(
+                f"standardizer has {len(values['mean'])} means but {len(values['std'])} standard deviations"
+            )
+        if any(s <= 0 for s in values["std"]):
+            raise DataError("standardizer standard deviations must be positive")
+        return cls(mean=np.array(values["mean"]), std=np.array(values["std"]))
+
+
+def _as_2d(X: Any) -> np.ndarray:
+    arr = np.asarray(X, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2:
+        raise DataError(f"expected a 2-D array, got {arr.ndim} dimensions")
+    return arr
+
+
+# --------------------------------------------------------------------- dataset
+@dataclass
+class Dataset:
+    """Inputs ``X`` (n, n_inputs) and targets ``Y`` (n, n_outputs), both float32.
+
+    Classification targets are either a single 0/1 column (two classes, then
+    ``classes == [label_for_0, label_for_1]``) or one-hot columns (more than two
+    classes, ``classes`` in column order). ``source`` is a JSON-native dict that
+    :func:`load_source` turns back into the same data set. When ``scaler`` is
+    set, ``X`` is already standardized with it.
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+    name: str
+    task: str
+    input_names: list[str]
+    target_names: list[str]
+    classes: list[str] | None
+    source: dict
+    scaler: Standardizer | None = None
+
+    def __post_init__(self) -> None:
+        self.X = np.ascontiguousarray(self.X, dtype=np.float32)
+        self.Y = np.ascontiguousarray(self.Y, dtype=np.float32)
+        if self.X.ndim == 1:
+            self.X = self.X.reshape(-1, 1)
+        if self.Y.ndim == 1:
+            self.Y = self.Y.reshape(-1, 1)
+        if self.X.ndim != 2 or self.Y.ndim != 2:
+            raise DataError("X and Y must be 2-D arrays")
+        if self.X.shape[0] != self.Y.shape[0]:
+            raise DataError(f"X has {self.X.shape[0]} rows but Y has {self.Y.shape[0]}")
+        if self.task not in TASKS:
+            raise DataError(f"task must be 'classification' or 'regression', not {self.task!r}")
+        self.input_names = list(self.input_names)
+        self.target_names = list(self.target_names)
+        if len(self.input_names) != self.X.shape[1]:
+            raise DataError(f"{len(self.input_names)} input names for {self.X.shape[1]} input columns")
+        if len(self.target_names) != self.Y.shape[1]:
+            raise DataError(f"{len(self.target_names)} target names for {self.Y.shape[1]} target columns")
+        if self.classes is not None:
+            self.classes = list(self.classes)
+
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_inputs(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def n_outputs(self) -> int:
+        return int(self.Y.shape[1])
+
+    def subset(self, indices: Any, *, name: str | None = None, source: dict | None = None) -> "Dataset":
+        """A new data set with the rows ``indices`` (copies, same metadata and scaler)."""
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        return replace(
+            self,
+            X=self.X[idx].copy(),
+            Y=self.Y[idx].copy(),
+            name=self.name if name is None else name,
+            input_names=list(self.input_names),
+            target_names=list(self.target_names),
+            classes=None if self.classes is None else list(self.classes),
+            source=_copy_json(self.source) if source is None else source,
+        )
+
+    def split(self, validation_fraction: float, seed: int, shuffle: bool = True) -> tuple["Dataset", "Dataset"]:
+        """Split into ``(train, validation)`` deterministically.
+
+        The validation set gets ``round(n * validation_fraction)`` rows, but
+        never all of them (the training set keeps at least one row when the
+        data set is not empty). With ``shuffle`` the rows are permuted with
+        ``np.random.default_rng(seed)`` first; without it the validation set
+        is the last rows. Each part's ``source`` is the parent's plus a
+        ``"split"`` entry, so :func:`load_source` recreates that part.
+        """
+        try:
+            frac = float(validation_fraction)
+        except (TypeError, ValueError):
+            raise DataError(f"validation fraction must be a number, not {validation_fraction!r}") from None
+        if not (0.0 <= frac < 1.0):
+            raise DataError(f"validation fraction must be at least 0 and below 1, got {validation_fraction!r}")
+        seed = _check_seed(seed)
+        n = len(self)
+        n_val = int(round(n * frac))
+        if n > 0:
+            n_val = min(n_val, n - 1)
+        order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
+        train_idx, val_idx = order[: n - n_val], order[n - n_val :]
+        parts = []
+        for part, idx in (("train", train_idx), ("validation", val_idx)):
+            src = _copy_json(self.source)
+            src["split"] = {"part": part, "validation_fraction": frac, "seed": seed, "shuffle": bool(shuffle)}
+            parts.append(self.subset(idx, name=f"{self.name} ({part})", source=src))
+        return parts[0], parts[1]
+
+
+def _check_seed(seed: Any) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise DataError(f"seed must be a non-negative integer, not {seed!r}")
+    return int(seed)
+
+
+def _copy_json(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _copy_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_copy_json(v) for v in obj]
+    return obj
+
+
+# ------------------------------------------------------------------ load_source
+def load_source(source: Any, base_dir: str | Path | None = None) -> Dataset:
+    """Recreate a :class:`Dataset` from its ``source`` dict.
+
+    ``{"kind": "builtin", ...}`` is reloaded with :func:`load_builtin`,
+    ``{"kind": "csv", ...}`` with the saved column choice, class order and
+    scaling statistics (a relative ``path`` is resolved against ``base_dir``).
+    A ``"split"`` entry (added by :meth:`Dataset.split`) selects that part.
+    Raises :class:`DataError` when the dict is malformed.
+    """
+    if not isinstance(source, dict):
+        raise DataError(f"data source must be a dict, not {type(source).__name__}")
+    kind = source.get("kind")
+    if kind == "builtin":
+        from .builtin import load_builtin
+
+        name = source.get("name")
+        if not isinstance(name, str):
+            raise DataError("built-in data source needs a 'name' string")
+        params = source.get("params", {})
+        if not isinstance(params, dict):
+            raise DataError("built-in data source 'params' must be a dict")
+        standardize = source.get("standardize", False)
+        if not isinstance(standardize, bool):
+            raise DataError("data source 'standardize' must be true or false")
+        ds = load_builtin(name, standardize=standardize, **params)
+    elif kind == "csv":
+        from .csvfile import _load_csv_source
+
+        ds = _load_csv_source(source, base_dir)
+    else:
+        raise DataError(f"unknown data source kind {kind!r} (expected 'builtin' or 'csv')")
+
+    split = source.get("split")
+    if split is not None:
+        if not isinstance(split, dict) or split.get("part") not in ("train", "validation"):
+            raise DataError("data source 'split' must be a dict with part 'train' or 'validation'")
+        shuffle = split.get("shuffle", True)
+        if not isinstance(shuffle, bool):
+            raise DataError("data source split 'shuffle' must be true or false")
+        train, val = ds.split(split.get("validation_fraction"), split.get("seed"), shuffle)
+        ds = train if split["part"] == "train" else val
+    return ds
+
+
+__all__ = ["Dataset", "Standardizer", "load_source", "TASKS"]
