@@ -1,0 +1,569 @@
+"""Compile a graph into a :class:`Program`: a list of steps over NumPy buffers.
+
+* Every node's value is a list of column *segments* of step buffers, so
+  Concatenate and multi-wire inputs cost nothing until a step needs one array.
+* Neurons that read the same inputs with the same activation are **fused**
+  into one matrix product; each neuron's value is one column of it. A network
+  drawn neuron by neuron therefore runs as fast as the same layers.
+* Backward runs the steps in reverse. Gradients **accumulate** into buffers
+  and parameters; optimizers are applied elsewhere (``optimizers.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import GradientError, GraphError
+from ..graph import Graph, NON_DIFFERENTIABLE
+from ..graph.registry import WeightSpec
+from . import activations as act
+from . import losses
+from .initializers import initialize, rng_for
+
+
+# ------------------------------------------------------------------ values
+@dataclass(frozen=True)
+class Segment:
+    buf: int
+    start: int
+    stop: int
+
+
+Value = tuple[Segment, ...]
+
+
+def _merge(segs: Sequence[Segment]) -> Value:
+    out: list[Segment] = []
+    for s in segs:
+        if out and out[-1].buf == s.buf and out[-1].stop == s.start:
+            out[-1] = Segment(s.buf, out[-1].start, s.stop)
+        else:
+            out.append(s)
+    return tuple(out)
+
+
+@dataclass
+class Param:
+    """One trainable array. A fused neuron group owns one Param per kind whose
+    columns belong to its neurons (``parts``)."""
+
+    name: str  # "<node id>/kernel" (for fused groups, the first neuron's name)
+    value: np.ndarray
+    grad: np.ndarray
+    regularize: bool
+    parts: list[tuple[str, int]] | None = None  # fused: [(weight name, column)]
+    touched: bool = False
+
+    def names(self) -> list[str]:
+        return [n for n, _ in self.parts] if self.parts else [self.name]
+
+    def add_grad(self, g: np.ndarray) -> None:
+        if self.touched:
+            self.grad += g
+        else:
+            np.copyto(self.grad, g)
+            self.touched = True
+
+
+# ------------------------------------------------------------------- steps
+class Step:
+    """A forward/backward unit writing one buffer."""
+
+    node_ids: tuple[str, ...] = ()
+    ins: tuple[Value, ...] = ()
+    out: int = -1
+    params: tuple[Param, ...] = ()
+    #: set by the program for a fused (activation, loss) pair: dL/dz given directly
+    dz: np.ndarray | None = None
+
+    def forward(self, xs: list[np.ndarray], training: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, g: np.ndarray | None, need: list[bool]) -> list[np.ndarray | None]:
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        pass
+
+
+class InputStep(Step):
+    def __init__(self, node_id: str, out: int, index: int):
+        self.node_ids = (node_id,)
+        self.out = out
+        self.index = index
+
+    def forward(self, xs, training):  # fed by the program
+        raise AssertionError
+
+    def backward(self, g, need):
+        return []
+
+
+class DenseStep(Step):
+    """y = f(x W + b): Dense, Output with weights, and fused neuron groups."""
+
+    def __init__(self, node_ids, ins: Value, out: int, W: Param, b: Param | None, activation: str):
+        self.node_ids = tuple(node_ids)
+        self.ins = (ins,)
+        self.out = out
+        self.W, self.b = W, b
+        self.params = (W,) if b is None else (W, b)
+        self.activation = activation
+        self.keep_z = activation not in act.NEEDS_ONLY_OUTPUT
+        self.x = self.z = self.y = None
+        self.dz = None
+
+    def forward(self, xs, training):
+        x = xs[0]
+        W = self.W.value
+        if x.ndim == 2:
+            z = x @ W
+        else:
+            z = (x.reshape(-1, x.shape[-1]) @ W).reshape(x.shape[:-1] + (W.shape[1],))
+        if self.b is not None:
+            z += self.b.value
+        y = act.forward(self.activation, z)
+        self.x, self.y = x, y
+        self.z = z if (self.keep_z or y is z) else None
+        return y
+
+    def backward(self, g, need):
+        if self.dz is not None:
+            dz = self.dz
+        else:
+            dz = act.backward(self.activation, self.z, self.y, g)
+        x = self.x
+        if x.ndim != 2:
+            x = x.reshape(-1, x.shape[-1])
+            dz2 = dz.reshape(-1, dz.shape[-1])
+        else:
+            dz2 = dz
+        self.W.add_grad(x.T @ dz2)
+        if self.b is not None:
+            self.b.add_grad(dz2.sum(axis=0))
+        if not need[0]:
+            return [None]
+        dx = dz2 @ self.W.value.T
+        return [dx.reshape(self.x.shape)]
+
+    def clear(self):
+        self.x = self.z = self.y = self.dz = None
+
+
+class ActivationStep(Step):
+    def __init__(self, node_id, ins: Value, out: int, activation: str):
+        self.node_ids = (node_id,)
+        self.ins = (ins,)
+        self.out = out
+        self.activation = activation
+        self.z = self.y = None
+        self.dz = None
+
+    def forward(self, xs, training):
+        self.z = xs[0]
+        self.y = act.forward(self.activation, self.z)
+        if self.y is self.z and self.activation == "linear":
+            return self.z
+        return self.y
+
+    def backward(self, g, need):
+        dz = self.dz if self.dz is not None else act.backward(self.activation, self.z, self.y, g)
+        return [dz if need[0] else None]
+
+    def clear(self):
+        self.z = self.y = self.dz = None
+
+
+class DropoutStep(Step):
+    def __init__(self, node_id, ins: Value, out: int, rate: float, rng: np.random.Generator):
+        self.node_ids = (node_id,)
+        self.ins = (ins,)
+        self.out = out
+        self.rate = rate
+        self.rng = rng
+        self.mask = None
+
+    def forward(self, xs, training):
+        x = xs[0]
+        if not training or self.rate <= 0:
+            self.mask = None
+            return x
+        keep = 1.0 - self.rate
+        self.mask = (self.rng.random(x.shape, dtype=x.dtype) < keep).astype(x.dtype) * x.dtype.type(1.0 / keep)
+        return x * self.mask
+
+    def backward(self, g, need):
+        if not need[0]:
+            return [None]
+        return [g if self.mask is None else g * self.mask]
+
+    def clear(self):
+        self.mask = None
+
+
+class AddStep(Step):
+    def __init__(self, node_id, ins: Sequence[Value], out: int):
+        self.node_ids = (node_id,)
+        self.ins = tuple(ins)
+        self.out = out
+
+    def forward(self, xs, training):
+        y = xs[0].copy() if len(xs) > 1 else xs[0]
+        for x in xs[1:]:
+            y += x
+        return y
+
+    def backward(self, g, need):
+        return [g if n else None for n in need]
+
+
+# ------------------------------------------------------------------ outputs
+@dataclass
+class OutputInfo:
+    node_id: str
+    value: Value
+    loss: str
+    activation: str
+    producer: Step
+    fused: bool
+    units: int
+
+
+# ------------------------------------------------------------------ program
+@dataclass
+class Program:
+    """A compiled network. Not thread-safe: one program per training thread."""
+
+    graph_revision: int
+    dtype: np.dtype
+    steps: list[Step]
+    widths: list[int]
+    shapes: list[tuple[int, ...]]
+    params: list[Param]
+    inputs: list[tuple[str, int, tuple[int, ...]]]  # (node id, buffer, shape)
+    outputs: list[OutputInfo]
+    node_values: dict[str, Value]
+    needs_grad: list[bool]
+    buffers: list[np.ndarray | None] = field(default_factory=list)
+    grads: list[np.ndarray | None] = field(default_factory=list)
+    _weight_index: dict[str, tuple[Param, int | None]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for p in self.params:
+            if p.parts:
+                for name, col in p.parts:
+                    self._weight_index[name] = (p, col)
+            else:
+                self._weight_index[p.name] = (p, None)
+        self.buffers = [None] * len(self.widths)
+
+    # ------------------------------------------------------ values
+    def gather(self, value: Value) -> np.ndarray:
+        bufs = self.buffers
+        if len(value) == 1:
+            s = value[0]
+            b = bufs[s.buf]
+            if s.start == 0 and s.stop == self.widths[s.buf]:
+                return b
+            return b[..., s.start:s.stop]
+        return np.concatenate([bufs[s.buf][..., s.start:s.stop] for s in value], axis=-1)
+
+    def node_output(self, node_id: str) -> np.ndarray | None:
+        """A node's output from the last forward pass (None if freed or not run)."""
+        value = self.node_values.get(node_id)
+        if value is None or any(self.buffers[s.buf] is None for s in value):
+            return None
+        return self.gather(value)
+
+    # ----------------------------------------------------- forward
+    def forward(self, feeds: Sequence[np.ndarray], training: bool = False, keep: bool = True) -> list[np.ndarray]:
+        """Run the steps. ``keep=False`` frees each buffer after its last use."""
+        bufs = self.buffers = [None] * len(self.widths)
+        for (_, buf, _), x in zip(self.inputs, feeds):
+            bufs[buf] = x
+        last_use = None if keep else self._last_use()
+        for i, step in enumerate(self.steps):
+            if isinstance(step, InputStep):
+                continue
+            xs = [self.gather(v) for v in step.ins]
+            bufs[step.out] = step.forward(xs, training)
+            if last_use is not None:
+                for b in last_use.get(i, ()):
+                    bufs[b] = None
+                step.clear()
+        return [self.gather(o.value) for o in self.outputs]
+
+    def _last_use(self) -> dict[int, list[int]]:
+        cache = getattr(self, "_last_use_cache", None)
+        if cache is None:
+            last: dict[int, int] = {}
+            for i, step in enumerate(self.steps):
+                for v in step.ins:
+                    for s in v:
+                        last[s.buf] = i
+            keep = {s.buf for o in self.outputs for s in o.value}
+            cache = {}
+            for b, i in last.items():
+                if b not in keep:
+                    cache.setdefault(i, []).append(b)
+            self._last_use_cache = cache
+        return cache
+
+    # ------------------------------------------------------- loss
+    def loss(self, targets: Sequence[np.ndarray]) -> float:
+        """Loss of the last forward pass (sum over outputs)."""
+        total = 0.0
+        for o, y in zip(self.outputs, targets):
+            if o.fused:
+                z = o.producer.z
+                total += losses.fused_value(o.activation, o.loss, z, y)
+            else:
+                total += losses.value(o.loss, self.gather(o.value), y)
+        return total
+
+    def backward(self, targets: Sequence[np.ndarray]) -> None:
+        """Gradients of the loss of the last forward pass into every Param.grad."""
+        grads: list[np.ndarray | None] = [None] * len(self.widths)
+        self.grads = grads
+        for p in self.params:
+            p.touched = False
+        for step in self.steps:
+            step.dz = None
+        for o, y in zip(self.outputs, targets):
+            p = self.gather(o.value)
+            if o.fused:
+                o.producer.dz = losses.fused_grad(o.activation, o.loss, p, y)
+            else:
+                self._scatter(o.value, losses.grad(o.loss, p, y))
+        for step in reversed(self.steps):
+            if isinstance(step, InputStep) or not self.needs_grad[step.out]:
+                continue
+            g = grads[step.out]
+            if g is None and step.dz is None:
+                continue
+            need = [any(self.needs_grad[s.buf] for s in v) for v in step.ins]
+            gxs = step.backward(g, need)
+            for v, gx in zip(step.ins, gxs):
+                if gx is not None:
+                    self._scatter(v, gx)
+        for p in self.params:
+            if not p.touched:
+                p.grad.fill(0)
+                p.touched = True
+
+    def _scatter(self, value: Value, g: np.ndarray) -> None:
+        grads = self.grads
+        off = 0
+        for s in value:
+            w = s.stop - s.start
+            if not self.needs_grad[s.buf]:
+                off += w
+                continue
+            piece = g if len(value) == 1 else g[..., off:off + w]
+            full = s.start == 0 and s.stop == self.widths[s.buf]
+            cur = grads[s.buf]
+            if full:
+                grads[s.buf] = piece if cur is None else cur + piece
+            else:
+                if cur is None:
+                    cur = grads[s.buf] = np.zeros(g.shape[:-1] + (self.widths[s.buf],), g.dtype)
+                cur[..., s.start:s.stop] += piece
+            off += w
+
+    # ---------------------------------------------------- weights
+    def weight_names(self) -> list[str]:
+        return list(self._weight_index)
+
+    def get_weight(self, name: str) -> np.ndarray:
+        p, col = self._weight_index[name]
+        if col is None:
+            return p.value.copy()
+        return p.value[..., col].copy()
+
+    def set_weight(self, name: str, value: np.ndarray) -> None:
+        p, col = self._weight_index[name]
+        if col is None:
+            p.value[...] = value
+        else:
+            p.value[..., col] = value
+
+    def weight_shape(self, name: str) -> tuple[int, ...]:
+        p, col = self._weight_index[name]
+        return p.value.shape if col is None else p.value.shape[:-1]
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        return {n: self.get_weight(n) for n in self._weight_index}
+
+    def first_nonfinite(self) -> str | None:
+        """The id of the first node (in order) whose last output has NaN or inf."""
+        for step in self.steps:
+            b = self.buffers[step.out] if step.out >= 0 else None
+            if b is None or np.isfinite(b).all():
+                continue
+            if len(step.node_ids) == 1:
+                return step.node_ids[0]
+            bad_cols = ~np.isfinite(b).reshape(-1, b.shape[-1]).all(axis=0)
+            return step.node_ids[int(np.argmax(bad_cols))]
+        for p in self.params:
+            if not np.isfinite(p.value).all():
+                return p.names()[0].split("/")[0]
+        return None
+
+    def clear(self) -> None:
+        self.buffers = [None] * len(self.widths)
+        self.grads = []
+        for s in self.steps:
+            s.clear()
+
+
+# ----------------------------------------------------------------- compile
+def compile_graph(graph: Graph, *, seed: int = 0, dtype: Any = np.float32,
+                  weights: dict[str, np.ndarray] | None = None, fuse: bool = True) -> Program:
+    """Validate ``graph`` and build a :class:`Program`.
+
+    Weights are taken from ``weights`` where a name and shape match; the rest
+    are initialized from ``seed`` (per weight, so other weights stay put).
+    """
+    dtype = np.dtype(dtype)
+    analysis = graph.validate()
+    shapes = analysis.shapes
+    weights = weights or {}
+    incoming: dict[str, list] = {n: [] for n in graph.nodes}
+    for e in graph.edges.values():
+        incoming[e.dst].append(e)
+
+    steps: list[Step] = []
+    widths: list[int] = []
+    bufshapes: list[tuple[int, ...]] = []
+    params: list[Param] = []
+    values: dict[str, Value] = {}
+    inputs: list[tuple[str, int, tuple[int, ...]]] = []
+    outputs: list[OutputInfo] = []
+    drop_rng = np.random.default_rng([seed & 0xFFFFFFFF, 7])
+
+    def new_buf(shape: tuple[int, ...]) -> int:
+        widths.append(int(shape[-1]))
+        bufshapes.append(tuple(shape))
+        return len(widths) - 1
+
+    def in_value(nid: str, port: str = "in") -> Value:
+        segs: list[Segment] = []
+        for e in incoming[nid]:
+            if e.dst_port == port:
+                segs.extend(values[e.src])
+        return _merge(segs)
+
+    def make_param(name: str, spec: WeightSpec) -> np.ndarray:
+        w = weights.get(name)
+        if w is not None and tuple(np.shape(w)) == tuple(spec.shape):
+            return np.array(w, dtype=dtype)
+        return initialize(spec.initializer, spec.shape, spec.fan_in, spec.fan_out, rng_for(seed, name), dtype)
+
+    def add_param(value: np.ndarray, name: str, regularize: bool, parts=None) -> Param:
+        p = Param(name, value, np.zeros_like(value), regularize, parts)
+        params.append(p)
+        return p
+
+    order = analysis.order
+
+    done: set[str] = set()
+    for nid in order:
+        if nid in done:
+            continue
+        node = graph.nodes[nid]
+        t = node.type_id
+        p = node.params
+        spec = {w.name: w for w in analysis.weights.get(nid, [])}
+        if t == "Input":
+            b = new_buf(shapes[nid])
+            steps.append(InputStep(nid, b, len(inputs)))
+            inputs.append((nid, b, tuple(shapes[nid])))
+            values[nid] = (Segment(b, 0, widths[b]),)
+        elif t == "Neuron":
+            ins = in_value(nid)
+            if fuse:
+                members = [m for m in order if m not in done and graph.nodes[m].type_id == "Neuron"
+                           and (in_value(m) if all(e.src in values for e in incoming[m]) else None) == ins
+                           and graph.nodes[m].params["activation"] == p["activation"]
+                           and graph.nodes[m].params["use_bias"] == p["use_bias"]]
+            else:
+                members = [nid]
+            k = len(members)
+            fan_in = sum(s.stop - s.start for s in ins)
+            W = np.empty((fan_in, k), dtype)
+            bvec = np.empty((k,), dtype)
+            for j, m in enumerate(members):
+                mspec = {w.name: w for w in analysis.weights[m]}
+                W[:, j] = make_param(f"{m}/kernel", mspec["kernel"])
+                if p["use_bias"]:
+                    bvec[j] = make_param(f"{m}/bias", mspec["bias"])
+            Wp = add_param(W, f"{members[0]}/kernel", True, [(f"{m}/kernel", j) for j, m in enumerate(members)])
+            bp = add_param(bvec, f"{members[0]}/bias", False, [(f"{m}/bias", j) for j, m in enumerate(members)]) \
+                if p["use_bias"] else None
+            b = new_buf((k,))
+            steps.append(DenseStep(members, ins, b, Wp, bp, p["activation"]))
+            for j, m in enumerate(members):
+                values[m] = (Segment(b, j, j + 1),)
+                done.add(m)
+        elif t in ("Dense", "Output") and (t == "Dense" or p["use_weights"]):
+            ins = in_value(nid)
+            Wp = add_param(make_param(f"{nid}/kernel", spec["kernel"]), f"{nid}/kernel", True)
+            bp = add_param(make_param(f"{nid}/bias", spec["bias"]), f"{nid}/bias", False) if p["use_bias"] else None
+            b = new_buf(shapes[nid])
+            steps.append(DenseStep([nid], ins, b, Wp, bp, p["activation"]))
+            values[nid] = (Segment(b, 0, widths[b]),)
+        elif t in ("Activation", "Output"):
+            ins = in_value(nid)
+            if p["activation"] == "linear" and t == "Output":
+                values[nid] = ins  # a plain marker: no step at all
+            else:
+                b = new_buf(shapes[nid])
+                steps.append(ActivationStep(nid, ins, b, p["activation"]))
+                values[nid] = (Segment(b, 0, widths[b]),)
+        elif t == "Dropout":
+            b = new_buf(shapes[nid])
+            steps.append(DropoutStep(nid, in_value(nid), b, p["rate"], drop_rng))
+            values[nid] = (Segment(b, 0, widths[b]),)
+        elif t == "Concatenate":
+            values[nid] = in_value(nid)
+        elif t == "Add":
+            ins_list = [values[e.src] for e in incoming[nid] if e.dst_port == "in"]
+            b = new_buf(shapes[nid])
+            steps.append(AddStep(nid, ins_list, b))
+            values[nid] = (Segment(b, 0, widths[b]),)
+        else:
+            raise GraphError(f"the engine cannot run node type '{t}' (node '{nid}')", node_id=nid)
+        done.add(nid)
+        if t == "Output":
+            producer = next((s for s in steps if nid in s.node_ids), None)
+            fused = producer is not None and (p["activation"], p["loss"]) in losses.FUSED
+            if fused and isinstance(producer, DenseStep):
+                producer.keep_z = True
+            outputs.append(OutputInfo(nid, values[nid], p["loss"], p["activation"], producer, fused, p["units"]))
+
+    # which buffers need a gradient: those downstream of a parameter
+    needs = [False] * len(widths)
+    for step in steps:
+        if step.params or any(needs[s.buf] for v in step.ins for s in v):
+            if step.out >= 0:
+                needs[step.out] = True
+    return Program(graph.revision, dtype, steps, widths, bufshapes, params, inputs, outputs, values, needs)
+
+
+def check_differentiable(program: Program, graph: Graph) -> None:
+    """Raise :class:`GradientError` if backprop must pass through a step/sign activation."""
+    for step in program.steps:
+        if step.out < 0 or not program.needs_grad[step.out]:
+            continue
+        a = getattr(step, "activation", None)
+        if a in NON_DIFFERENTIABLE:
+            nid = step.node_ids[0]
+            t = graph.node_type(nid).title
+            raise GradientError(
+                f"{t} '{nid}' uses the {a} activation, which has no gradient, so backpropagation cannot "
+                f"train through it; choose another activation or train with the perceptron rule",
+                node_id=nid,
+            )

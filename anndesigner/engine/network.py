@@ -1,0 +1,248 @@
+"""``Network``: a graph with its weights, training settings, data reference and
+history. The scripting API, the CLI and the GUI all go through it.
+
+The graph is the truth about structure. The compiled :class:`Program` is a
+cache rebuilt when ``graph.revision`` changes; weights carry over by name and
+shape, and new weights are initialized from the seed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..errors import DataError, GraphError, TrainingError
+from ..graph import Graph
+from .compiler import Program, compile_graph
+from .trainer import EpochEnd, Finished, History, Trainer, TrainingConfig, correct_count, regression_metrics, task_of
+
+
+class Network:
+    """A trainable network built from a :class:`~anndesigner.graph.Graph`.
+
+    >>> net = Network(graph, seed=0)
+    >>> net.fit(X, Y, epochs=200, optimizer="adam", learning_rate=0.05)
+    """
+
+    def __init__(self, graph: Graph, seed: int = 0, *, dtype: Any = "float32",
+                 weights: Mapping[str, np.ndarray] | None = None,
+                 training: TrainingConfig | Mapping[str, Any] | None = None,
+                 data: Mapping[str, Any] | None = None, history: History | None = None):
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise TrainingError(f"the seed must be a whole number, not {seed!r}")
+        self.graph = graph
+        self.seed = seed
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise TrainingError(f"dtype must be float32 or float64, not {self.dtype}")
+        self.training = training if isinstance(training, TrainingConfig) else TrainingConfig.from_dict(training)
+        #: JSON-native reference to the data set (see anndesigner.data.load_source)
+        self.data_source: dict[str, Any] | None = dict(data) if data else None
+        self.history = history or History()
+        self._stash: dict[str, np.ndarray] = {k: np.asarray(v) for k, v in (weights or {}).items()}
+        self._program: Program | None = None
+        self.program  # compile now: errors surface at construction
+
+    # ------------------------------------------------------- program
+    @property
+    def program(self) -> Program:
+        """The compiled program for the current graph (recompiled after edits)."""
+        p = self._program
+        if p is not None and p.graph_revision == self.graph.revision:
+            return p
+        if p is not None:
+            self._stash.update(p.get_weights())
+        self._program = compile_graph(self.graph, seed=self.seed, dtype=self.dtype, weights=self._stash)
+        return self._program
+
+    def snapshot(self) -> "Network":
+        """An independent copy (graph, weights, settings, history) to train in another thread."""
+        return Network(self.graph.copy(), self.seed, dtype=self.dtype, weights=self.get_weights(),
+                       training=self.training.to_dict(), data=self.data_source,
+                       history=History(self.history.to_dict() and History.from_dict(self.history.to_dict()).data))
+
+    def describe_node(self, node_id: str | None) -> str:
+        if node_id is None or node_id not in self.graph.nodes:
+            return f"node '{node_id}'"
+        return f"{self.graph.node_type(node_id).title} '{node_id}'"
+
+    # ------------------------------------------------------- weights
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """Copies of every weight: ``{"<node id>/kernel": array, "<node id>/bias": array}``."""
+        return self.program.get_weights()
+
+    def set_weights(self, weights: Mapping[str, np.ndarray], *, strict: bool = True) -> None:
+        """Set weights by name. ``strict``: every name must exist and every shape match."""
+        prog = self.program
+        known = set(prog.weight_names())
+        if strict:
+            unknown = set(weights) - known
+            if unknown:
+                raise GraphError(f"no such weight(s): {', '.join(sorted(unknown))}")
+        for name, value in weights.items():
+            if name not in known:
+                continue
+            value = np.asarray(value)
+            shape = prog.weight_shape(name)
+            if value.shape != shape:
+                raise GraphError(f"weight '{name}' has shape {value.shape}; the network needs {shape}",
+                                 node_id=name.split("/")[0])
+            prog.set_weight(name, value)
+
+    def reset_weights(self, seed: int | None = None) -> None:
+        """Re-initialize every weight from ``seed`` (default: the network's seed)."""
+        if seed is not None:
+            self.seed = seed
+        self._stash = {}
+        self._program = None
+        self.program
+
+    def count_params(self) -> int:
+        return self.graph.analyze().total_params
+
+    # ---------------------------------------------------------- data
+    def _check_data(self, X: Any, Y: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
+        prog = self.program
+        if len(prog.inputs) != 1 or len(prog.outputs) != 1:
+            raise DataError("this network has several Input or Output nodes; the scripting API trains "
+                            "networks with one Input and one Output")
+        nid, _, shape = prog.inputs[0]
+        X = np.asarray(X)
+        if X.dtype.kind not in "fiub":
+            raise DataError(f"input data must be numbers, not {X.dtype}")
+        if X.ndim == 1 and len(shape) == 1 and shape[0] == 1:
+            X = X[:, None]
+        if X.shape[1:] != tuple(shape):
+            raise DataError(f"the data has inputs of shape {X.shape[1:]} but {self.describe_node(nid)} takes "
+                            f"{tuple(shape)}")
+        bad = ~np.isfinite(X)
+        if bad.any():
+            r, c = np.argwhere(bad)[0][:2]
+            raise DataError(f"the input data has NaN or inf at row {r + 1}, column {c + 1}", line=int(r) + 1, column=int(c) + 1)
+        if Y is None:
+            return X, None
+        Y = np.asarray(Y)
+        o = prog.outputs[0]
+        if Y.ndim == 1:
+            Y = Y[:, None]
+        if Y.shape[0] != X.shape[0]:
+            raise DataError(f"the data has {X.shape[0]} input rows but {Y.shape[0]} target rows")
+        if Y.shape[-1] != o.units:
+            raise DataError(f"the data has {Y.shape[-1]} target column(s) but {self.describe_node(o.node_id)} has "
+                            f"{o.units} unit(s)")
+        if not np.isfinite(Y).all():
+            r = int(np.argwhere(~np.isfinite(Y))[0][0])
+            raise DataError(f"the target data has NaN or inf at row {r + 1}", line=r + 1)
+        return X, Y
+
+    # ---------------------------------------------------- inference
+    def predict(self, X: Any, batch_size: int = 4096) -> np.ndarray:
+        """Outputs for inputs ``X`` (prediction mode: no dropout)."""
+        X, _ = self._check_data(X)
+        X = X.astype(self.dtype, copy=False)
+        prog = self.program
+        outs = []
+        for i in range(0, max(len(X), 1), batch_size):
+            outs.append(prog.forward([X[i:i + batch_size]], training=False, keep=False)[0].copy())
+        prog.clear()
+        return np.concatenate(outs) if len(outs) > 1 else outs[0]
+
+    def forward_all(self, X: Any) -> dict[str, np.ndarray]:
+        """Every node's output for ``X`` (used to show activations)."""
+        X, _ = self._check_data(X)
+        prog = self.program
+        prog.forward([X.astype(self.dtype, copy=False)], training=False)
+        out = {nid: prog.node_output(nid).copy() for nid in prog.node_values}
+        prog.clear()
+        return out
+
+    def _evaluate_arrays(self, X: np.ndarray, Y: np.ndarray, task: str) -> dict[str, float]:
+        prog = self.program
+        loss_sum = 0.0
+        correct = 0
+        preds = []
+        for i in range(0, len(X), 4096):
+            xb, yb = X[i:i + 4096], Y[i:i + 4096]
+            p = prog.forward([xb], training=False)[0]
+            loss_sum += prog.loss([yb]) * len(xb)
+            if task == "classification":
+                correct += correct_count(p, yb)
+            else:
+                preds.append(p.copy())
+        prog.clear()
+        m = {"loss": loss_sum / len(X)}
+        if task == "classification":
+            m["accuracy"] = correct / len(X)
+        else:
+            m.update(regression_metrics(np.concatenate(preds), Y))
+        return m
+
+    def evaluate(self, X: Any, Y: Any) -> dict[str, float]:
+        """Loss and metrics (accuracy, or R² and MAE) on the given data."""
+        X, Y = self._check_data(X, Y)
+        X, Y = X.astype(self.dtype, copy=False), Y.astype(self.dtype, copy=False)
+        return self._evaluate_arrays(X, Y, task_of(self.program, Y, self.training.rule))
+
+    # ------------------------------------------------------ training
+    def trainer(self, X: Any, Y: Any, *, validation_data: tuple[Any, Any] | None = None, **settings: Any) -> Trainer:
+        """A :class:`Trainer` for stepwise or threaded training; ``settings`` override saved ones."""
+        if settings:
+            self.training = self.training.replace(**settings)
+        xv, yv = validation_data if validation_data is not None else (None, None)
+        return Trainer(self, X, Y, self.training, xv, yv)
+
+    def fit(self, X: Any, Y: Any, *, validation_data: tuple[Any, Any] | None = None, verbose: bool = False,
+            callback=None, **settings: Any) -> History:
+        """Train; returns (and keeps in ``self.history``) the per-epoch metrics.
+
+        Settings (epochs, batch_size, optimizer, learning_rate, ...) are those of
+        :class:`TrainingConfig`; the ones given here are saved with the network.
+        Raises :class:`TrainingError` if NaN or inf appears.
+        """
+        tr = self.trainer(X, Y, validation_data=validation_data, **settings)
+        for ev in tr.run():
+            if callback is not None:
+                callback(ev)
+            if isinstance(ev, EpochEnd) and verbose:
+                print(format_metrics(ev.epoch + 1, ev.metrics))
+            if isinstance(ev, Finished) and ev.reason == "nan":
+                raise TrainingError(ev.message, node_id=ev.node_id)
+        return self.history
+
+    # --------------------------------------------------------- files
+    def save(self, path) -> None:
+        from ..io import save_network
+
+        save_network(self, path)
+
+    @classmethod
+    def load(cls, path) -> "Network":
+        from ..io import load_network
+
+        return load_network(path)
+
+    def summary(self) -> str:
+        rows = self.graph.summary_rows()
+        head = ("Node", "Type", "Output shape", "Params")
+        table = [head] + [(a, b, c, f"{d:,}") for a, b, c, d in rows]
+        widths = [max(len(r[i]) for r in table) for i in range(4)]
+        lines = ["  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+                 for r in table]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        total = sum(r[3] for r in rows)
+        lines.append(f"Total: {len(rows)} nodes, {len(self.graph.edges)} edges, {total:,} parameters")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Network {len(self.graph.nodes)} nodes, {self.count_params()} params, seed={self.seed}>"
+
+
+def format_metrics(epoch: int, metrics: Mapping[str, float]) -> str:
+    parts = [f"epoch {epoch}"]
+    for k, v in metrics.items():
+        if k == "lr" or not isinstance(v, float) or math.isnan(v):
+            continue
+        parts.append(f"{k} {v:.4f}")
+    return "  ".join(parts)

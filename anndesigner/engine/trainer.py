@@ -1,0 +1,419 @@
+"""The training loop: a generator of per-batch and per-epoch events.
+
+    trainer = Trainer(network, X, Y, config)
+    for event in trainer.run():       # BatchEnd ... EpochEnd ... Finished
+        ...
+
+It supports cooperative :meth:`Trainer.stop`, and :meth:`Trainer.pause` /
+:meth:`Trainer.resume` / :meth:`Trainer.step` for a loop running in a worker
+thread (while paused, ``run`` blocks between batches until resumed, stepped or
+stopped). Nothing here knows about Qt.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any, Iterator
+
+import numpy as np
+
+from ..errors import TrainingError
+from ..graph.nodetypes import CLASSIFICATION_LOSSES
+from .compiler import DenseStep, Program, check_differentiable
+from .optimizers import make_optimizer
+from .schedules import make_schedule
+
+if TYPE_CHECKING:
+    from .network import Network
+
+RULES = ("backprop", "perceptron", "hebbian")
+
+
+@dataclass
+class TrainingConfig:
+    """Training settings, saved in the network file."""
+
+    epochs: int = 100
+    batch_size: int = 32
+    optimizer: str = "adam"
+    learning_rate: float = 0.01
+    optimizer_params: dict[str, Any] = field(default_factory=dict)
+    l1: float = 0.0
+    l2: float = 0.0
+    clipnorm: float | None = None
+    schedule: dict[str, Any] | None = None
+    shuffle: bool = True
+    validation_split: float = 0.0
+    early_stopping: bool = False
+    patience: int = 10
+    min_delta: float = 0.0
+    restore_best_weights: bool = True
+    rule: str = "backprop"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> "TrainingConfig":
+        d = dict(d or {})
+        names = {f.name for f in fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise TrainingError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
+        cfg = cls(**d)
+        cfg.check()
+        return cfg
+
+    def replace(self, **changes: Any) -> "TrainingConfig":
+        d = self.to_dict()
+        d.update({k: v for k, v in changes.items() if v is not None})
+        return TrainingConfig.from_dict(d)
+
+    def check(self) -> None:
+        def need(ok: bool, msg: str) -> None:
+            if not ok:
+                raise TrainingError(f"training setting {msg}")
+
+        def num(v: Any) -> bool:
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+        need(isinstance(self.epochs, int) and self.epochs >= 1, f"'epochs' must be a whole number ≥ 1, not {self.epochs!r}")
+        need(isinstance(self.batch_size, int) and self.batch_size >= 1,
+             f"'batch_size' must be a whole number ≥ 1, not {self.batch_size!r}")
+        need(num(self.learning_rate) and self.learning_rate > 0, f"'learning_rate' must be > 0, not {self.learning_rate!r}")
+        need(num(self.l1) and self.l1 >= 0, f"'l1' must be ≥ 0, not {self.l1!r}")
+        need(num(self.l2) and self.l2 >= 0, f"'l2' must be ≥ 0, not {self.l2!r}")
+        need(self.clipnorm is None or (num(self.clipnorm) and self.clipnorm > 0), f"'clipnorm' must be > 0 or empty, not {self.clipnorm!r}")
+        need(num(self.validation_split) and 0 <= self.validation_split < 1,
+             f"'validation_split' must be in [0, 1), not {self.validation_split!r}")
+        need(isinstance(self.patience, int) and self.patience >= 0, f"'patience' must be a whole number ≥ 0, not {self.patience!r}")
+        need(self.rule in RULES, f"'rule' must be one of {', '.join(RULES)}, not {self.rule!r}")
+        need(isinstance(self.optimizer_params, dict), "'optimizer_params' must be a mapping")
+        make_schedule(self.schedule)  # raises TrainingError
+
+
+# ------------------------------------------------------------------ events
+@dataclass
+class BatchEnd:
+    epoch: int  # 0-based
+    batch: int
+    batches: int  # per epoch
+    step: int  # global, 1-based
+    loss: float
+    size: int
+
+
+@dataclass
+class EpochEnd:
+    epoch: int
+    metrics: dict[str, float]
+    seconds: float
+
+
+@dataclass
+class Finished:
+    reason: str  # "completed", "stopped", "early_stopping", "nan"
+    message: str = ""
+    node_id: str | None = None
+
+
+class History:
+    """Per-epoch metrics: ``history["loss"][i]`` is the loss of epoch i."""
+
+    def __init__(self, data: dict[str, list[float]] | None = None):
+        self.data: dict[str, list[float]] = {k: list(v) for k, v in (data or {}).items()}
+
+    def append(self, metrics: dict[str, float]) -> None:
+        n = len(self)
+        for k in metrics:
+            if k not in self.data:
+                self.data[k] = [math.nan] * n
+        for k, col in self.data.items():
+            col.append(float(metrics.get(k, math.nan)))
+
+    def __len__(self) -> int:
+        return len(next(iter(self.data.values()), []))
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.data[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.data
+
+    def keys(self):
+        return self.data.keys()
+
+    def last(self) -> dict[str, float]:
+        return {k: v[-1] for k, v in self.data.items() if v}
+
+    def to_dict(self) -> dict[str, list[float | None]]:
+        return {k: [None if not math.isfinite(x) else x for x in v] for k, v in self.data.items()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "History":
+        return cls({k: [math.nan if x is None else float(x) for x in v] for k, v in d.items()})
+
+    def __repr__(self) -> str:
+        return f"History({len(self)} epochs: {', '.join(self.data)})"
+
+
+# ----------------------------------------------------------------- metrics
+def task_of(program: Program, Y: np.ndarray, rule: str = "backprop") -> str:
+    losses = {o.loss for o in program.outputs}
+    if losses & CLASSIFICATION_LOSSES or rule != "backprop":
+        return "classification"
+    vals = np.unique(Y) if Y.size <= 1_000_000 else np.unique(Y[:10000])
+    if vals.size <= 2 and set(vals.tolist()) <= {0.0, 1.0, -1.0}:
+        return "classification"
+    return "regression"
+
+
+def _threshold(Y: np.ndarray) -> float:
+    return 0.0 if (Y < 0).any() else 0.5
+
+
+def correct_count(P: np.ndarray, Y: np.ndarray) -> int:
+    if Y.shape[-1] == 1:
+        t = _threshold(Y)
+        return int(np.sum((P[..., 0] >= t) == (Y[..., 0] >= t)))
+    return int(np.sum(P.argmax(-1) == Y.argmax(-1)))
+
+
+def regression_metrics(P: np.ndarray, Y: np.ndarray) -> dict[str, float]:
+    P2 = P.reshape(-1, P.shape[-1]).astype(np.float64)
+    Y2 = Y.reshape(-1, Y.shape[-1]).astype(np.float64)
+    ss_res = ((Y2 - P2) ** 2).sum(0)
+    ss_tot = ((Y2 - Y2.mean(0)) ** 2).sum(0)
+    r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), 0.0)
+    return {"r2": float(r2.mean()), "mae": float(np.abs(Y2 - P2).mean())}
+
+
+# ------------------------------------------------------------------ trainer
+class Trainer:
+    def __init__(self, network: "Network", X: np.ndarray, Y: np.ndarray, config: TrainingConfig,
+                 X_val: np.ndarray | None = None, Y_val: np.ndarray | None = None):
+        self.network = network
+        self.config = config
+        config.check()
+        self.program = network.program
+        dtype = self.program.dtype
+        X, Y = network._check_data(X, Y)
+        if X_val is None and config.validation_split > 0:
+            n_val = int(round(len(X) * config.validation_split))
+            rng = np.random.default_rng([network.seed & 0xFFFFFFFF, 11])
+            idx = rng.permutation(len(X)) if config.shuffle else np.arange(len(X))
+            val, tr = idx[len(X) - n_val:], idx[:len(X) - n_val]
+            X, Y, X_val, Y_val = X[tr], Y[tr], X[val], Y[val]
+        elif X_val is not None:
+            X_val, Y_val = network._check_data(X_val, Y_val)
+        if len(X) == 0:
+            raise TrainingError("there is no training data left after the validation split")
+        self.X, self.Y = X.astype(dtype, copy=False), Y.astype(dtype, copy=False)
+        self.X_val = None if X_val is None or len(X_val) == 0 else X_val.astype(dtype, copy=False)
+        self.Y_val = None if self.X_val is None else Y_val.astype(dtype, copy=False)
+        self.task = task_of(self.program, self.Y, config.rule)
+        if config.rule == "backprop":
+            check_differentiable(self.program, network.graph)
+            self.optimizer = make_optimizer(config.optimizer, [p.value for p in self.program.params],
+                                            config.learning_rate, clipnorm=config.clipnorm,
+                                            **config.optimizer_params)
+        else:
+            self.optimizer = None
+            self._rule_step = _rule_layer(self.program, network, config.rule)
+        self.schedule = make_schedule(config.schedule)
+        self.step_count = 0
+        self.epoch = len(network.history)
+        self._cond = threading.Condition()
+        self._stop = False
+        self._paused = False
+        self._budget = 0
+
+    # ------------------------------------------------------ control
+    def stop(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+
+    def pause(self) -> None:
+        with self._cond:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused = False
+            self._cond.notify_all()
+
+    def step(self, n: int = 1) -> None:
+        """While paused, let ``n`` more batches run."""
+        with self._cond:
+            self._budget += n
+            self._cond.notify_all()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def _gate(self) -> bool:
+        """Wait while paused; False when stopping."""
+        with self._cond:
+            while self._paused and not self._stop and self._budget == 0:
+                self._cond.wait(0.1)
+            if self._paused and self._budget > 0:
+                self._budget -= 1
+            return not self._stop
+
+    # --------------------------------------------------------- loop
+    def run(self) -> Iterator[BatchEnd | EpochEnd | Finished]:
+        cfg = self.config
+        prog = self.program
+        net = self.network
+        n = len(self.X)
+        bs = min(cfg.batch_size, n)
+        batches = math.ceil(n / bs)
+        best = math.inf
+        best_weights = None
+        wait = 0
+        first_epoch = self.epoch
+        for e in range(first_epoch, first_epoch + cfg.epochs):
+            self.epoch = e
+            t0 = time.perf_counter()
+            good = [p.value.copy() for p in prog.params]
+            lr = self.schedule.lr_at(e - first_epoch, cfg.learning_rate)
+            order = (np.random.default_rng([net.seed & 0xFFFFFFFF, e]).permutation(n)
+                     if cfg.shuffle else None)
+            loss_sum = 0.0
+            correct = 0
+            preds = []
+            seen = 0
+            for b in range(batches):
+                if not self._gate():
+                    self._restore_or_keep(None)
+                    yield Finished("stopped", f"stopped at epoch {e + 1}, batch {b + 1}")
+                    return
+                sl = slice(b * bs, min(n, (b + 1) * bs))
+                if order is not None:
+                    idx = order[sl]
+                    xb, yb = self.X[idx], self.Y[idx]
+                else:
+                    xb, yb = self.X[sl], self.Y[sl]
+                out = prog.forward([xb], training=True)[0]
+                loss = prog.loss([yb])
+                if not math.isfinite(loss):
+                    nid = prog.first_nonfinite()
+                    for p, v in zip(prog.params, good):
+                        p.value[...] = v
+                    if self.optimizer is not None:
+                        self.optimizer.reset()
+                    where = f"the output of {net.describe_node(nid)}" if nid else "the loss"
+                    msg = (f"training stopped at epoch {e + 1}, batch {b + 1}: {where} became NaN or infinite "
+                           f"(try a smaller learning rate); weights are back to the start of epoch {e + 1}")
+                    prog.clear()
+                    yield Finished("nan", msg, nid)
+                    return
+                if cfg.rule == "backprop":
+                    loss += self._regularize()
+                    prog.backward([yb])
+                    self._apply_regularization_grads()
+                    self.optimizer.step([p.grad for p in prog.params], lr=lr)
+                else:
+                    self._rule_step(xb, yb, lr)
+                self.step_count += 1
+                k = len(xb)
+                loss_sum += loss * k
+                seen += k
+                if self.task == "classification":
+                    correct += correct_count(out, yb)
+                else:
+                    preds.append((out.copy(), yb))
+                yield BatchEnd(e, b, batches, self.step_count, loss, k)
+            metrics = {"loss": loss_sum / seen}
+            if self.task == "classification":
+                metrics["accuracy"] = correct / seen
+            else:
+                metrics.update(regression_metrics(np.concatenate([p for p, _ in preds]),
+                                                  np.concatenate([y for _, y in preds])))
+            if self.X_val is not None:
+                metrics.update({"val_" + k: v for k, v in net._evaluate_arrays(self.X_val, self.Y_val,
+                                                                               self.task).items()})
+            metrics["lr"] = lr
+            net.history.append(metrics)
+            prog.clear()
+            yield EpochEnd(e, metrics, time.perf_counter() - t0)
+            if cfg.early_stopping:
+                monitor = metrics.get("val_loss", metrics["loss"])
+                if monitor < best - cfg.min_delta:
+                    best, wait = monitor, 0
+                    best_weights = [p.value.copy() for p in prog.params] if cfg.restore_best_weights else None
+                else:
+                    wait += 1
+                    if wait >= cfg.patience:
+                        self._restore_or_keep(best_weights)
+                        yield Finished("early_stopping",
+                                       f"early stopping after epoch {e + 1}: no improvement for {wait} epochs")
+                        return
+        yield Finished("completed", f"trained {cfg.epochs} epochs")
+
+    def _restore_or_keep(self, weights) -> None:
+        if weights is not None:
+            for p, v in zip(self.program.params, weights):
+                p.value[...] = v
+        self.program.clear()
+
+    def _regularize(self) -> float:
+        cfg = self.config
+        if not (cfg.l1 or cfg.l2):
+            return 0.0
+        total = 0.0
+        for p in self.program.params:
+            if p.regularize:
+                if cfg.l2:
+                    total += cfg.l2 * float(np.sum(p.value * p.value))
+                if cfg.l1:
+                    total += cfg.l1 * float(np.sum(np.abs(p.value)))
+        return total
+
+    def _apply_regularization_grads(self) -> None:
+        cfg = self.config
+        if not (cfg.l1 or cfg.l2):
+            return
+        for p in self.program.params:
+            if p.regularize:
+                if cfg.l2:
+                    p.grad += p.value * p.value.dtype.type(2 * cfg.l2)
+                if cfg.l1:
+                    p.grad += np.sign(p.value) * p.value.dtype.type(cfg.l1)
+
+
+def _rule_layer(program: Program, network: "Network", rule: str):
+    """The update function of a classic learning rule on a single-layer network."""
+    weighted = [s for s in program.steps if s.params]
+    if len(weighted) != 1 or not isinstance(weighted[0], DenseStep):
+        raise TrainingError(f"the {rule} rule trains a single layer of weights; this network has "
+                            f"{len(weighted)} weighted layers")
+    step = weighted[0]
+    if any(program.needs_grad[s.buf] for v in step.ins for s in v):
+        raise TrainingError(f"the {rule} rule needs the weighted layer to read the inputs directly")
+    if len(program.outputs) != 1:
+        raise TrainingError(f"the {rule} rule needs exactly one Output")
+    if rule == "perceptron" and step.activation not in ("step", "sign"):
+        nid = step.node_ids[0]
+        raise TrainingError(f"the perceptron rule needs a step or sign activation on "
+                            f"{network.describe_node(nid)}, not {step.activation}", node_id=nid)
+    out = program.outputs[0]
+
+    def update(xb: np.ndarray, yb: np.ndarray, lr: float) -> None:
+        x = step.x
+        if rule == "perceptron":
+            err = yb - program.gather(out.value)  # Rosenblatt: Δw = η (t − y) x
+        else:
+            err = yb  # Hebb: Δw = η t x
+        dt = step.W.value.dtype.type(lr)
+        step.W.value += dt * (x.T @ err)
+        if step.b is not None:
+            step.b.value += dt * err.sum(axis=0)
+
+    return update
+

@@ -1,0 +1,228 @@
+"""Node types: a stable type id, a version, a parameter schema, ports, shape
+inference and the weights a node owns.
+
+The registry maps type ids (and the old names of renamed types) to
+:class:`NodeType`. The built-in registry is frozen once built, so nothing can
+leak between documents or tests; a program that wants extra types makes its own
+:class:`NodeTypeRegistry` and hands it to :class:`~anndesigner.graph.Graph`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from ..errors import ParameterError, UnknownNodeTypeError
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a node type, described well enough to build an editor.
+
+    kind: ``int``, ``float``, ``bool``, ``choice``, ``shape`` (a list of
+    positive ints) or ``str``.
+    """
+
+    name: str
+    kind: str
+    default: Any
+    label: str = ""
+    help: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    #: True when changing the value needs no recompile (the GUI may allow it while training)
+    live: bool = False
+
+    def validate(self, value: Any, node_id: str | None = None) -> Any:
+        """Return the normalized value or raise :class:`ParameterError`."""
+        where = f"node '{node_id}'" if node_id else "node"
+
+        def bad(msg: str) -> ParameterError:
+            return ParameterError(f"{where}: parameter '{self.name}' {msg}", node_id=node_id, param=self.name)
+
+        k = self.kind
+        if k == "bool":
+            if isinstance(value, bool):
+                return value
+            raise bad(f"must be true or false, not {value!r}")
+        if k == "int":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                isinstance(value, float) and not value.is_integer()
+            ):
+                raise bad(f"must be a whole number, not {value!r}")
+            value = int(value)
+            self._check_range(value, bad)
+            return value
+        if k == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise bad(f"must be a number, not {value!r}")
+            value = float(value)
+            if not math.isfinite(value):
+                raise bad(f"must be a finite number, not {value!r}")
+            self._check_range(value, bad)
+            return value
+        if k == "choice":
+            if value not in self.choices:
+                raise bad(f"must be one of {', '.join(self.choices)}; got {value!r}")
+            return value
+        if k == "shape":
+            if isinstance(value, (int,)) and not isinstance(value, bool):
+                value = [value]
+            if not isinstance(value, (list, tuple)) or not value:
+                raise bad(f"must be a non-empty list of positive whole numbers, not {value!r}")
+            out = []
+            for v in value:
+                if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                    raise bad(f"must be a list of positive whole numbers; {v!r} is not")
+                out.append(int(v))
+            if math.prod(out) > 100_000_000:
+                raise bad("is too large")
+            return out
+        if k == "str":
+            if not isinstance(value, str):
+                raise bad(f"must be text, not {value!r}")
+            return value
+        raise AssertionError(f"unknown parameter kind {k}")
+
+    def _check_range(self, value: float, bad: Callable[[str], ParameterError]) -> None:
+        if self.minimum is not None and value < self.minimum:
+            raise bad(f"must be at least {self.minimum:g}; got {value:g}")
+        if self.maximum is not None and value > self.maximum:
+            raise bad(f"must be at most {self.maximum:g}; got {value:g}")
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """An input port. ``multi`` ports take several edges, in graph edge order."""
+
+    name: str
+    multi: bool = True
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class WeightSpec:
+    """A trainable array a node owns: ``<node id>/<name>``."""
+
+    name: str
+    shape: Shape
+    initializer: str
+    regularize: bool = True  # L1/L2 apply to kernels, not biases
+    fan_in: int = 1
+    fan_out: int = 1
+
+
+InferFn = Callable[[Mapping[str, Any], Mapping[str, Sequence[Shape]]], Shape]
+WeightsFn = Callable[[Mapping[str, Any], Mapping[str, Sequence[Shape]]], list[WeightSpec]]
+
+
+@dataclass(frozen=True)
+class NodeType:
+    type_id: str
+    version: int
+    title: str
+    category: str
+    description: str
+    params: tuple[ParamSpec, ...]
+    inputs: tuple[PortSpec, ...]
+    outputs: tuple[str, ...]
+    infer: InferFn
+    weights: WeightsFn = field(default=lambda params, inputs: [])
+    aliases: tuple[str, ...] = ()
+    #: convenience keyword translation, e.g. Input(units=2) -> shape=[2]
+    normalize: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    #: upgrade params saved by an older version of this type: (old_version, params) -> params
+    migrate: Callable[[int, dict[str, Any]], dict[str, Any]] | None = None
+
+    def param(self, name: str) -> ParamSpec:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def port(self, name: str) -> PortSpec | None:
+        for p in self.inputs:
+            if p.name == name:
+                return p
+        return None
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: _copy(p.default) for p in self.params}
+
+    def make_params(self, given: Mapping[str, Any], node_id: str | None = None, base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Validate ``given`` over ``base`` (defaults when None); unknown names are errors."""
+        given = dict(given)
+        if self.normalize is not None:
+            given = self.normalize(given)
+        out = dict(base) if base is not None else self.defaults()
+        names = {p.name for p in self.params}
+        for key, value in given.items():
+            if key not in names:
+                where = f"node '{node_id}'" if node_id else self.type_id
+                raise ParameterError(
+                    f"{where}: {self.type_id} has no parameter '{key}' (it has: {', '.join(sorted(names)) or 'none'})",
+                    node_id=node_id,
+                    param=key,
+                )
+            out[key] = self.param(key).validate(value, node_id)
+        return out
+
+
+def _copy(v: Any) -> Any:
+    return list(v) if isinstance(v, list) else v
+
+
+class NodeTypeRegistry:
+    """Type id (and alias) -> :class:`NodeType`. Freeze it to make it read-only."""
+
+    def __init__(self, types: Sequence[NodeType] = ()):
+        self._types: dict[str, NodeType] = {}
+        self._aliases: dict[str, str] = {}
+        self._frozen = False
+        for t in types:
+            self.register(t)
+
+    def register(self, node_type: NodeType) -> None:
+        if self._frozen:
+            raise RuntimeError("this node-type registry is frozen; make your own NodeTypeRegistry")
+        if node_type.type_id in self._types or node_type.type_id in self._aliases:
+            raise ValueError(f"node type '{node_type.type_id}' is already registered")
+        self._types[node_type.type_id] = node_type
+        for alias in node_type.aliases:
+            self._aliases[alias] = node_type.type_id
+
+    def freeze(self) -> "NodeTypeRegistry":
+        self._frozen = True
+        return self
+
+    def copy(self) -> "NodeTypeRegistry":
+        return NodeTypeRegistry(list(self._types.values()))
+
+    def get(self, type_id: str) -> NodeType:
+        t = self._types.get(type_id)
+        if t is None and type_id in self._aliases:
+            t = self._types[self._aliases[type_id]]
+        if t is None:
+            raise UnknownNodeTypeError(
+                f"unknown node type '{type_id}' (known types: {', '.join(self._types)})"
+            )
+        return t
+
+    def __contains__(self, type_id: str) -> bool:
+        return type_id in self._types or type_id in self._aliases
+
+    def __iter__(self):
+        return iter(self._types.values())
+
+    def __len__(self) -> int:
+        return len(self._types)
+
+    def categories(self) -> dict[str, list[NodeType]]:
+        out: dict[str, list[NodeType]] = {}
+        for t in self._types.values():
+            out.setdefault(t.category, []).append(t)
+        return out
