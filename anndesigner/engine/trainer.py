@@ -299,27 +299,32 @@ class Trainer:
                     xb, yb = self.X[idx], self.Y[idx]
                 else:
                     xb, yb = self.X[sl], self.Y[sl]
-                out = prog.forward([xb], training=True)[0]
-                loss = prog.loss([yb])
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                    out = prog.forward([xb], training=True)[0]
+                    loss = prog.loss([yb])
                 if not math.isfinite(loss):
                     nid = prog.first_nonfinite()
+                    what = "output"
+                    if nid is None:  # values finite, but the loss overflowed
+                        nid, what = prog.outputs[0].node_id, "loss"
                     for p, v in zip(prog.params, good):
                         p.value[...] = v
                     if self.optimizer is not None:
                         self.optimizer.reset()
-                    where = f"the output of {net.describe_node(nid)}" if nid else "the loss"
+                    where = f"the {what} of {net.describe_node(nid)}"
                     msg = (f"training stopped at epoch {e + 1}, batch {b + 1}: {where} became NaN or infinite "
                            f"(try a smaller learning rate); weights are back to the start of epoch {e + 1}")
                     prog.clear()
                     yield Finished("nan", msg, nid)
                     return
-                if cfg.rule == "backprop":
-                    loss += self._regularize()
-                    prog.backward([yb])
-                    self._apply_regularization_grads()
-                    self.optimizer.step([p.grad for p in prog.params], lr=lr)
-                else:
-                    self._rule_step(xb, yb, lr)
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                    if cfg.rule == "backprop":
+                        loss += self._regularize()
+                        prog.backward([yb])
+                        self._apply_regularization_grads()
+                        self.optimizer.step([p.grad for p in prog.params], lr=lr)
+                    else:
+                        self._rule_step(xb, yb, lr)
                 self.step_count += 1
                 k = len(xb)
                 loss_sum += loss * k
