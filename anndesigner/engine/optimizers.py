@@ -1,0 +1,709 @@
+"""Gradient-descent optimizers.
+
+An optimizer is a separate object that never runs inside backpropagation. It
+owns the *state* of a training run (momentum buffers, running averages, the
+step counter) for a fixed list of parameter arrays, and updates those arrays
+**in place** each time :meth:`Optimizer.step` is given the matching list of
+gradients::
+
+    opt = make_optimizer("adam", params, 0.001, beta_1=0.9)
+    for batch in batches:
+        grads = program.backward(...)          # same shapes as params
+        opt.step(grads, lr=schedule_lr)        # params are modified in place
+
+Conventions
+-----------
+* Formulas follow PyTorch's ``torch.optim`` (which for Adam/AdamW is the
+  textbook algorithm of the papers) with Keras' default hyper-parameters
+  (``epsilon=1e-7``, Adagrad's initial accumulator 0.1, Adadelta's rho 0.95
+  and learning rate 1.0). Each class docstring writes out its update.
+* State arrays have the parameter's dtype (float32 or float64) and are
+  allocated once, in the constructor, together with one scratch buffer per
+  parameter. A step allocates no full-size temporaries; all arithmetic uses
+  ``out=``. Python floats are used for every scalar so that NumPy 2 never
+  promotes float32 work to float64.
+* Gradients passed to :meth:`Optimizer.step` may be overwritten (they are used
+  as scratch space). A gradient whose dtype differs from its parameter, or
+  that is read-only, is copied first.
+* Decaying state is kept out of the subnormal range every step with
+  :func:`flush_subnormals` (arithmetic on subnormal floats is very slow on
+  x86 and NumPy cannot turn on flush-to-zero).
+* Every mistake a user can make (unknown optimizer, unknown hyper-parameter,
+  value out of range) raises :class:`~anndesigner.errors.TrainingError`.
+
+Each optimizer class describes its hyper-parameters in ``HYPER``, a dict
+``name -> (default, min, max, help)`` that includes ``learning_rate`` and
+``clipnorm``. A boolean hyper-parameter has ``min=False, max=True``. Bounds
+are inclusive unless the name appears in ``OPEN_MIN`` / ``OPEN_MAX`` (e.g.
+``momentum`` is in ``[0, 1)``, ``epsilon`` in ``(0, inf)``). ``clipnorm`` has
+default ``None`` (no clipping). :meth:`Optimizer.validate_hyper` checks one
+value exactly as the constructor does.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+from anndesigner.errors import TrainingError
+
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adagrad",
+    "Adadelta",
+    "RMSprop",
+    "Adam",
+    "AdamW",
+    "OPTIMIZERS",
+    "make_optimizer",
+    "flush_subnormals",
+]
+
+_INF = math.inf
+
+# ------------------------------------------------------------------ subnormals
+# Adding and then subtracting a power of two ``s`` rounds every value whose
+# magnitude is below half an ulp of ``s`` to exactly 0, and every other value
+# below ``s`` to a multiple of ulp(s), a *normal* number. Values at least
+# 2**(nmant + 2) times larger than ``s`` (|x| >= ~2.6e-23 for float32,
+# ~1.2e-275 for float64) are left bit-exact, because s is then below a quarter
+# of their ulp. ulp(s) is 8 * tiny, so the result is never subnormal.
+#   float32: s = 2**-100  (minexp -126 + nmant 23 + 3)
+#   float64: s = 2**-967  (minexp -1022 + nmant 52 + 3)
+_FLUSH_OFFSET: dict[np.dtype, Any] = {}
+for _dt in (np.float32, np.float64):
+    _fi = np.finfo(_dt)
+    _FLUSH_OFFSET[np.dtype(_dt)] = _dt(math.ldexp(1.0, int(_fi.minexp) + int(_fi.nmant) + 3))
+del _dt, _fi
+
+
+def flush_subnormals(a: np.ndarray) -> None:
+    """Replace the subnormal values of the float array ``a`` in place.
+
+    For float32 and float64 this is two cheap in-place passes (add, then
+    subtract a small power of two): values below about ``4 * tiny`` become 0
+    or a small *normal* number (a multiple of ``8 * tiny``), values above
+    ~1e-23 (float32) / ~1e-275 (float64) are unchanged bit for bit, values in
+    between are changed by far less than one part in a million. No value is
+    subnormal afterwards. Other float dtypes use a slower exact mask.
+    Non-float arrays are left alone.
+    """
+    s = _FLUSH_OFFSET.get(a.dtype)
+    if s is not None:
+        np.add(a, s, out=a)
+        np.subtract(a, s, out=a)
+    elif a.dtype.kind == "f":
+        tiny = np.finfo(a.dtype).tiny
+        a[np.abs(a) < tiny] = 0
+
+
+class Optimizer:
+    """Base class: validation, gradient clipping, state handling.
+
+    Subclasses set ``name``, ``DEFAULT_LR``, ``HYPER`` (their own entries;
+    ``learning_rate`` and ``clipnorm`` are added automatically), ``SLOTS``
+    (names of their per-parameter state arrays) and implement
+    :meth:`_update` and optionally :meth:`_check` / :meth:`_slot_init`.
+    """
+
+    name: ClassVar[str] = "optimizer"
+    DEFAULT_LR: ClassVar[float] = 0.01
+    HYPER: ClassVar[dict[str, tuple[Any, Any, Any, str]]] = {}
+    OPEN_MIN: ClassVar[frozenset[str]] = frozenset()
+    OPEN_MAX: ClassVar[frozenset[str]] = frozenset()
+    SLOTS: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = dict(cls.__dict__.get("HYPER", {}))
+        own.pop("learning_rate", None)
+        own.pop("clipnorm", None)
+        hyper: dict[str, tuple[Any, Any, Any, str]] = {
+            "learning_rate": (cls.DEFAULT_LR, 0.0, _INF, "Step size of each update (learning rate)."),
+        }
+        hyper.update(own)
+        hyper["clipnorm"] = (
+            None, 0.0, _INF,
+            "If set, gradients are rescaled so that their global L2 norm is at most this value.",
+        )
+        cls.HYPER = hyper
+        cls.OPEN_MIN = frozenset(cls.OPEN_MIN) | {"clipnorm", "epsilon"}
+
+    # ---------------------------------------------------------- validation
+    @classmethod
+    def validate_hyper(cls, key: str, value: Any) -> Any:
+        """Check one hyper-parameter value; return it normalised (float/bool/None).
+
+        Raises :class:`TrainingError` naming the optimizer and the problem.
+        """
+        if key not in cls.HYPER:
+            known = ", ".join(cls.HYPER)
+            raise TrainingError(
+                f"Optimizer '{cls.name}' has no hyper-parameter '{key}'. Known: {known}."
+            )
+        default, lo, hi, _help = cls.HYPER[key]
+        if isinstance(default, bool):
+            if isinstance(value, (bool, np.bool_)):
+                return bool(value)
+            raise TrainingError(
+                f"Optimizer '{cls.name}': '{key}' must be true or false, not {value!r}."
+            )
+        if value is None and default is None:
+            return None
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise TrainingError(
+                f"Optimizer '{cls.name}': '{key}' must be a number, not {value!r}."
+            )
+        v = float(value)
+        if math.isnan(v) or math.isinf(v):
+            raise TrainingError(f"Optimizer '{cls.name}': '{key}' must be finite, not {v}.")
+        open_lo = key in cls.OPEN_MIN
+        open_hi = key in cls.OPEN_MAX
+        if v < lo or (open_lo and v == lo) or v > hi or (open_hi and v == hi):
+            lb = "(" if open_lo else "["
+            rb = ")" if open_hi else "]"
+            hi_txt = "inf" if hi == _INF else f"{hi:g}"
+            raise TrainingError(
+                f"Optimizer '{cls.name}': '{key}' = {v:g} is out of range; "
+                f"it must be in {lb}{lo:g}, {hi_txt}{rb}."
+            )
+        return v
+
+    def _check(self) -> None:
+        """Cross-parameter checks of a subclass (raise TrainingError)."""
+
+    # ---------------------------------------------------------- construction
+    def __init__(
+        self,
+        params: list[np.ndarray],
+        learning_rate: float | None = None,
+        *,
+        clipnorm: float | None = None,
+        **hyper: Any,
+    ) -> None:
+        cls = type(self)
+        values: dict[str, Any] = {k: spec[0] for k, spec in cls.HYPER.items()}
+        given = dict(hyper)
+        given["learning_rate"] = cls.DEFAULT_LR if learning_rate is None else learning_rate
+        given["clipnorm"] = clipnorm
+        for key, value in given.items():
+            values[key] = cls.validate_hyper(key, value)
+        self.learning_rate: float = values.pop("learning_rate")
+        self.clipnorm: float | None = values.pop("clipnorm")
+        self.hyper: dict[str, Any] = values
+        for key, value in values.items():
+            setattr(self, key, value)
+        self._check()
+
+        if isinstance(params, np.ndarray):
+            raise TrainingError("Optimizer parameters must be a list of arrays, not a single array.")
+        self.params: list[np.ndarray] = list(params)
+        for i, p in enumerate(self.params):
+            if not isinstance(p, np.ndarray):
+                raise TrainingError(f"Optimizer parameter {i} is not a NumPy array.")
+            if p.dtype not in (np.float32, np.float64):
+                raise TrainingError(
+                    f"Optimizer parameter {i} has dtype {p.dtype}; only float32 and float64 are supported."
+                )
+            if not p.flags.writeable:
+                raise TrainingError(f"Optimizer parameter {i} is read-only and cannot be updated in place.")
+        self.iterations: int = 0
+        self._scratch: list[np.ndarray] = [np.empty_like(p) for p in self.params]
+        self._state: dict[str, list[np.ndarray]] = {
+            slot: [np.empty_like(p) for p in self.params] for slot in self._active_slots()
+        }
+        self.reset()
+
+    def _active_slots(self) -> tuple[str, ...]:
+        """State slots used with the current hyper-parameters."""
+        return self.SLOTS
+
+    def _slot_init(self, slot: str) -> float:
+        """Initial value of every element of a state slot."""
+        return 0.0
+
+    # ---------------------------------------------------------- public API
+    def reset(self) -> None:
+        """Forget all state: slots back to their initial values, ``iterations = 0``."""
+        self.iterations = 0
+        for slot, arrays in self._state.items():
+            fill = self._slot_init(slot)
+            for a in arrays:
+                a.fill(fill)
+
+    def config(self) -> dict[str, Any]:
+        """JSON-native description: ``{"name", "learning_rate", "clipnorm", **hyper}``."""
+        d: dict[str, Any] = {"name": self.name, "learning_rate": self.learning_rate, "clipnorm": self.clipnorm}
+        d.update(self.hyper)
+        return d
+
+    def state_dict(self) -> dict[str, np.ndarray | float | int]:
+        """Everything needed to continue training exactly.
+
+        Keys: ``"iterations"`` (int), ``"learning_rate"`` (float),
+        ``"hyper.<name>"`` (float or bool; informational, not restored),
+        ``"state.<slot>.<i>"`` (a copy of the i-th parameter's state array).
+        ``clipnorm`` is stored as ``"hyper.clipnorm"`` only when set.
+        """
+        d: dict[str, np.ndarray | float | int] = {
+            "iterations": int(self.iterations),
+            "learning_rate": float(self.learning_rate),
+        }
+        if self.clipnorm is not None:
+            d["hyper.clipnorm"] = float(self.clipnorm)
+        for key, value in self.hyper.items():
+            d[f"hyper.{key}"] = value
+        for slot, arrays in self._state.items():
+            for i, a in enumerate(arrays):
+                d[f"state.{slot}.{i}"] = a.copy()
+        return d
+
+    def load_state_dict(self, d: dict[str, Any]) -> None:
+        """Restore ``iterations`` and the state arrays saved by :meth:`state_dict`.
+
+        Hyper-parameters and the learning rate are *not* taken from ``d``
+        (they are the ones this optimizer was built with). Values may be
+        0-d arrays (as read back from an ``.npz``). Raises
+        :class:`TrainingError` if the saved state does not fit these
+        parameters or this optimizer.
+        """
+        if "iterations" not in d:
+            raise TrainingError(f"Saved optimizer state for '{self.name}' lacks 'iterations'.")
+        try:
+            iterations = int(np.asarray(d["iterations"]).item())
+        except (TypeError, ValueError) as exc:
+            raise TrainingError(f"Saved optimizer state: bad 'iterations' value ({exc}).") from None
+        if iterations < 0:
+            raise TrainingError("Saved optimizer state: 'iterations' is negative.")
+        expected = {f"state.{slot}.{i}" for slot in self._state for i in range(len(self.params))}
+        present = {k for k in d if isinstance(k, str) and k.startswith("state.")}
+        missing = sorted(expected - present)
+        extra = sorted(present - expected)
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append("missing " + ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else ""))
+            if extra:
+                parts.append("unexpected " + ", ".join(extra[:5]) + (" ..." if len(extra) > 5 else ""))
+            raise TrainingError(
+                f"Saved optimizer state does not fit optimizer '{self.name}' with "
+                f"{len(self.params)} parameters: {'; '.join(parts)}."
+            )
+        loaded: list[tuple[np.ndarray, np.ndarray]] = []
+        for slot, arrays in self._state.items():
+            for i, a in enumerate(arrays):
+                key = f"state.{slot}.{i}"
+                src = np.asarray(d[key])
+                if src.shape != a.shape:
+                    raise TrainingError(
+                        f"Saved optimizer state '{key}' has shape {src.shape}, "
+                        f"but parameter {i} has shape {a.shape}."
+                    )
+                if src.dtype.kind not in "fiu":
+                    raise TrainingError(f"Saved optimizer state '{key}' is not numeric.")
+                loaded.append((a, src))
+        for a, src in loaded:
+            np.copyto(a, src, casting="unsafe")
+            flush_subnormals(a)
+        self.iterations = iterations
+
+    def step(self, grads: list[np.ndarray], lr: float | None = None) -> None:
+        """Apply one update to every parameter, in place.
+
+        ``grads[i]`` must have the shape of ``params[i]``; it may be
+        overwritten. ``lr`` overrides :attr:`learning_rate` for this step only
+        (used by learning-rate schedules).
+        """
+        n = len(self.params)
+        if len(grads) != n:
+            raise TrainingError(f"Optimizer '{self.name}' got {len(grads)} gradients for {n} parameters.")
+        gs: list[np.ndarray] = []
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            if not isinstance(g, np.ndarray) or g.dtype != p.dtype or not g.flags.writeable:
+                g = np.array(g, dtype=p.dtype)
+            if g.shape != p.shape:
+                raise TrainingError(
+                    f"Optimizer '{self.name}': gradient {i} has shape {g.shape}, parameter has {p.shape}."
+                )
+            gs.append(g)
+        if lr is None:
+            rate = self.learning_rate
+        else:
+            rate = float(lr)
+            if not (rate >= 0.0) or math.isinf(rate):
+                raise TrainingError(f"Optimizer '{self.name}': learning rate must be finite and >= 0, not {lr!r}.")
+        if self.clipnorm is not None:
+            self._clip(gs, self.clipnorm)
+        self.iterations += 1
+        self._update(gs, rate)
+
+    # ---------------------------------------------------------- internals
+    @staticmethod
+    def global_norm(grads: list[np.ndarray]) -> float:
+        """L2 norm of all gradients taken together (as a Python float)."""
+        total = 0.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            for g in grads:
+                flat = g.reshape(-1)
+                total += float(np.dot(flat, flat))
+        if math.isinf(total):  # float32 overflow of the sum of squares: redo in float64
+            total = 0.0
+            for g in grads:
+                flat = g.reshape(-1).astype(np.float64)
+                total += float(np.dot(flat, flat))
+        return math.sqrt(total)
+
+    @classmethod
+    def _clip(cls, grads: list[np.ndarray], clipnorm: float) -> None:
+        norm = cls.global_norm(grads)
+        if math.isfinite(norm) and norm > clipnorm:
+            scale = clipnorm / norm
+            for g in grads:
+                np.multiply(g, scale, out=g)
+
+    def _update(self, grads: list[np.ndarray], lr: float) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+# ====================================================================== SGD
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum.
+
+    PyTorch ``torch.optim.SGD`` form (dampening 0), with ``mu = momentum``::
+
+        mu == 0:         w <- w - lr * g
+        mu > 0:          b <- mu * b + g                  (b starts at 0)
+            classic:     w <- w - lr * b
+            Nesterov:    w <- w - lr * (g + mu * b)
+
+    ``nesterov=True`` requires ``momentum > 0``.
+    """
+
+    name = "sgd"
+    DEFAULT_LR = 0.01
+    HYPER = {
+        "momentum": (0.0, 0.0, 1.0, "Fraction of the previous update kept in the velocity (0 = plain SGD)."),
+        "nesterov": (False, False, True, "Use Nesterov momentum (look-ahead gradient)."),
+    }
+    OPEN_MAX = frozenset({"momentum"})
+    SLOTS = ("momentum",)
+
+    momentum: float
+    nesterov: bool
+
+    def _check(self) -> None:
+        if self.nesterov and self.momentum <= 0.0:
+            raise TrainingError("Optimizer 'sgd': Nesterov momentum needs momentum > 0.")
+
+    def _active_slots(self) -> tuple[str, ...]:
+        return ("momentum",) if self.momentum > 0.0 else ()
+
+    def _update(self, grads: list[np.ndarray], lr: float) -> None:
+        mu = self.momentum
+        if mu == 0.0:
+            for p, g in zip(self.params, grads):
+                np.multiply(g, lr, out=g)
+                np.subtract(p, g, out=p)
+            return
+        for p, g, b in zip(self.params, grads, self._state["momentum"]):
+            np.multiply(b, mu, out=b)
+            np.add(b, g, out=b)
+            flush_subnormals(b)
+            if self.nesterov:
+                np.multiply(g, lr, out=g)
+                np.subtract(p, g, out=p)
+                np.multiply(b, lr * mu, out=g)
+                np.subtract(p, g, out=p)
+            else:
+                np.multiply(b, lr, out=g)
+                np.subtract(p, g, out=p)
+
+
+# ==================================================================== Adagrad
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al., 2011).
+
+    PyTorch ``torch.optim.Adagrad`` form (epsilon outside the square root,
+    no lr decay) with Keras defaults (initial accumulator 0.1, epsilon 1e-7)::
+
+        a <- a + g**2                         (a starts at initial_accumulator)
+        w <- w - lr * g / (sqrt(a) + epsilon)
+    """
+
+    name = "adagrad"
+    DEFAULT_LR = 0.01
+    HYPER = {
+        "initial_accumulator": (0.1, 0.0, _INF, "Starting value of the running sum of squared gradients."),
+        "epsilon": (1e-7, 0.0, _INF, "Small constant added to the denominator for numerical stability."),
+    }
+    SLOTS = ("accumulator",)
+
+    initial_accumulator: float
+    epsilon: float
+
+    def _slot_init(self, slot: str) -> float:
+        return self.initial_accumulator
+
+    def _update(self, grads: list[np.ndarray], lr: float) -> None:
+        eps = self.epsilon
+        # The accumulator never decreases: it can only hold subnormals when
+        # it starts at 0.
+        flush = self.initial_accumulator < 1e-30
+        for p, g, a, s in zip(self.params, grads, self._state["accumulator"], self._scratch):
+            np.multiply(g, g, out=s)
+            np.add(a, s, out=a)
+            if flush:
+                flush_subnormals(a)
+            np.sqrt(a, out=s)
+            np.add(s, eps, out=s)
+            np.divide(g, s, out=g)
+            np.multiply(g, lr, out=g)
+            np.subtract(p, g, out=p)
+
+
+# =================================================================== Adadelta
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler, 2012).
+
+    Same formula in PyTorch ``torch.optim.Adadelta`` and Keras; Keras
+    defaults (rho 0.95, epsilon 1e-7, learning rate 1.0)::
+
+        E[g2] <- rho * E[g2] + (1 - rho) * g**2                    (starts at 0)
+        d     <- sqrt(E[dx2] + epsilon) / sqrt(E[g2] + epsilon) * g
+        E[dx2]<- rho * E[dx2] + (1 - rho) * d**2                   (starts at 0)
+        w     <- w - lr * d
+    """
+
+    name = "adadelta"
+    DEFAULT_LR = 1.0
+    HYPER = {
+        "rho": (0.95, 0.0, 1.0, "Decay rate of the running averages."),
+        "epsilon": (1e-7, 0.0, _INF, "Small constant for numerical stability."),
+    }
+    OPEN_MAX = frozenset({"rho"})
+    SLOTS = ("grad_sq", "delta_sq")
+
+    rho: float
+    epsilon: float
+
+    def _update(self, grads: list[np.ndarray], lr: float) -> None:
+        rho = self.rho
+        one_m = 1.0 - rho
+        eps = self.epsilon
+        st = self._state
+        for p, g, eg, ed, s in zip(self.params, grads, st["grad_sq"], st["delta_sq"], self._scratch):
+            np.multiply(g, g, out=s)
+            np.multiply(s, one_m, out=s)
+            np.multiply(eg, rho, out=eg)
+            np.add(eg, s, out=eg)
+            flush_subnormals(eg)
+            # g <- sqrt(E[dx2] + eps) / sqrt(E[g2] + eps) * g   (this is d)
+            np.add(ed, eps, out=s)
+            np.sqrt(s, out=s)
+            np.multiply(g, s, out=g)
+            np.add(eg, eps, out=s)
+            np.sqrt(s, out=s)
+            np.divide(g, s, out=g)
+            np.multiply(g, g, out=s)
+            np.multiply(s, one_m, out=s)
+            np.multiply(ed, rho, out=ed)
+            np.add(ed, s, out=ed)
+            flush_subnormals(ed)
+            np.multiply(g, lr, out=g)
+            np.subtract(p, g, out=p)
+
+
+# ==================================================================== RMSprop
+class RMSprop(Optimizer):
+    """RMSprop (Hinton, 2012), uncentered.
+
+    PyTorch ``torch.optim.RMSprop`` form (epsilon outside the square root,
+    learning rate applied after the momentum buffer) with Keras defaults
+    (rho 0.9, epsilon 1e-7)::
+
+        v <- rho * v + (1 - rho) * g**2                           (starts at 0)
+        u <- g / (sqrt(v) + epsilon)
+        momentum == 0:  w <- w - lr * u
+        momentum > 0:   b <- momentum * b + u;  w <- w - lr * b  (b starts at 0)
+    """
+
+    name = "rmsprop"
+    DEFAULT_LR = 0.01
+    HYPER = {
+        "rho": (0.9, 0.0, 1.0, "Decay rate of the running average of squared gradients."),
+        "momentum": (0.0, 0.0, 1.0, "Momentum applied to the normalised update (0 = none)."),
+        "epsilon": (1e-7, 0.0, _INF, "Small constant added to the denominator for numerical stability."),
+    }
+    OPEN_MAX = frozenset({"rho", "momentum"})
+    SLOTS = ("sq_avg", "momentum")
+
+    rho: float
+    momentum: float
+    epsilon: float
+
+    def _active_slots(self) -> tuple[str, ...]:
+        return ("sq_avg", "momentum") if self.momentum > 0.0 else ("sq_avg",)
+
+    def _update(self, grads: list[np.ndarray], lr: float) -> None:
+        rho = self.rho
+        one_m = 1.0 - rho
+        eps = self.epsilon
+        mu = self.momentum
+        st = self._state
+        bufs = st["momentum"] if mu > 0.0 else [None] * len(self.params)
+        for p, g, v, b, s in zip(self.params, grads, st["sq_avg"], bufs, self._scratch):
+            np.multiply(g, g, out=s)
+            np.multiply(s, one_m, out=s)
+            np.multiply(v, rho, out=v)
+            np.add(v, s, out=v)
+            flush_subnormals(v)
+            np.sqrt(v, out=s)
+            np.add(s, eps, out=s)
+            np.divide(g, s, out=g)
+            if b is not None:
+                np.multiply(b, mu, out=b)
+                np.add(b, g, out=b)
+                flush_subnormals(b)
+                np.multiply(b, lr, out=g)
+            else:
+                np.multiply(g, lr, out=g)
+            np.subtract(p, g, out=p)
+
+
+# ======================================================================= Adam
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015) with bias correction.
+
+    The paper's Algorithm 1, identical to PyTorch ``torch.optim.Adam``
+    (epsilon added to the bias-corrected square root), Keras defaults
+    (epsilon 1e-7). ``t`` is the step number, starting at 1::
+
+        m <- beta_1 * m + (1 - beta_1) * g                        (starts at 0)
+        v <- beta_2 * v + (1 - beta_2) * g**2                     (starts at 0)
+        m_hat = m / (1 - beta_1**t)
+        v_hat = v / (1 - beta_2**t)
+        w <- w - lr * m_hat / (sqrt(v_hat) + epsilon)
+    """
+
+    name = "adam"
+    DEFAULT_LR = 0.01
+    HYPER = {
+        "beta_1": (0.9, 0.0, 1.0, "Decay rate of the running average of gradients (first moment)."),
+        "beta_2": (0.999, 0.0, 1.0, "Decay rate of the running average of squared gradients (second moment)."),
+        "epsilon": (1e-7, 0.0, _INF, "Small constant added to the denominator for numerical stability."),
+    }
+    OPEN_MAX = frozenset({"beta_1", "beta_2"})
+    SLOTS = ("m", "v")
+
+    beta_1: float
+    beta_2: float
+    epsilon: float
+
+    def _decay(self, p: np.ndarray, s: np.ndarray, lr: float) -> None:
+        """Hook for AdamW's decoupled weight decay (applied before the Adam step)."""
+
+    def _update(self, grads: list[np.ndarray], lr: float) -> None:
+        b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
+        t = self.iterations
+        bc1 = 1.0 - b1**t
+        bc2 = 1.0 - b2**t
+        # w <- w - m / d  with  d = (sqrt(v) / sqrt(bc2) + eps) / (lr / bc1)
+        # (one pass fewer than scaling the quotient; lr == 0 only moves the state)
+        step_size = lr / bc1
+        move = lr > 0.0
+        folded = step_size >= 1e-20  # else 1/step_size could overflow float32
+        if folded:
+            c_sqrt = 1.0 / (math.sqrt(bc2) * step_size)
+            c_eps = eps / step_size
+        else:
+            c_sqrt = 1.0 / math.sqrt(bc2)
+            c_eps = eps
+        st = self._state
+        for p, g, m, v, s in zip(self.params, grads, st["m"], st["v"], self._scratch):
+            self._decay(p, s, lr)
+            # v <- b2 v + (1 - b2) g^2
+            np.multiply(g, g, out=s)
+            np.multiply(s, 1.0 - b2, out=s)
+            np.multiply(v, b2, out=v)
+            np.add(v, s, out=v)
+            flush_subnormals(v)
+            # m <- b1 m + (1 - b1) g
+            np.multiply(g, 1.0 - b1, out=g)
+            np.multiply(m, b1, out=m)
+            np.add(m, g, out=m)
+            flush_subnormals(m)
+            if move:
+                np.sqrt(v, out=s)
+                np.multiply(s, c_sqrt, out=s)
+                np.add(s, c_eps, out=s)
+                np.divide(m, s, out=s)
+                if not folded:
+                    np.multiply(s, step_size, out=s)
+                np.subtract(p, s, out=p)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
+
+    PyTorch ``torch.optim.AdamW`` form: the weights are first shrunk using the
+    learning rate of this step, then the Adam update above is applied::
+
+        w <- w - lr * weight_decay * w
+        (Adam step on w with gradient g; g does not include the decay)
+    """
+
+    name = "adamw"
+    DEFAULT_LR = 0.01
+    HYPER = {
+        **Adam.HYPER,
+        "weight_decay": (0.01, 0.0, _INF, "Decoupled weight decay: each step w -= lr * weight_decay * w."),
+    }
+
+    weight_decay: float
+
+    def _decay(self, p: np.ndarray, s: np.ndarray, lr: float) -> None:
+        factor = lr * self.weight_decay
+        if factor != 0.0:
+            np.multiply(p, 1.0 - factor, out=p)
+
+
+# =================================================================== registry
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "adagrad": Adagrad,
+    "adadelta": Adadelta,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+    "adamw": AdamW,
+}
+
+
+def make_optimizer(
+    name: str,
+    params: list[np.ndarray],
+    learning_rate: float | None = None,
+    **hyper: Any,
+) -> Optimizer:
+    """Build the optimizer registered as ``name`` (case-insensitive).
+
+    ``learning_rate=None`` uses the optimizer's default (``HYPER["learning_rate"][0]``).
+    ``hyper`` may contain the names in the class' ``HYPER`` (including
+    ``clipnorm``). Raises :class:`TrainingError` for an unknown optimizer, an
+    unknown hyper-parameter or a bad value.
+    """
+    key = name.strip().lower() if isinstance(name, str) else name
+    cls = OPTIMIZERS.get(key) if isinstance(key, str) else None
+    if cls is None:
+        raise TrainingError(f"Unknown optimizer {name!r}. Known optimizers: {', '.join(OPTIMIZERS)}.")
+    if "learning_rate" in hyper:
+        if learning_rate is not None:
+            raise TrainingError("Learning rate given twice.")
+        learning_rate = hyper.pop("learning_rate")
+    return cls(params, learning_rate, **hyper)
