@@ -113,7 +113,7 @@ class Graph:
     """
 
     def __init__(self, registry: NodeTypeRegistry | None = None):
-        self.registry = registry or BUILTIN_REGISTRY
+        self.registry = registry if registry is not None else BUILTIN_REGISTRY
         self.nodes: dict[str, Node] = {}
         self.edges: dict[str, Edge] = {}
         self.meta: dict[str, Any] = {}
