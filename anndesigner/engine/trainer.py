@@ -92,6 +92,8 @@ class TrainingConfig:
         need(isinstance(self.patience, int) and self.patience >= 0, f"'patience' must be a whole number ≥ 0, not {self.patience!r}")
         need(self.rule in RULES, f"'rule' must be one of {', '.join(RULES)}, not {self.rule!r}")
         need(isinstance(self.optimizer_params, dict), "'optimizer_params' must be a mapping")
+        clash = {"learning_rate", "clipnorm"} & set(self.optimizer_params)
+        need(not clash, f"'{next(iter(clash), '')}' belongs in the main settings, not in 'optimizer_params'")
         make_schedule(self.schedule)  # raises TrainingError
 
 
@@ -223,7 +225,10 @@ class Trainer:
         else:
             self.optimizer = None
             self._rule_step = _rule_layer(self.program, network, config.rule)
-        self.schedule = make_schedule(config.schedule)
+        spec = dict(config.schedule or {})
+        if spec.get("kind") == "cosine":
+            spec.setdefault("epochs", config.epochs)
+        self.schedule = make_schedule(spec or None)
         self.step_count = 0
         self.epoch = len(network.history)
         self._cond = threading.Condition()
