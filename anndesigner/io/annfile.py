@@ -59,7 +59,7 @@ def _npz_bytes(weights: dict[str, np.ndarray]) -> bytes:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
         for name, arr in weights.items():
             with z.open(name + ".npy", "w", force_zip64=True) as f:
-                np.lib.format.write_array(f, np.ascontiguousarray(arr), allow_pickle=False)
+                np.lib.format.write_array(f, np.array(arr, order="C", copy=None), allow_pickle=False)
     return buf.getvalue()
 
 
