@@ -1,0 +1,181 @@
+"""Command line: ``anndesigner [FILE]`` opens the designer;
+``anndesigner train FILE`` and ``anndesigner info FILE`` work headless.
+
+User mistakes print one clear line and exit with status 1; no tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from ._version import __version__
+from .errors import AnnError
+
+COMMANDS = ("train", "info", "gui")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="anndesigner",
+        description="Design, train and understand neural networks. Without a command, opens the designer.",
+        epilog="Run 'anndesigner COMMAND --help' for a command's options.",
+    )
+    p.add_argument("--version", action="version", version=f"ANN Designer {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    gui = sub.add_parser("gui", help="open the designer window (the default)")
+    gui.add_argument("file", nargs="?", help="a .ann network file to open")
+    tr = sub.add_parser("train", help="train a network file without the window")
+    tr.add_argument("file", help="the .ann network file")
+    tr.add_argument("--epochs", type=int, help="epochs to train (default: the file's setting)")
+    tr.add_argument("--data", help="a built-in data set name (xor, spirals, ...) or a CSV file "
+                                   "(default: the data set saved in the file)")
+    tr.add_argument("--out", help="where to write the trained network (default: overwrite FILE)")
+    tr.add_argument("--batch-size", type=int, dest="batch_size", help="batch size")
+    tr.add_argument("--learning-rate", type=float, dest="learning_rate", help="learning rate")
+    tr.add_argument("--optimizer", help="sgd, adagrad, adadelta, rmsprop, adam or adamw")
+    tr.add_argument("--quiet", action="store_true", help="print only the final line")
+    info = sub.add_parser("info", help="print a summary table of a network file")
+    info.add_argument("file", help="the .ann network file")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
+        argv = ["gui", *argv]
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            return cmd_train(args)
+        if args.command == "info":
+            return cmd_info(args)
+        return cmd_gui(args)
+    except AnnError as e:
+        print(f"anndesigner: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nanndesigner: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def cmd_gui(args) -> int:
+    if args.file is not None and not Path(args.file).exists():
+        print(f"anndesigner: error: {args.file}: no such file", file=sys.stderr)
+        return 1
+    from .ui.app import run_gui
+
+    return run_gui(args.file)
+
+
+def _load_data(net, spec: str | None, file: Path):
+    from .data import BUILTIN_DATASETS, load_builtin, load_csv, load_source
+
+    if spec is None:
+        if not net.data_source:
+            raise AnnError(f"{file.name} names no data set; pass --data NAME (one of: "
+                           f"{', '.join(BUILTIN_DATASETS)}) or --data FILE.csv")
+        return load_source(net.data_source, base_dir=file.parent)
+    if spec in BUILTIN_DATASETS:
+        saved = net.data_source or {}
+        params = dict(saved.get("params", {})) if saved.get("name") == spec else {}
+        return load_builtin(spec, standardize=bool(saved.get("standardize", False)), **params)
+    if spec.lower().endswith((".csv", ".tsv", ".txt")) or Path(spec).exists():
+        return load_csv(spec)
+    raise AnnError(f"--data {spec}: not a built-in data set ({', '.join(BUILTIN_DATASETS)}) nor a CSV file")
+
+
+def _fmt_time(s: float) -> str:
+    if not math.isfinite(s):
+        return "?"
+    s = int(round(s))
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
+def cmd_train(args) -> int:
+    from .engine import EpochEnd, Finished
+    from .io import load_network
+
+    file = Path(args.file)
+    net = load_network(file)
+    data = _load_data(net, args.data, file)
+    settings = {k: getattr(args, k) for k in ("epochs", "batch_size", "learning_rate", "optimizer")}
+    trainer = net.trainer(data.X, data.Y, **{k: v for k, v in settings.items() if v is not None})
+    if args.data is not None:
+        net.data_source = data.source
+    epochs = trainer.config.epochs
+    tty = sys.stdout.isatty()
+    every = 1 if epochs <= 20 else max(1, epochs // 20)
+    t0 = time.perf_counter()
+    done = 0
+    last_line = ""
+    finished = None
+    print(f"training {file.name} on {data.name}: {len(trainer.X)} samples"
+          + (f", {len(trainer.X_val)} for validation" if trainer.X_val is not None else "")
+          + f", {epochs} epochs", flush=True)
+    for ev in trainer.run():
+        if isinstance(ev, EpochEnd):
+            done += 1
+            elapsed = time.perf_counter() - t0
+            eta = elapsed / done * (epochs - done)
+            parts = [f"epoch {done}/{epochs}"]
+            for k in ("loss", "val_loss", "accuracy", "val_accuracy", "r2", "val_r2", "mae"):
+                if k in ev.metrics and not math.isnan(ev.metrics[k]):
+                    parts.append(f"{k} {ev.metrics[k]:.4f}")
+            parts.append(f"ETA {_fmt_time(eta)}")
+            last_line = "  ".join(parts)
+            if args.quiet:
+                continue
+            if tty:
+                print("\r" + last_line.ljust(100), end="", flush=True)
+            elif done % every == 0 or done == epochs:
+                print(last_line, flush=True)
+        elif isinstance(ev, Finished):
+            finished = ev
+    if tty and not args.quiet:
+        print()
+    if finished is not None and finished.reason == "nan":
+        print(f"anndesigner: error: {finished.message}; nothing was written", file=sys.stderr)
+        return 1
+    out = Path(args.out) if args.out else file
+    net.save(out)
+    msg = finished.message if finished else ""
+    if args.quiet:
+        print(last_line)
+    print(f"{msg}; wrote {out} ({_fmt_time(time.perf_counter() - t0)})")
+    return 0
+
+
+def cmd_info(args) -> int:
+    from .io import load_network
+
+    file = Path(args.file)
+    net = load_network(file)
+    meta = net.graph.meta
+    print(f"{file.name}: {meta.get('title', '(untitled)')}")
+    if meta.get("description"):
+        print(meta["description"])
+    print()
+    print(net.summary())
+    t = net.training
+    print()
+    rule = "" if t.rule == "backprop" else f"rule {t.rule}, "
+    print(f"Training: {rule}{t.optimizer}, learning rate {t.learning_rate:g}, batch {t.batch_size}, "
+          f"{t.epochs} epochs, seed {net.seed}")
+    src = net.data_source
+    if src:
+        name = src.get("name") or src.get("path")
+        print(f"Data: {src.get('kind')} {name}")
+    if len(net.history):
+        last = net.history.last()
+        shown = "  ".join(f"{k} {v:.4f}" for k, v in last.items() if k != "lr" and not math.isnan(v))
+        print(f"Trained {len(net.history)} epochs; last: {shown}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
