@@ -29,7 +29,7 @@ class Network:
     def __init__(self, graph: Graph, seed: int = 0, *, dtype: Any = "float32",
                  weights: Mapping[str, np.ndarray] | None = None,
                  training: TrainingConfig | Mapping[str, Any] | None = None,
-                 data: Mapping[str, Any] | None = None, history: History | None = None):
+                 data: Mapping[str, Any] | None = None, history: History | None = None, strict: bool = True):
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise TrainingError(f"the seed must be a whole number, not {seed!r}")
         self.graph = graph
@@ -43,7 +43,8 @@ class Network:
         self.history = history or History()
         self._stash: dict[str, np.ndarray] = {k: np.asarray(v) for k, v in (weights or {}).items()}
         self._program: Program | None = None
-        self.program  # compile now: errors surface at construction
+        if strict:
+            self.program  # compile now: errors surface at construction
 
     # ------------------------------------------------------- program
     @property
@@ -56,6 +57,26 @@ class Network:
             self._stash.update(p.get_weights())
         self._program = compile_graph(self.graph, seed=self.seed, dtype=self.dtype, weights=self._stash)
         return self._program
+
+    @property
+    def compiles(self) -> bool:
+        """True when the graph is valid and runnable."""
+        try:
+            self.program
+        except GraphError:
+            return False
+        return True
+
+    def weights_for_saving(self) -> dict[str, np.ndarray]:
+        """Every weight of the current nodes, also while the graph is invalid
+        (then the last known values are kept, so no work is lost)."""
+        if self.compiles:
+            return self.get_weights()
+        if self._program is not None:
+            self._stash.update(self._program.get_weights())
+            self._program = None
+        nodes = self.graph.nodes
+        return {k: np.array(v) for k, v in self._stash.items() if k.split("/")[0] in nodes}
 
     def snapshot(self) -> "Network":
         """An independent copy (graph, weights, settings, history) to train in another thread."""

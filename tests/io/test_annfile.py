@@ -235,3 +235,19 @@ def test_samples_open_and_run():
         net = ad.load(p)
         net.graph.validate()
         assert net.graph.meta.get("description")
+
+
+def test_unfinished_design_saves_and_reopens_without_losing_work(tmp_path):
+    net = ad.Network(mlp([2, 4, 1]), seed=0)
+    net.fit(XOR_X, XOR_Y, epochs=5)
+    trained = net.get_weights()
+    net.graph.disconnect("edge_2")  # mid-edit: the Output has no input
+    net.graph.add_node("Dense")  # and a dangling node
+    assert not net.compiles
+    net.save(tmp_path / "wip.ann")
+    net2 = ad.load(tmp_path / "wip.ann")
+    assert not net2.compiles and net2.graph.to_dict() == net.graph.to_dict()
+    net2.graph.connect("dense_1", "output_1")  # whole again: the trained weights are back
+    net2.graph.remove_node("dense_2")
+    for k, v in trained.items():
+        np.testing.assert_array_equal(net2.get_weights()[k], v)
