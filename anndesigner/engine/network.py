@@ -78,6 +78,16 @@ class Network:
         nodes = self.graph.nodes
         return {k: np.array(v) for k, v in self._stash.items() if k.split("/")[0] in nodes}
 
+    def stage_weights(self, weights: Mapping[str, np.ndarray]) -> None:
+        """Give weights by name for the next compile (works while the graph is
+        invalid; names of nodes that do not exist yet are kept for later)."""
+        if not weights:
+            return
+        if self._program is not None:
+            self._stash.update(self._program.get_weights())
+            self._program = None
+        self._stash.update({k: np.array(v) for k, v in weights.items()})
+
     def snapshot(self) -> "Network":
         """An independent copy (graph, weights, settings, history) to train in another thread."""
         return Network(self.graph.copy(), self.seed, dtype=self.dtype, weights=self.get_weights(),
