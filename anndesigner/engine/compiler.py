@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -421,10 +421,11 @@ class Program:
 
 # ----------------------------------------------------------------- compile
 def compile_graph(graph: Graph, *, seed: int = 0, dtype: Any = np.float32,
-                  weights: dict[str, np.ndarray] | None = None, fuse: bool = True) -> Program:
+                  weights: Mapping[str, Any] | None = None, fuse: bool = True) -> Program:
     """Validate ``graph`` and build a :class:`Program`.
 
-    Weights are taken from ``weights`` where a name and shape match; the rest
+    Weights are taken from ``weights`` (name -> array, or name -> {shape: array})
+    where a name and shape match; the rest
     are initialized from ``seed`` (per weight, so other weights stay put).
     """
     dtype = np.dtype(dtype)
@@ -458,6 +459,8 @@ def compile_graph(graph: Graph, *, seed: int = 0, dtype: Any = np.float32,
 
     def make_param(name: str, spec: WeightSpec) -> np.ndarray:
         w = weights.get(name)
+        if isinstance(w, dict):  # a network's stash: shape -> array
+            w = w.get(tuple(spec.shape))
         if w is not None and tuple(np.shape(w)) == tuple(spec.shape):
             return np.array(w, dtype=dtype)
         return initialize(spec.initializer, spec.shape, spec.fan_in, spec.fan_out, rng_for(seed, name), dtype)

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import DataError, GraphError, TrainingError
-from ..graph import Graph
+from ..graph import Graph, Signal
 from .compiler import Program, compile_graph
 from .trainer import EpochEnd, Finished, History, Trainer, TrainingConfig, correct_count, regression_metrics, task_of
 
@@ -41,8 +41,13 @@ class Network:
         #: JSON-native reference to the data set (see anndesigner.data.load_source)
         self.data_source: dict[str, Any] | None = dict(data) if data else None
         self.history = history or History()
-        self._stash: dict[str, np.ndarray] = {k: np.asarray(v) for k, v in (weights or {}).items()}
+        #: weights not in the compiled program, by name and then by shape, so that
+        #: undoing an edit that changed a weight's shape brings the old values back
+        self._stash: dict[str, dict[tuple[int, ...], np.ndarray]] = {}
+        self._stash_update(weights or {})
         self._program: Program | None = None
+        #: emitted (no arguments) when weights are replaced from outside training
+        self.weights_changed = Signal()
         if strict:
             self.program  # compile now: errors surface at construction
 
@@ -54,7 +59,7 @@ class Network:
         if p is not None and p.graph_revision == self.graph.revision:
             return p
         if p is not None:
-            self._stash.update(p.get_weights())
+            self._stash_update(p.get_weights())
         self._program = compile_graph(self.graph, seed=self.seed, dtype=self.dtype, weights=self._stash)
         return self._program
 
@@ -73,10 +78,18 @@ class Network:
         if self.compiles:
             return self.get_weights()
         if self._program is not None:
-            self._stash.update(self._program.get_weights())
+            self._stash_update(self._program.get_weights())
             self._program = None
         nodes = self.graph.nodes
-        return {k: np.array(v) for k, v in self._stash.items() if k.split("/")[0] in nodes}
+        return {k: np.array(next(reversed(v.values()))) for k, v in self._stash.items()
+                if v and k.split("/")[0] in nodes}
+
+    def _stash_update(self, weights: Mapping[str, np.ndarray]) -> None:
+        for k, v in weights.items():
+            v = np.asarray(v)
+            d = self._stash.setdefault(k, {})
+            d.pop(v.shape, None)
+            d[v.shape] = v  # the latest value of a name is last
 
     def stage_weights(self, weights: Mapping[str, np.ndarray]) -> None:
         """Give weights by name for the next compile (works while the graph is
@@ -84,9 +97,10 @@ class Network:
         if not weights:
             return
         if self._program is not None:
-            self._stash.update(self._program.get_weights())
+            self._stash_update(self._program.get_weights())
             self._program = None
-        self._stash.update({k: np.array(v) for k, v in weights.items()})
+        self._stash_update({k: np.array(v) for k, v in weights.items()})
+        self.weights_changed.emit()
 
     def snapshot(self) -> "Network":
         """An independent copy (graph, weights, settings, history) to train in another thread."""
@@ -121,6 +135,7 @@ class Network:
                 raise GraphError(f"weight '{name}' has shape {value.shape}; the network needs {shape}",
                                  node_id=name.split("/")[0])
             prog.set_weight(name, value)
+        self.weights_changed.emit()
 
     def reset_weights(self, seed: int | None = None) -> None:
         """Re-initialize every weight from ``seed`` (default: the network's seed)."""
@@ -128,7 +143,7 @@ class Network:
             self.seed = seed
         self._stash = {}
         self._program = None
-        self.program
+        self.weights_changed.emit()
 
     def count_params(self) -> int:
         return self.graph.analyze().total_params

@@ -1,6 +1,6 @@
-"""Structural rewrites that keep the network's function: a Dense layer
-expanded into its single neurons (every weight on its own wire) and neurons
-collapsed back into a layer.
+"""Structural edits as invertible rewrites: add, delete and paste, and the
+ones that keep the network's function: a Dense layer expanded into its single
+neurons (every weight on its own wire) and neurons collapsed back into a layer.
 
 A :class:`Rewrite` removes nodes and inserts nodes, edges and weights through
 the graph's public API; :func:`apply_rewrite` returns the inverse rewrite, so
@@ -23,6 +23,7 @@ MAX_EXPAND_UNITS = 64
 @dataclass
 class Rewrite:
     remove_nodes: list[str] = field(default_factory=list)
+    remove_edges: list[str] = field(default_factory=list)
     add_nodes: list[tuple[Node, int]] = field(default_factory=list)  # (node, index)
     add_edges: list[tuple[Edge, int]] = field(default_factory=list)  # (edge, index), ascending
     weights: dict[str, np.ndarray] = field(default_factory=dict)
@@ -37,6 +38,10 @@ def apply_rewrite(net: Network, rw: Rewrite) -> Rewrite:
     edge_order = list(g.edges)
     removed_nodes: list[tuple[Node, int]] = []
     removed_edges: list[tuple[Edge, int]] = []
+    for eid in rw.remove_edges:
+        if eid in g.edges:
+            e, _ = g.disconnect(eid)
+            removed_edges.append((e, edge_order.index(eid)))
     for nid in rw.remove_nodes:
         node, _, edges = g.remove_node(nid)
         removed_nodes.append((node, node_order.index(node.id)))
@@ -49,10 +54,11 @@ def apply_rewrite(net: Network, rw: Rewrite) -> Rewrite:
     gone = set(rw.remove_nodes)
     return Rewrite(
         remove_nodes=[n.id for n, _ in rw.add_nodes],
+        remove_edges=[e.id for e, _ in rw.add_edges],
         add_nodes=sorted(removed_nodes, key=lambda t: t[1]),
         add_edges=sorted(removed_edges, key=lambda t: t[1]),
         weights={k: v for k, v in saved.items() if k.split("/")[0] in gone},
-        select=list(rw.remove_nodes),
+        select=list(rw.remove_nodes) or [e.id for e, _ in removed_edges],
     )
 
 
@@ -93,7 +99,7 @@ def plan_expand_dense(net: Network, node_id: str, spacing: float = 60.0) -> Rewr
         if bias is not None and p["use_bias"]:
             new_weights[f"{nid}/bias"] = np.array(bias[j])
     edges = _rewire(g, [node_id], ids)
-    return Rewrite([node_id], new_nodes, edges, new_weights, select=ids)
+    return Rewrite(remove_nodes=[node_id], add_nodes=new_nodes, add_edges=edges, weights=new_weights, select=ids)
 
 
 def plan_collapse_neurons(net: Network, neuron_ids: list[str]) -> Rewrite:
@@ -154,7 +160,7 @@ def plan_collapse_neurons(net: Network, neuron_ids: list[str]) -> Rewrite:
                  position=(sum(xs) / k, sum(ys) / k))
     index = list(g.nodes).index(order[0])
     edges = _rewire(g, order, [did])
-    return Rewrite(order, [(dense, index)], edges, new_weights, select=[did])
+    return Rewrite(remove_nodes=order, add_nodes=[(dense, index)], add_edges=edges, weights=new_weights, select=[did])
 
 
 def _runs(seq: list[str | None]) -> list[list[str]]:

@@ -220,7 +220,12 @@ class Graph:
             self.node_changed.emit(node, ("label",))
 
     def set_meta(self, **values: Any) -> None:
-        self.meta.update(values)
+        """Set document metadata (title, description ...); None removes a key."""
+        for k, v in values.items():
+            if v is None:
+                self.meta.pop(k, None)
+            else:
+                self.meta[k] = v
         self.meta_changed.emit(tuple(values))
 
     # ---------------------------------------------------------- edges

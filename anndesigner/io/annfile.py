@@ -210,7 +210,7 @@ def load_network(path: str | os.PathLike):
         stray = [n for n in weights if n.split("/")[0] not in known]
         if stray:
             raise FileFormatError(f"{path.name}: weight '{stray[0]}' belongs to no node of the network")
-        net._stash.update(weights)
+        net.stage_weights(weights)
         return net
 
     expected = {n: net.program.weight_shape(n) for n in net.program.weight_names()}

@@ -1,0 +1,72 @@
+"""The open network in the designer: model, undo stack and file path.
+
+The :class:`Document` owns a :class:`~anndesigner.engine.Network` whose
+``graph`` is the single truth. Views listen to the graph's signals; every edit
+is a command on :attr:`Document.undo_stack` (see ``commands.py``).
+"Modified" is exactly ``not undo_stack.isClean()``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from ..engine import Network
+from ..graph import Graph
+
+
+def empty_network() -> Network:
+    return Network(Graph(), seed=0, strict=False)
+
+
+class Document(QObject):
+    pathChanged = Signal(object)
+    modifiedChanged = Signal(bool)
+
+    def __init__(self, network: Network | None = None, path: str | Path | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.network = network if network is not None else empty_network()
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(lambda clean: self.modifiedChanged.emit(not clean))
+        self._path: Path | None = Path(path) if path else None
+
+    @property
+    def graph(self) -> Graph:
+        return self.network.graph
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def display_name(self) -> str:
+        return self._path.name if self._path else "Untitled"
+
+    @classmethod
+    def open(cls, path: str | Path, parent: QObject | None = None) -> "Document":
+        """Load a file (raises FileFormatError; nothing changes on failure)."""
+        from ..io import load_network
+
+        net = load_network(path)
+        return cls(net, path, parent)
+
+    def save(self, path: str | Path | None = None) -> Path:
+        from ..io import save_network
+
+        target = Path(path) if path else self._path
+        if target is None:
+            raise ValueError("no file name")
+        save_network(self.network, target)
+        self.undo_stack.setClean()
+        if target != self._path:
+            self._path = target
+            self.pathChanged.emit(target)
+        return target
+
+    def push(self, command) -> None:
+        self.undo_stack.push(command)
