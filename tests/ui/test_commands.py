@@ -116,7 +116,7 @@ def test_expand_and_collapse_commands(doc):
     cmd = C.RewriteCommand(doc, plan_expand_dense(doc.network, "dense_2"), "Expand dense_2")
     after = check_undo_redo(doc, cmd)
     assert sum(n["type"] == "Neuron" for n in after[0]["nodes"]) == 3
-    doc.push(cmd)
+    doc.undo_stack.redo()
     np.testing.assert_array_equal(doc.network.predict(XOR_X), before)
     coll = C.RewriteCommand(doc, plan_collapse_neurons(doc.network, ["neuron_1", "neuron_2", "neuron_3"]), "Collapse")
     doc.push(coll)
