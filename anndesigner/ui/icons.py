@@ -1,0 +1,32 @@
+"""Icons from ``resources/icons`` (SVG), found in a source checkout and when installed."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from PySide6.QtGui import QIcon
+
+
+def resources_dir() -> Path:
+    """The ``resources`` folder: packaged as ``anndesigner/resources`` or the checkout's top level."""
+    here = Path(__file__).resolve().parent.parent
+    for cand in (here / "resources", here.parent / "resources"):
+        if (cand / "icons").is_dir():
+            return cand
+    raise FileNotFoundError("ANN Designer's resources folder is missing")
+
+
+def resource_path(*parts: str) -> Path:
+    return resources_dir().joinpath(*parts)
+
+
+@lru_cache(maxsize=None)
+def icon(name: str) -> QIcon:
+    """``icon("node-dense")`` -> resources/icons/node-dense.svg (an empty icon if missing)."""
+    p = resources_dir() / "icons" / f"{name}.svg"
+    return QIcon(str(p)) if p.exists() else QIcon()
+
+
+def node_icon_name(type_id: str) -> str:
+    return f"node-{type_id.lower()}"

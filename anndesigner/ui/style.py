@@ -1,0 +1,47 @@
+"""Colours and sizes shared by the canvas, palette and inspector, so that data,
+layers, neurons and outputs look the same everywhere."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor
+
+# role -> (fill, border/accent)
+ROLE_COLORS = {
+    "data": ("#E3F2FD", "#1E88E5"),        # blue: Input
+    "layer": ("#EDE7F6", "#5E35B1"),       # violet: Dense and other weighted layers
+    "neuron": ("#FFF3E0", "#FB8C00"),      # orange: single neurons
+    "activation": ("#E8F5E9", "#43A047"),  # green: Activation
+    "regularization": ("#ECEFF1", "#607D8B"),  # grey-blue: Dropout
+    "merge": ("#E0F7FA", "#00ACC1"),       # cyan: Concatenate, Add
+    "output": ("#FCE4EC", "#D81B60"),      # pink: Output
+}
+
+CATEGORY_ROLE = {
+    "Data": "data",
+    "Neurons & Layers": "layer",
+    "Activations": "activation",
+    "Regularization": "regularization",
+    "Merge": "merge",
+    "Output": "output",
+}
+
+ERROR_COLOR = QColor("#E53935")
+WIRE_COLOR = QColor("#78909C")
+WIRE_SELECTED = QColor("#1E88E5")
+POSITIVE_WEIGHT = QColor("#1E88E5")  # blue
+NEGATIVE_WEIGHT = QColor("#F4511E")  # orange-red
+CANVAS_BG = QColor("#FAFAFA")
+GRID_COLOR = QColor("#ECEFF1")
+TEXT_COLOR = QColor("#263238")
+MUTED_TEXT = QColor("#607D8B")
+
+
+def role_of(type_id: str, category: str) -> str:
+    if type_id == "Neuron":
+        return "neuron"
+    return CATEGORY_ROLE.get(category, "layer")
+
+
+def role_colors(role: str) -> tuple[QColor, QColor]:
+    fill, accent = ROLE_COLORS.get(role, ROLE_COLORS["layer"])
+    return QColor(fill), QColor(accent)
