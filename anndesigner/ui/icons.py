@@ -7,14 +7,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
-
-def resources_dir() -> Path:
-    """The ``resources`` folder: packaged as ``anndesigner/resources`` or the checkout's top level."""
-    here = Path(__file__).resolve().parent.parent
-    for cand in (here / "resources", here.parent / "resources"):
-        if (cand / "icons").is_dir():
-            return cand
-    raise FileNotFoundError("ANN Designer's resources folder is missing")
+from ..paths import resources_dir
 
 
 def resource_path(*parts: str) -> Path:
