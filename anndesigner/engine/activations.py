@@ -60,7 +60,7 @@ def backward(name: str, z: np.ndarray | None, y: np.ndarray, g: np.ndarray) -> n
     if name == "linear":
         return g
     if name == "relu":
-        return g * (y > 0)
+        return np.multiply(g, y > 0, out=np.empty_like(g))
     if name == "sigmoid":
         return g * y * (1 - y)
     if name == "tanh":

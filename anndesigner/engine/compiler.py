@@ -67,6 +67,22 @@ class Param:
             np.copyto(self.grad, g)
             self.touched = True
 
+    def add_matmul(self, a: np.ndarray, b: np.ndarray) -> None:
+        """grad += a @ b, written straight into the gradient buffer on first use."""
+        if self.touched:
+            self.grad += a @ b
+        else:
+            np.matmul(a, b, out=self.grad)
+            self.touched = True
+
+    def add_rowsum(self, a: np.ndarray) -> None:
+        """grad += a.sum(axis=0), without a temporary on first use."""
+        if self.touched:
+            self.grad += a.sum(axis=0)
+        else:
+            np.sum(a, axis=0, out=self.grad)
+            self.touched = True
+
 
 # ------------------------------------------------------------------- steps
 class Step:
@@ -141,9 +157,9 @@ class DenseStep(Step):
             dz2 = dz.reshape(-1, dz.shape[-1])
         else:
             dz2 = dz
-        self.W.add_grad(x.T @ dz2)
+        self.W.add_matmul(x.T, dz2)
         if self.b is not None:
-            self.b.add_grad(dz2.sum(axis=0))
+            self.b.add_rowsum(dz2)
         if not need[0]:
             return [None]
         dx = dz2 @ self.W.value.T

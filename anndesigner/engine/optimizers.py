@@ -80,6 +80,25 @@ for _dt in (np.float32, np.float64):
 del _dt, _fi
 
 
+#: elements per block for multi-pass updates: each block's passes run in cache
+_BLOCK = 32768
+
+
+def run_blocked(fn, arrays: list[list[np.ndarray]]) -> None:
+    """Call ``fn`` on cache-sized blocks of the flattened parameter, gradient,
+    state and scratch arrays (one tuple of views per block). Measured here on a
+    784-512-256-10 MLP this is ~20 % faster than whole-array passes. (Splitting
+    the work between two threads was faster in isolation but slower during
+    training, where OpenBLAS's waiting threads hold the second core.)"""
+    blocks = []
+    for col in zip(*arrays):
+        flat = [a.reshape(-1) for a in col]
+        n = flat[0].size
+        for i in range(0, n, _BLOCK):
+            blocks.append(tuple(a[i:i + _BLOCK] for a in flat))
+    fn(blocks)
+
+
 def flush_subnormals(a: np.ndarray) -> None:
     """Replace the subnormal values of the float array ``a`` in place.
 
@@ -626,27 +645,32 @@ class Adam(Optimizer):
             c_sqrt = 1.0 / math.sqrt(bc2)
             c_eps = eps
         st = self._state
-        for p, g, m, v, s in zip(self.params, grads, st["m"], st["v"], self._scratch):
+        for p, g, s in zip(self.params, grads, self._scratch):
             self._decay(p, s, lr)
-            # v <- b2 v + (1 - b2) g^2
-            np.multiply(g, g, out=s)
-            np.multiply(s, 1.0 - b2, out=s)
-            np.multiply(v, b2, out=v)
-            np.add(v, s, out=v)
-            flush_subnormals(v)
-            # m <- b1 m + (1 - b1) g
-            np.multiply(g, 1.0 - b1, out=g)
-            np.multiply(m, b1, out=m)
-            np.add(m, g, out=m)
-            flush_subnormals(m)
-            if move:
-                np.sqrt(v, out=s)
-                np.multiply(s, c_sqrt, out=s)
-                np.add(s, c_eps, out=s)
-                np.divide(m, s, out=s)
-                if not folded:
-                    np.multiply(s, step_size, out=s)
-                np.subtract(p, s, out=p)
+
+        def run(part) -> None:
+            for pb, gb, mb, vb, sb in part:
+                # v <- b2 v + (1 - b2) g^2
+                np.multiply(gb, gb, out=sb)
+                np.multiply(sb, 1.0 - b2, out=sb)
+                np.multiply(vb, b2, out=vb)
+                np.add(vb, sb, out=vb)
+                flush_subnormals(vb)
+                # m <- b1 m + (1 - b1) g
+                np.multiply(gb, 1.0 - b1, out=gb)
+                np.multiply(mb, b1, out=mb)
+                np.add(mb, gb, out=mb)
+                flush_subnormals(mb)
+                if move:
+                    np.sqrt(vb, out=sb)
+                    np.multiply(sb, c_sqrt, out=sb)
+                    np.add(sb, c_eps, out=sb)
+                    np.divide(mb, sb, out=sb)
+                    if not folded:
+                        np.multiply(sb, step_size, out=sb)
+                    np.subtract(pb, sb, out=pb)
+
+        run_blocked(run, [self.params, grads, st["m"], st["v"], self._scratch])
 
 
 class AdamW(Adam):
