@@ -176,15 +176,7 @@ def _runs(seq: list[str | None]) -> list[list[str]]:
 
 
 def _fresh_ids(g, prefix: str, n: int) -> list[str]:
-    ids = []
-    top = 0
-    used = set(g.nodes) | set(g.edges)
-    while len(ids) < n:
-        top += 1
-        cand = f"{prefix}_{top}"
-        if cand not in used:
-            ids.append(cand)
-    return ids
+    return [g.new_id(prefix) for _ in range(n)]
 
 
 def _rewire(g, old: list[str], new: list[str]) -> list[tuple[Edge, int]]:
@@ -193,16 +185,8 @@ def _rewire(g, old: list[str], new: list[str]) -> list[tuple[Edge, int]]:
     same place in the graph's edge order (so concatenation order is kept)."""
     old_set = set(old)
     remaining = [e for e in g.edges.values() if e.src not in old_set and e.dst not in old_set]
-    edge_ids = set(g.edges)
-    counter = [0]
-
     def eid() -> str:
-        while True:
-            counter[0] += 1
-            c = f"edge_{counter[0]}"
-            if c not in edge_ids and c not in g.nodes:
-                edge_ids.add(c)
-                return c
+        return g.new_id("edge")
 
     out: list[Edge] = []
     done_consumer: set[tuple[str, str]] = set()

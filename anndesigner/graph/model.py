@@ -128,17 +128,26 @@ class Graph:
         self.meta_changed = Signal()
         self._analysis: Analysis | None = None
         self._analysis_rev = -1
+        self._counters: dict[str, int] = {}
+        self._succ: dict[str, list[str]] = {}  # node -> destinations (one entry per edge)
 
     # ------------------------------------------------------------ ids
     def new_id(self, prefix: str) -> str:
+        """A fresh id ``<prefix>_<n>``. Ids are never handed out twice by one graph
+        (even after a delete), so a new node cannot pick up a deleted one's state."""
         prefix = re.sub(r"[^a-z0-9]+", "_", prefix.lower()).strip("_") or "node"
-        used = set(self.nodes) | set(self.edges)
-        top = 0
-        for ident in used:
-            m = _ID_RE.match(ident)
-            if m and m.group(1) == prefix:
-                top = max(top, int(m.group(2)))
-        return f"{prefix}_{top + 1}"
+        n = self._counters.get(prefix, 0) + 1
+        while f"{prefix}_{n}" in self.nodes or f"{prefix}_{n}" in self.edges:
+            n += 1
+        self._counters[prefix] = n
+        return f"{prefix}_{n}"
+
+    def _note_id(self, ident: str) -> None:
+        m = _ID_RE.match(ident)
+        if m:
+            k = int(m.group(2))
+            if k > self._counters.get(m.group(1), 0):
+                self._counters[m.group(1)] = k
 
     def node_type(self, node: Node | str) -> NodeType:
         if isinstance(node, str):
@@ -173,10 +182,8 @@ class Graph:
         t = self.registry.get(node.type_id)
         node.type_id = t.type_id
         node.params = t.make_params(node.params, node.id)
-        items = list(self.nodes.items())
-        index = len(items) if index is None else max(0, min(index, len(items)))
-        items.insert(index, (node.id, node))
-        self.nodes = dict(items)
+        index = _insert(self.nodes, node.id, node, index)
+        self._note_id(node.id)
         self._changed()
         self.node_added.emit(node, index)
 
@@ -253,10 +260,9 @@ class Graph:
             raise GraphError(f"the id '{edge.id}' is already used", edge_id=edge.id)
         if check:
             self._check_edge(edge.src, edge.dst, edge.src_port, edge.dst_port, check_shapes=False)
-        items = list(self.edges.items())
-        index = len(items) if index is None else max(0, min(index, len(items)))
-        items.insert(index, (edge.id, edge))
-        self.edges = dict(items)
+        index = _insert(self.edges, edge.id, edge, index)
+        self._succ.setdefault(edge.src, []).append(edge.dst)
+        self._note_id(edge.id)
         self._changed()
         self.edge_added.emit(edge, index)
 
@@ -267,6 +273,7 @@ class Graph:
             raise GraphError(f"there is no edge '{edge_id}'", edge_id=edge_id)
         index = list(self.edges).index(edge_id)
         edge = self.edges.pop(edge_id)
+        self._succ[edge.src].remove(edge.dst)
         self._changed()
         self.edge_removed.emit(edge, index)
         return edge, index
@@ -302,9 +309,7 @@ class Graph:
             self._check_shapes_with(s, d, src_port, dst_port)
 
     def _reaches(self, start: str, goal: str) -> bool:
-        out: dict[str, list[str]] = {}
-        for e in self.edges.values():
-            out.setdefault(e.src, []).append(e.dst)
+        out = self._succ
         stack, seen = [start], {start}
         while stack:
             n = stack.pop()
@@ -428,6 +433,20 @@ class Graph:
         order = a.order or list(self.nodes)
         return [(nid, self.nodes[nid].type_id, fmt_shape(a.shapes.get(nid)), a.param_counts.get(nid, 0))
                 for nid in order]
+
+
+def _insert(d: dict, key, value, index: int | None) -> int:
+    """Insert into an ordered dict at ``index`` (append when None or at the end)."""
+    n = len(d)
+    if index is None or index >= n:
+        d[key] = value
+        return n
+    index = max(0, index)
+    items = list(d.items())
+    items.insert(index, (key, value))
+    d.clear()
+    d.update(items)
+    return index
 
 
 def _analyze(g: Graph) -> Analysis:

@@ -87,16 +87,9 @@ def paste_command(doc: Document, fragment: Mapping[str, Any], offset: tuple[floa
                   text: str = "Paste") -> RewriteCommand:
     """Insert a copied fragment with fresh ids; wires between copied nodes are kept."""
     g = doc.graph
-    used = set(g.nodes) | set(g.edges)
     mapping: dict[str, str] = {}
     nodes: list[tuple[Node, int]] = []
-
-    def fresh(prefix: str) -> str:
-        i = 1
-        while f"{prefix}_{i}" in used:
-            i += 1
-        used.add(f"{prefix}_{i}")
-        return f"{prefix}_{i}"
+    fresh = g.new_id
 
     for nd in fragment.get("nodes", []):
         t = g.registry.get(nd["type"])

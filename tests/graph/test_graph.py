@@ -20,8 +20,7 @@ def test_ids_are_stable_readable_strings():
     assert (x.id, h.id, y.id) == ("input_1", "dense_1", "output_1")
     assert list(g.edges) == ["edge_1", "edge_2"]
     g.remove_node(h)
-    assert g.add_node("Dense").id == "dense_1"  # free again
-    assert g.add_node("Dense").id == "dense_2"
+    assert g.add_node("Dense").id == "dense_2"  # never reused: no stale state can attach to it
     g2 = Graph.from_dict(g.to_dict())
     assert list(g2.nodes) == list(g.nodes) and g2.add_node("Dense").id == "dense_3"
 
