@@ -1,5 +1,28 @@
 import os
 import sys
 
+import pytest
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.dirname(__file__))
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_windows(request):
+    """Fail a test that leaves a visible top-level window behind."""
+    yield
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    app.processEvents()
+    left = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+    for w in left:
+        w.close()
+        w.deleteLater()
+    app.processEvents()
+    if left:
+        pytest.fail(f"{request.node.name} left windows open: {[type(w).__name__ for w in left]}")
