@@ -26,3 +26,14 @@ def no_leaked_windows(request):
     app.processEvents()
     if left:
         pytest.fail(f"{request.node.name} left windows open: {[type(w).__name__ for w in left]}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Qt must not destroy clipboard data that Python created after Python has shut down."""
+    if "PySide6.QtWidgets" in sys.modules:
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        if app is not None:
+            app.clipboard().clear()
+            app.processEvents()

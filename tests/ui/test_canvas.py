@@ -208,7 +208,7 @@ def test_analysis_runs_once_per_command(canvas, monkeypatch):
 def _drop(view, viewport_pos: QPoint, payload: bytes):
     mime = QMimeData()
     mime.setData(MIME_NODE_TYPE, payload)
-    enter = QDragEnterEvent(QPointF(viewport_pos), Qt.DropAction.CopyAction, mime, LEFT, NOMOD)
+    enter = QDragEnterEvent(viewport_pos, Qt.DropAction.CopyAction, mime, LEFT, NOMOD)
     QApplication.sendEvent(view.viewport(), enter)
     drop = QDropEvent(QPointF(viewport_pos), Qt.DropAction.CopyAction, mime, LEFT, NOMOD)
     QApplication.sendEvent(view.viewport(), drop)

@@ -1,0 +1,628 @@
+"""The designer window: palette (left), canvas (centre), inspector (right).
+
+The window owns one :class:`Document` at a time. Menus and the toolbar turn
+user intent into undo commands; the canvas and inspector follow the model.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QByteArray, QMimeData, QPointF, QRectF, QSettings, QSize, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence, QPainter, QUndoGroup
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QDockWidget,
+    QFileDialog,
+    QGraphicsItem,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .. import __version__
+from ..engine.rewrite import plan_collapse_neurons, plan_expand_dense
+from ..errors import AnnError
+from ..paths import sample_files
+from . import commands as C
+from .canvas import CanvasView, GraphScene
+from .document import Document
+from .icons import icon
+from .inspector import InspectorWidget
+from .mime import MIME_FRAGMENT
+from .palette import PaletteWidget
+
+MAX_RECENT = 10
+FILE_FILTER = "ANN Designer networks (*.ann);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    """``MainWindow(settings=None)``; ``open_file(path)``; ``document``; ``undo_stack``."""
+
+    def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowIcon(icon("app"))
+        self.settings = settings if settings is not None else QSettings()
+        self.undo_group = QUndoGroup(self)
+        first = Document(parent=self)
+        self.document: Document | None = None
+        self.scene: GraphScene | None = None
+        self.view = CanvasView(GraphScene(first))
+        self.view.setObjectName("canvas")
+        self.setCentralWidget(self.view)
+
+        self.palette = PaletteWidget()
+        self.palette.addRequested.connect(self._add_from_palette)
+        self.palette_dock = self._dock("Palette", "paletteDock", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
+
+        self.inspector = InspectorWidget(first)
+        self.inspector.statusMessage.connect(self.show_status)
+        self.inspector.nodeActivated.connect(self._reveal_node)
+        self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector,
+                                         Qt.DockWidgetArea.RightDockWidgetArea)
+
+        self.error_label = QLabel()
+        self.error_label.setObjectName("errorCount")
+        self.zoom_label = QLabel()
+        self.statusBar().addPermanentWidget(self.error_label)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.zoom_label.setText(f"{self.view.zoom() * 100:.0f} %")
+
+        self._make_actions()
+        self._make_menus()
+        self._make_toolbar()
+        self.set_document(first)
+        self._restore_settings()
+
+    # ------------------------------------------------------------ docks
+    def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
+        d = QDockWidget(title, self)
+        d.setObjectName(name)
+        d.setWidget(widget)
+        d.setAllowedAreas(Qt.DockWidgetArea.LeftDockWidgetArea | Qt.DockWidgetArea.RightDockWidgetArea)
+        self.addDockWidget(area, d)
+        return d
+
+    @property
+    def undo_stack(self):
+        return self.document.undo_stack
+
+    # ---------------------------------------------------------- actions
+    def _act(self, text: str, slot: Callable, shortcut=None, icon_name: str | None = None, tip: str = "",
+             checkable: bool = False) -> QAction:
+        a = QAction(text, self)
+        if icon_name:
+            a.setIcon(icon(icon_name))
+        if shortcut is not None:
+            a.setShortcuts(QKeySequence.keyBindings(shortcut) if isinstance(shortcut, QKeySequence.StandardKey)
+                           else [QKeySequence(shortcut)])
+        if tip:
+            a.setStatusTip(tip)
+            a.setToolTip(tip)
+        a.setCheckable(checkable)
+        a.triggered.connect(slot)
+        self.addAction(a)
+        return a
+
+    def _make_actions(self) -> None:
+        K = QKeySequence.StandardKey
+        self.act_new = self._act("&New", self.new_document, K.New, "new", "Start a new network")
+        self.act_open = self._act("&Open…", self.open_dialog, K.Open, "open", "Open a network file")
+        self.act_save = self._act("&Save", self.save, K.Save, "save", "Save the network")
+        self.act_save_as = self._act("Save &As…", self.save_as, K.SaveAs, "save-as", "Save under a new name")
+        self.act_export = self._act("&Export Canvas Image…", self.export_image_dialog, None, "export-image",
+                                    "Save the canvas as PNG or SVG")
+        self.act_quit = self._act("&Quit", self.close, K.Quit)
+        self.act_undo = self.undo_group.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcuts(QKeySequence.keyBindings(K.Undo))
+        self.act_undo.setIcon(icon("undo"))
+        self.act_redo = self.undo_group.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts(QKeySequence.keyBindings(K.Redo))
+        self.act_redo.setIcon(icon("redo"))
+        self.addAction(self.act_undo)
+        self.addAction(self.act_redo)
+        self.act_cut = self._act("Cu&t", self.cut, K.Cut, "cut", "Cut the selection")
+        self.act_copy = self._act("&Copy", self.copy, K.Copy, "copy", "Copy the selection")
+        self.act_paste = self._act("&Paste", self.paste, K.Paste, "paste", "Paste")
+        self.act_duplicate = self._act("D&uplicate", self.duplicate, "Ctrl+D", "duplicate", "Duplicate the selection")
+        self.act_delete = self._act("&Delete", self.delete_selection, K.Delete, "delete",
+                                    "Delete the selected nodes and wires")
+        self.act_delete.setShortcuts([QKeySequence(QKeySequence.StandardKey.Delete), QKeySequence("Backspace")])
+        self.act_select_all = self._act("Select &All", self.select_all, K.SelectAll)
+        self.act_expand = self._act("E&xpand Layer into Neurons", self.expand_selected, "Ctrl+E", "expand",
+                                    "Show a Dense layer as its single neurons, every weight on its own wire")
+        self.act_collapse = self._act("C&ollapse Neurons into Layer", self.collapse_selected, "Ctrl+Shift+E",
+                                      "collapse", "Turn neurons that read the same inputs into one Dense layer")
+        self.act_zoom_in = self._act("Zoom &In", lambda: self.view.zoom_in(), K.ZoomIn, "zoom-in")
+        self.act_zoom_out = self._act("Zoom &Out", lambda: self.view.zoom_out(), K.ZoomOut, "zoom-out")
+        self.act_fit = self._act("&Fit to Window", lambda: self.view.fit_to_window(), "Ctrl+0", "zoom-fit")
+        self.act_actual = self._act("&Actual Size", lambda: self.view.actual_size(), "Ctrl+1", "zoom-actual")
+        self.act_layout = self._act("Auto-&Layout", self.auto_layout, "Ctrl+L", "auto-layout",
+                                    "Arrange the nodes left to right by depth")
+        self.act_snap = self._act("&Snap to Grid", self._toggle_snap, None, checkable=True)
+        self.act_shortcuts = self._act("&Keyboard Shortcuts", self.show_shortcuts, K.HelpContents)
+        self.act_about = self._act("&About ANN Designer", self.show_about)
+
+    def _make_menus(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        for a in (self.act_new, self.act_open):
+            f.addAction(a)
+        self.recent_menu = f.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        f.addSeparator()
+        for a in (self.act_save, self.act_save_as):
+            f.addAction(a)
+        f.addSeparator()
+        f.addAction(self.act_export)
+        f.addSeparator()
+        f.addAction(self.act_quit)
+        e = mb.addMenu("&Edit")
+        for a in (self.act_undo, self.act_redo, None, self.act_cut, self.act_copy, self.act_paste,
+                  self.act_duplicate, self.act_delete, None, self.act_select_all, None, self.act_expand,
+                  self.act_collapse):
+            e.addSeparator() if a is None else e.addAction(a)
+        v = mb.addMenu("&View")
+        for a in (self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_actual, None, self.act_layout,
+                  self.act_snap, None):
+            v.addSeparator() if a is None else v.addAction(a)
+        v.addAction(self.palette_dock.toggleViewAction())
+        v.addAction(self.inspector_dock.toggleViewAction())
+        self.examples_menu = mb.addMenu("E&xamples")
+        for p in sample_files():
+            a = self.examples_menu.addAction(p.stem, lambda p=p: self.open_example(p))
+            a.setObjectName(f"example_{p.stem}")
+        h = mb.addMenu("&Help")
+        h.addAction(self.act_shortcuts)
+        h.addAction(self.act_about)
+
+    def _make_toolbar(self) -> None:
+        tb = self.addToolBar("Main")
+        tb.setObjectName("mainToolBar")
+        tb.setIconSize(QSize(20, 20))
+        for a in (self.act_new, self.act_open, self.act_save, None, self.act_undo, self.act_redo, None,
+                  self.act_delete, None, self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_layout, None,
+                  self.act_expand, self.act_collapse):
+            tb.addSeparator() if a is None else tb.addAction(a)
+        self.toolbar = tb
+
+    # --------------------------------------------------------- document
+    def set_document(self, doc: Document) -> None:
+        old = self.document
+        if self.scene is not None:
+            self.scene.detach()
+        if old is not None:
+            self.undo_group.removeStack(old.undo_stack)
+        self.document = doc
+        doc.setParent(self)
+        self.undo_group.addStack(doc.undo_stack)
+        self.undo_group.setActiveStack(doc.undo_stack)
+        current = self.view.scene()
+        scene = current if self.scene is None and current is not None and current.document is doc else GraphScene(doc)
+        scene.statusMessage.connect(self.show_status)
+        scene.selectionIdsChanged.connect(self._selection_changed)
+        scene.errorsChanged.connect(self._errors_changed)
+        if self.view.scene() is not scene:
+            self.view.setScene(scene)
+        old_scene, self.scene = self.scene, scene
+        if old_scene is not None:
+            old_scene.deleteLater()
+        self.inspector.set_document(doc)
+        self.inspector.set_selection([])
+        doc.modifiedChanged.connect(self._update_title)
+        doc.pathChanged.connect(self._update_title)
+        doc.undo_stack.indexChanged.connect(self._update_actions)
+        self._update_title()
+        self._errors_changed(len(doc.graph.analyze().errors))
+        self._update_actions()
+        if old is not None and old is not doc:
+            old.deleteLater()
+        if doc.graph.nodes:
+            QTimer.singleShot(0, self.view.fit_to_window)
+
+    @Slot()
+    def _update_title(self, *_):
+        doc = self.document
+        self.setWindowTitle(f"{doc.display_name()}[*] — ANN Designer")
+        self.setWindowModified(doc.modified)
+
+    def _errors_changed(self, n: int) -> None:
+        self.error_label.setText("No errors" if n == 0 else f"{n} error{'s' if n != 1 else ''}")
+        self.error_label.setStyleSheet("" if n == 0 else "color: #E53935; font-weight: bold;")
+
+    def _selection_changed(self, node_ids: list, edge_ids: list) -> None:
+        self.inspector.set_selection(list(node_ids))
+        self._update_actions()
+
+    def _update_actions(self, *_):
+        if self.scene is None:
+            return
+        nodes = self.scene.selected_node_ids()
+        edges = self.scene.selected_edge_ids()
+        g = self.document.graph
+        self.act_delete.setEnabled(bool(nodes or edges))
+        self.act_cut.setEnabled(bool(nodes))
+        self.act_copy.setEnabled(bool(nodes))
+        self.act_duplicate.setEnabled(bool(nodes))
+        self.act_expand.setEnabled(len(nodes) == 1 and g.nodes[nodes[0]].type_id == "Dense" if nodes else False)
+        self.act_collapse.setEnabled(len(nodes) >= 1 and all(g.nodes[n].type_id == "Neuron" for n in nodes))
+
+    def _reveal_node(self, node_id: str) -> None:
+        item = self.scene.node_item(node_id)
+        if item is not None:
+            self.scene.select_ids([node_id])
+            self.view.centerOn(item)
+
+    def show_status(self, message: str, timeout: int = 6000) -> None:
+        self.statusBar().showMessage(message, timeout)
+
+    def show_error(self, title: str, message: str, details: str | None = None) -> None:
+        box = QMessageBox(QMessageBox.Icon.Critical, title, message, QMessageBox.StandardButton.Ok, self)
+        if details:
+            box.setDetailedText(details)
+        box.exec()
+
+    def ask_save_changes(self) -> QMessageBox.StandardButton:
+        """Save, Discard or Cancel for unsaved changes."""
+        return QMessageBox.warning(
+            self, "Unsaved changes",
+            f"Save the changes to {self.document.display_name()} before closing it?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+
+    def maybe_save(self) -> bool:
+        """True when it is fine to replace or close the document."""
+        if not self.document.modified:
+            return True
+        answer = self.ask_save_changes()
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    # ------------------------------------------------------------- files
+    def new_document(self) -> bool:
+        if not self.maybe_save():
+            return False
+        self.set_document(Document(parent=self))
+        return True
+
+    def open_dialog(self) -> bool:
+        if not self.maybe_save():
+            return False
+        start = str(self.document.path.parent) if self.document.path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open network", start, FILE_FILTER)
+        return bool(path) and self.open_file(path, ask=False)
+
+    def open_file(self, path: str | Path, ask: bool = True) -> bool:
+        """Open ``path``; on a bad file show the error and keep the current document."""
+        if ask and not self.maybe_save():
+            return False
+        try:
+            doc = Document.open(path, parent=self)
+        except AnnError as e:
+            self.show_error("Cannot open network", str(e))
+            return False
+        self.set_document(doc)
+        self._add_recent(Path(path))
+        desc = doc.graph.meta.get("description")
+        self.show_status(desc if desc else f"Opened {Path(path).name}", 15000)
+        return True
+
+    def open_example(self, path: Path) -> bool:
+        """Open a sample as an untitled copy, so saving never overwrites the shipped file."""
+        if not self.open_file(path):
+            return False
+        self.document._path = None
+        self.document.pathChanged.emit(None)
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self) -> bool:
+        start = str(self.document.path or (Path.home() / "network.ann"))
+        path, _ = QFileDialog.getSaveFileName(self, "Save network", start, FILE_FILTER)
+        if not path:
+            return False
+        if not path.endswith(".ann"):
+            path += ".ann"
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            self.document.save(path)
+        except (OSError, AnnError) as e:
+            self.show_error("Cannot save network", f"{path}: {getattr(e, 'strerror', None) or e}")
+            return False
+        self._add_recent(path)
+        self.show_status(f"Saved {path.name}")
+        return True
+
+    def _recent(self) -> list[str]:
+        v = self.settings.value("recentFiles", [])
+        if isinstance(v, str):
+            v = [v]
+        return [str(x) for x in (v or [])]
+
+    def _add_recent(self, path: Path) -> None:
+        p = str(Path(path).resolve())
+        items = [p] + [x for x in self._recent() if x != p]
+        self.settings.setValue("recentFiles", items[:MAX_RECENT])
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        items = self._recent()
+        for p in items:
+            self.recent_menu.addAction(Path(p).name, lambda p=p: self.open_file(p)).setToolTip(p)
+        if not items:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear Menu", lambda: self.settings.setValue("recentFiles", []))
+
+    def export_image_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export canvas image", "network.png",
+                                              "PNG image (*.png);;SVG drawing (*.svg)")
+        if path:
+            try:
+                self.export_image(path)
+            except OSError as e:
+                self.show_error("Cannot export", f"{path}: {e}")
+
+    def export_image(self, path: str | Path) -> None:
+        """Write the whole drawing (not only the visible part) as PNG or SVG."""
+        path = Path(path)
+        scene = self.scene
+        rect = scene.itemsBoundingRect().adjusted(-20, -20, 20, 20)
+        if rect.isEmpty():
+            rect = QRectF(0, 0, 200, 100)
+        selected = scene.selectedItems()
+        scene.clearSelection()
+        # draw items directly (not from their pixmap caches) so that SVG keeps text and shapes as vectors
+        caches = [(it, it.cacheMode()) for it in scene.items()]
+        for it, _ in caches:
+            it.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        try:
+            if path.suffix.lower() == ".svg":
+                from PySide6.QtSvg import QSvgGenerator
+
+                gen = QSvgGenerator()
+                gen.setFileName(str(path))
+                gen.setSize(rect.size().toSize())
+                gen.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
+                gen.setTitle(self.document.display_name())
+                p = QPainter(gen)
+                scene.render(p, QRectF(0, 0, rect.width(), rect.height()), rect)
+                p.end()
+            else:
+                img = QImage((rect.size() * 2).toSize(), QImage.Format.Format_ARGB32)
+                img.fill(Qt.GlobalColor.white)
+                p = QPainter(img)
+                p.setRenderHint(QPainter.RenderHint.Antialiasing)
+                scene.render(p, QRectF(img.rect()), rect)
+                p.end()
+                if not img.save(str(path)):
+                    raise OSError("the image could not be written")
+        finally:
+            for it, mode in caches:
+                it.setCacheMode(mode)
+            for it in selected:
+                it.setSelected(True)
+
+    # ------------------------------------------------------------- edits
+    def _push(self, make: Callable[[], object]) -> bool:
+        """Build a command (model errors become a status message) and push it."""
+        try:
+            cmd = make()
+        except AnnError as e:
+            self.show_status(str(e))
+            return False
+        self.document.push(cmd)
+        return True
+
+    def _select_after(self, cmd) -> None:
+        rw = getattr(cmd, "rewrite", None)
+        if rw is not None and rw.select:
+            self.scene.select_ids(rw.select)
+
+    def _add_from_palette(self, type_id: str) -> None:
+        self.view.add_node_at_center(type_id)
+
+    def delete_selection(self) -> None:
+        nodes, edges = self.scene.selected_node_ids(), self.scene.selected_edge_ids()
+        if nodes or edges:
+            self._push(lambda: C.delete_command(self.document, nodes, edges))
+
+    def copy(self) -> None:
+        nodes = self.scene.selected_node_ids()
+        if not nodes:
+            return
+        frag = C.copy_fragment(self.document, nodes)
+        data = QMimeData()
+        data.setData(MIME_FRAGMENT, QByteArray(json.dumps(frag).encode("utf-8")))
+        data.setText(", ".join(nodes))
+        QGuiApplication.clipboard().setMimeData(data)
+        self._paste_count = 0
+
+    def cut(self) -> None:
+        nodes = self.scene.selected_node_ids()
+        if not nodes:
+            return
+        self.copy()
+        self.undo_stack.beginMacro("Cut")
+        self.document.push(C.delete_command(self.document, nodes))
+        self.undo_stack.endMacro()
+
+    def paste(self) -> None:
+        data = QGuiApplication.clipboard().mimeData()
+        if data is None or not data.hasFormat(MIME_FRAGMENT):
+            self.show_status("Nothing to paste: copy some nodes first")
+            return
+        try:
+            frag = json.loads(bytes(data.data(MIME_FRAGMENT)).decode("utf-8"))
+        except ValueError:
+            self.show_status("The clipboard holds no ANN Designer nodes")
+            return
+        self._paste_count = getattr(self, "_paste_count", 0) + 1
+        off = 40.0 * self._paste_count
+        cmd = None
+
+        def make():
+            nonlocal cmd
+            cmd = C.paste_command(self.document, frag, offset=(off, off))
+            return cmd
+
+        if self._push(make):
+            self._select_after(cmd)
+
+    def duplicate(self) -> None:
+        nodes = self.scene.selected_node_ids()
+        if not nodes:
+            return
+        cmd = C.paste_command(self.document, C.copy_fragment(self.document, nodes), text="Duplicate")
+        self.document.push(cmd)
+        self._select_after(cmd)
+
+    def select_all(self) -> None:
+        self.scene.select_ids(list(self.document.graph.nodes) + list(self.document.graph.edges))
+
+    def auto_layout(self) -> None:
+        cmd = C.auto_layout_command(self.document)
+        if cmd.moves:
+            self.document.push(cmd)
+        self.view.fit_to_window()
+
+    def expand_selected(self) -> None:
+        nodes = self.scene.selected_node_ids()
+        if len(nodes) != 1:
+            self.show_status("Select one Dense layer to expand")
+            return
+        cmd = None
+
+        def make():
+            nonlocal cmd
+            cmd = C.RewriteCommand(self.document, plan_expand_dense(self.document.network, nodes[0]),
+                                   f"Expand {nodes[0]} into neurons")
+            return cmd
+
+        if self._push(make):
+            self._select_after(cmd)
+
+    def collapse_selected(self) -> None:
+        nodes = self.scene.selected_node_ids()
+        cmd = None
+
+        def make():
+            nonlocal cmd
+            cmd = C.RewriteCommand(self.document, plan_collapse_neurons(self.document.network, nodes),
+                                   f"Collapse {len(nodes)} neurons into a layer")
+            return cmd
+
+        if self._push(make):
+            self._select_after(cmd)
+
+    def _toggle_snap(self, on: bool) -> None:
+        self.scene.snap_to_grid = on
+        self.settings.setValue("snapToGrid", on)
+
+    # -------------------------------------------------------------- help
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        rows = []
+        for a in (self.act_new, self.act_open, self.act_save, self.act_save_as, self.act_undo, self.act_redo,
+                  self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete,
+                  self.act_select_all, self.act_expand, self.act_collapse, self.act_zoom_in, self.act_zoom_out,
+                  self.act_fit, self.act_actual, self.act_layout, self.act_quit):
+            keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts())
+            if keys:
+                rows.append((a.text().replace("&", "").rstrip("…").strip(), keys))
+        rows += [
+            ("Connect", "Drag from an output port (right) to an input port (left)"),
+            ("Pan", "Middle button drag, or Space + drag"),
+            ("Zoom", "Mouse wheel"),
+            ("Move selection", "Arrow keys (Shift: faster)"),
+            ("Add a node", "Drag from the palette, or double-click it"),
+        ]
+        return rows
+
+    def show_shortcuts(self) -> None:
+        dlg = QDialog(self)
+        dlg.setWindowTitle("Keyboard Shortcuts")
+        lay = QVBoxLayout(dlg)
+        rows = self.shortcut_rows()
+        table = QTableWidget(len(rows), 2)
+        table.setHorizontalHeaderLabels(["Action", "Shortcut"])
+        for i, (a, k) in enumerate(rows):
+            table.setItem(i, 0, QTableWidgetItem(a))
+            table.setItem(i, 1, QTableWidgetItem(k))
+        table.resizeColumnsToContents()
+        table.verticalHeader().hide()
+        lay.addWidget(table)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        bb.rejected.connect(dlg.reject)
+        lay.addWidget(bb)
+        dlg.resize(520, 480)
+        dlg.exec()
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self, "About ANN Designer",
+            f"<h3>ANN Designer {__version__}</h3><p>Design, train and understand artificial neural networks, "
+            "neuron by neuron or layer by layer.</p><p>MIT License.</p>",
+        )
+
+    # ---------------------------------------------------------- settings
+    def _restore_settings(self) -> None:
+        geo = self.settings.value("geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)
+        else:
+            self.resize(1280, 800)
+        state = self.settings.value("windowState")
+        if state is not None:
+            self.restoreState(state)
+        snap = self.settings.value("snapToGrid", False)
+        snap = snap in (True, "true", "1")
+        self.act_snap.setChecked(snap)
+        self.scene.snap_to_grid = snap
+
+    def closeEvent(self, event) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("windowState", self.saveState())
+        self.settings.sync()
+        if self.scene is not None:
+            self.scene.detach()
+        event.accept()
+
+
+def install_excepthook(window_getter: Callable[[], QWidget | None]) -> None:
+    """Unexpected errors show a dialog with the details; the app keeps running."""
+    import sys
+
+    def hook(exc_type, exc, tb):
+        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        sys.__stderr__.write(details)
+        parent = window_getter()
+        box = QMessageBox(QMessageBox.Icon.Critical, "Unexpected error",
+                          f"Something went wrong: {exc_type.__name__}: {exc}\n\nYour work is still open; "
+                          "saving it under a new name is a good idea.", QMessageBox.StandardButton.Ok, parent)
+        box.setDetailedText(details)
+        box.exec()
+
+    sys.excepthook = hook

@@ -1,0 +1,202 @@
+"""The designer window: files, examples, edits through menus, settings."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QDockWidget, QMessageBox  # noqa: E402
+
+import anndesigner as ad  # noqa: E402
+from anndesigner.paths import sample_files  # noqa: E402
+from anndesigner.ui.mainwindow import MainWindow  # noqa: E402
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, settings, monkeypatch):
+    errors = []
+    w = MainWindow(settings)
+    monkeypatch.setattr(w, "show_error", lambda title, msg, details=None: errors.append(msg))
+    # a modal dialog would block the test run: closing with changes discards them
+    monkeypatch.setattr(w, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)
+    w.errors = errors
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    return w
+
+
+def model_state(w):
+    return w.document.graph.to_dict()
+
+
+def test_main_parts_have_object_names(window):
+    for name in ("palette", "canvas", "inspector"):
+        assert window.findChild(object, name) is not None, name
+    assert window.undo_stack is window.document.undo_stack
+    assert {d.objectName() for d in window.findChildren(QDockWidget)} == {"paletteDock", "inspectorDock"}
+    menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert menus == ["File", "Edit", "View", "Examples", "Help"]
+
+
+def test_open_save_reopen_same_graph_and_layout(window, qtbot, tmp_path, settings):
+    assert window.open_file(SAMPLES / "xor.ann")
+    assert window.windowTitle().startswith("xor.ann")
+    assert window.scene.node_item("dense_1") is not None
+    window.document.push(__import__("anndesigner.ui.commands", fromlist=["x"]).MoveNodesCommand(
+        window.document, {"dense_1": (window.document.graph.nodes["dense_1"].position, (321.0, 123.0))}))
+    assert window.isWindowModified()
+    out = tmp_path / "copy.ann"
+    assert window._save_to(out)
+    assert not window.isWindowModified() and window.windowTitle().startswith("copy.ann")
+    w2 = MainWindow(settings)
+    qtbot.addWidget(w2)
+    w2.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
+    assert w2.open_file(out)
+    assert model_state(w2) == model_state(window)
+    assert w2.document.graph.nodes["dense_1"].position == (321.0, 123.0)
+    assert w2.scene.node_item("dense_1").pos().x() == pytest.approx(321.0)
+    assert window._recent()[0] == str(out.resolve())
+
+
+def test_bad_file_shows_message_and_keeps_document(window, tmp_path):
+    window.open_file(SAMPLES / "xor.ann")
+    before = model_state(window)
+    bad = tmp_path / "bad.ann"
+    bad.write_text("garbage")
+    assert not window.open_file(bad)
+    assert window.errors == ["bad.ann: not a network file (it is not a zip archive)"]
+    assert model_state(window) == before and window.windowTitle().startswith("xor.ann")
+
+
+def test_examples_menu_opens_every_sample(window):
+    actions = [a for a in window.examples_menu.actions() if a.text()]
+    assert {a.text() for a in actions} == {p.stem for p in sample_files()}
+    for a in actions:
+        a.trigger()
+        assert window.document.graph.nodes, a.text()
+        assert window.document.path is None  # an untitled copy: saving never overwrites the sample
+        assert window.document.graph.meta.get("title")
+    assert not window.errors
+
+
+def test_unsaved_changes_prompt_save_discard_cancel(window, monkeypatch, tmp_path):
+    window.open_file(SAMPLES / "xor.ann")
+    window.view.add_node_at_center("Dropout")
+    assert window.document.modified
+    before = model_state(window)
+    monkeypatch.setattr(window, "ask_save_changes", lambda: QMessageBox.StandardButton.Cancel)
+    assert not window.new_document()
+    assert model_state(window) == before
+    monkeypatch.setattr(window, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)
+    assert window.new_document()
+    assert window.document.graph.nodes == {} and not window.document.modified
+    window.view.add_node_at_center("Dense")
+    target = tmp_path / "saved.ann"
+    monkeypatch.setattr(window, "ask_save_changes", lambda: QMessageBox.StandardButton.Save)
+    monkeypatch.setattr(window, "save_as", lambda: window._save_to(target))
+    assert window.new_document()
+    assert ad.load(target).graph.nodes["dense_1"].type_id == "Dense"
+
+
+def test_delete_copy_paste_duplicate_undo(window):
+    window.open_file(SAMPLES / "xor.ann")
+    doc = window.document
+    start = model_state(window)
+    window.scene.select_ids(["dense_1"])
+    window.copy()
+    window.paste()
+    assert len(doc.graph.nodes) == 4
+    new = [n for n in doc.graph.nodes if n not in start and n.startswith("dense")]
+    assert new and doc.graph.nodes[new[0]].params == doc.graph.nodes["dense_1"].params
+    window.scene.select_ids(["dense_1"])
+    window.delete_selection()
+    assert "dense_1" not in doc.graph.nodes and len(doc.graph.edges) == 0
+    window.act_undo.trigger()
+    window.act_undo.trigger()
+    assert model_state(window) == start
+    window.scene.select_ids(["input_1", "dense_1"])
+    window.duplicate()
+    assert len(doc.graph.nodes) == 5 and len(doc.graph.edges) == 3  # the wire between the copies is kept
+    window.scene.select_ids(["dense_1"])
+    window.cut()
+    assert "dense_1" not in doc.graph.nodes
+    window.act_undo.trigger()
+    assert "dense_1" in doc.graph.nodes
+
+
+def test_expand_collapse_from_the_menu_keeps_outputs(window):
+    window.open_file(SAMPLES / "xor.ann")
+    net = window.document.network
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
+    before = net.predict(X)
+    window.scene.select_ids(["dense_1"])
+    assert window.act_expand.isEnabled()
+    window.act_expand.trigger()
+    neurons = [n for n, v in window.document.graph.nodes.items() if v.type_id == "Neuron"]
+    assert len(neurons) == 4
+    assert all(window.scene.node_item(n) is not None for n in neurons)
+    np.testing.assert_array_equal(net.predict(X), before)
+    window.scene.select_ids(neurons)
+    assert window.act_collapse.isEnabled()
+    window.act_collapse.trigger()
+    assert sum(v.type_id == "Dense" for v in window.document.graph.nodes.values()) == 1
+    np.testing.assert_array_equal(net.predict(X), before)
+    window.act_undo.trigger()
+    window.act_undo.trigger()
+    assert "dense_1" in window.document.graph.nodes
+
+
+def test_auto_layout_is_one_undo_step(window):
+    window.open_file(SAMPLES / "xor.ann")
+    g = window.document.graph
+    for n in g.nodes:
+        g.move_node(n, (0, 0))
+    window.act_layout.trigger()
+    xs = [g.nodes[n].position[0] for n in ("input_1", "dense_1", "output_1")]
+    assert xs[0] < xs[1] < xs[2]
+    window.act_undo.trigger()
+    assert all(n.position == (0.0, 0.0) for n in g.nodes.values())
+
+
+def test_geometry_and_docks_restored(qtbot, settings):
+    w = MainWindow(settings)
+    qtbot.addWidget(w)
+    w.show()
+    w.resize(720, 520)  # the offscreen screen is 800 x 600
+    w.inspector_dock.hide()
+    w.close()
+    w2 = MainWindow(settings)
+    qtbot.addWidget(w2)
+    w2.show()
+    assert (w2.size().width(), w2.size().height()) == (720, 520)
+    assert not w2.inspector_dock.isVisible() and w2.palette_dock.isVisible()
+
+
+def test_export_png_and_svg(window, tmp_path):
+    window.open_file(SAMPLES / "xor.ann")
+    window.export_image(tmp_path / "net.png")
+    window.export_image(tmp_path / "net.svg")
+    from PySide6.QtGui import QImage
+
+    img = QImage(str(tmp_path / "net.png"))
+    assert img.width() > 300 and img.height() > 50
+    colors = {img.pixelColor(x, y).name() for x in range(0, img.width(), 7) for y in range(0, img.height(), 7)}
+    assert len(colors) > 5  # not a blank image
+    svg = (tmp_path / "net.svg").read_text()
+    assert "<svg" in svg and "dense_1" in svg
+
+
+def test_shortcuts_listed(window):
+    rows = dict(window.shortcut_rows())
+    assert "Undo" in rows and "Save" in rows and "Delete" in rows

@@ -1,0 +1,64 @@
+"""Regenerate the README screenshots (run from the repository root):
+
+    QT_QPA_PLATFORM=offscreen python tools/screenshots.py
+
+Each picture is the real window rendered offscreen, so the README shows what
+the code does today.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from anndesigner.ui.app import make_app  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "images"
+
+
+def settle(app, n: int = 5) -> None:
+    for _ in range(n):
+        app.processEvents()
+
+
+def main() -> int:
+    app = make_app()
+    from anndesigner.ui.mainwindow import MainWindow
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    tmp = tempfile.mkdtemp()
+    settings = QSettings(os.path.join(tmp, "s.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings)
+    w.resize(1280, 760)
+    w.show()
+    w.open_file(ROOT / "samples" / "xor.ann", ask=False)
+    settle(app)
+    w.view.fit_to_window()
+    w.scene.select_ids(["dense_1"])
+    settle(app)
+    w.grab().save(str(OUT / "designer-xor.png"))
+    print("wrote", OUT / "designer-xor.png")
+
+    # the same network seen neuron by neuron
+    w.act_expand.trigger()
+    w.act_layout.trigger()
+    w.scene.select_ids([])
+    settle(app)
+    w.view.fit_to_window()
+    settle(app)
+    w.grab().save(str(OUT / "designer-xor-neurons.png"))
+    print("wrote", OUT / "designer-xor-neurons.png")
+    w.ask_save_changes = lambda: __import__("PySide6.QtWidgets", fromlist=["QMessageBox"]).QMessageBox.StandardButton.Discard
+    w.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
