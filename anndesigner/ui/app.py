@@ -24,7 +24,7 @@ def run_gui(path: str | None = None) -> int:
     window = MainWindow()
     install_excepthook(lambda: window)
     # clipboard data made by Python must be released while Python still runs
-    app.aboutToQuit.connect(app.clipboard().clear)
+    app.aboutToQuit.connect(lambda: QApplication.clipboard().clear())
     window.show()
     if path:
         window.open_file(path, ask=False)
