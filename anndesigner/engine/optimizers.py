@@ -81,7 +81,7 @@ del _dt, _fi
 
 
 #: elements per block for multi-pass updates: each block's passes run in cache
-_BLOCK = 32768
+_BLOCK = 65536
 
 
 def run_blocked(fn, arrays: list[list[np.ndarray]]) -> None:

@@ -278,6 +278,8 @@ class Trainer:
         n = len(self.X)
         bs = min(cfg.batch_size, n)
         batches = math.ceil(n / bs)
+        xbuf = np.empty((bs,) + self.X.shape[1:], self.X.dtype)
+        ybuf = np.empty((bs,) + self.Y.shape[1:], self.Y.dtype)
         best = math.inf
         best_weights = None
         wait = 0
@@ -300,8 +302,11 @@ class Trainer:
                     return
                 sl = slice(b * bs, min(n, (b + 1) * bs))
                 if order is not None:
+                    # gather the shuffled batch into reused buffers (no allocation per batch)
                     idx = order[sl]
-                    xb, yb = self.X[idx], self.Y[idx]
+                    k = len(idx)
+                    xb = np.take(self.X, idx, axis=0, out=xbuf[:k])
+                    yb = np.take(self.Y, idx, axis=0, out=ybuf[:k])
                 else:
                     xb, yb = self.X[sl], self.Y[sl]
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
@@ -337,7 +342,7 @@ class Trainer:
                 if self.task == "classification":
                     correct += correct_count(out, yb)
                 else:
-                    preds.append((out.copy(), yb))
+                    preds.append((out.copy(), yb.copy()))
                 yield BatchEnd(e, b, batches, self.step_count, loss, k)
             metrics = {"loss": loss_sum / seen}
             if self.task == "classification":
