@@ -48,6 +48,10 @@ class Network:
         self._program: Program | None = None
         #: emitted (no arguments) when weights are replaced from outside training
         self.weights_changed = Signal()
+        #: emitted when training settings, the data-set reference or the history are replaced
+        self.training_changed = Signal()
+        self.data_changed = Signal()
+        self.history_changed = Signal()
         if strict:
             self.program  # compile now: errors surface at construction
 
@@ -90,6 +94,19 @@ class Network:
             d = self._stash.setdefault(k, {})
             d.pop(v.shape, None)
             d[v.shape] = v  # the latest value of a name is last
+
+    def set_training(self, config: TrainingConfig | Mapping[str, Any]) -> None:
+        """Replace the training settings (validated)."""
+        self.training = config if isinstance(config, TrainingConfig) else TrainingConfig.from_dict(dict(config))
+        self.training_changed.emit()
+
+    def set_data_source(self, source: Mapping[str, Any] | None) -> None:
+        self.data_source = dict(source) if source else None
+        self.data_changed.emit()
+
+    def set_history(self, history: History) -> None:
+        self.history = history
+        self.history_changed.emit()
 
     def stage_weights(self, weights: Mapping[str, np.ndarray]) -> None:
         """Give weights by name for the next compile (works while the graph is

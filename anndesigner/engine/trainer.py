@@ -231,6 +231,9 @@ class Trainer:
         self.schedule = make_schedule(spec or None)
         self.step_count = 0
         self.epoch = len(network.history)
+        #: set by a monitor: the next backward records the gradient norm per node in ``grad_norms``
+        self.want_grad_norms = False
+        self.grad_norms: dict[str, float] = {}
         self._cond = threading.Condition()
         self._stop = False
         self._paused = False
@@ -332,6 +335,9 @@ class Trainer:
                         loss += self._regularize()
                         prog.backward([yb])
                         self._apply_regularization_grads()
+                        if self.want_grad_norms:
+                            self.want_grad_norms = False
+                            self.grad_norms = self._grad_norms()
                         self.optimizer.step([p.grad for p in prog.params], lr=lr)
                     else:
                         self._rule_step(xb, yb, lr)
@@ -376,6 +382,18 @@ class Trainer:
             for p, v in zip(self.program.params, weights):
                 p.value[...] = v
         self.program.clear()
+
+    def _grad_norms(self) -> dict[str, float]:
+        sq: dict[str, float] = {}
+        for p in self.program.params:
+            if p.parts:  # fused neurons: one norm per neuron
+                for name, col in p.parts:
+                    nid = name.split("/")[0]
+                    sq[nid] = sq.get(nid, 0.0) + float(np.sum(p.grad[..., col].astype(np.float64) ** 2))
+            else:
+                nid = p.name.split("/")[0]
+                sq[nid] = sq.get(nid, 0.0) + float(np.sum(p.grad.astype(np.float64) ** 2))
+        return {k: math.sqrt(v) for k, v in sq.items()}
 
     def _regularize(self) -> float:
         cfg = self.config

@@ -216,3 +216,93 @@ class SetWeightsCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.doc.network.stage_weights(self.old)
+
+
+# ------------------------------------------------------------- training
+class SetTrainingCommand(QUndoCommand):
+    """Change training settings (validated before the push)."""
+
+    def __init__(self, doc: Document, text: str | None = None, **settings: Any):
+        super().__init__(text or "Set " + ", ".join(k.replace("_", " ") for k in settings))
+        self.doc = doc
+        self.old = doc.network.training
+        self.new = self.old.replace(**settings) if settings else self.old
+        for k, v in settings.items():  # replace() skips None; allow clearing optional settings
+            if v is None and getattr(self.old, k) is not None:
+                d = self.new.to_dict()
+                d[k] = None
+                self.new = type(self.old).from_dict(d)
+
+    def redo(self) -> None:
+        self.doc.network.set_training(self.new)
+
+    def undo(self) -> None:
+        self.doc.network.set_training(self.old)
+
+
+class SetDataSourceCommand(QUndoCommand):
+    """Choose the data set (built-in with its settings, or a CSV file)."""
+
+    def __init__(self, doc: Document, source: Mapping[str, Any] | None, text: str = "Choose data"):
+        super().__init__(text)
+        self.doc = doc
+        self.old = copy.deepcopy(doc.network.data_source)
+        self.new = copy.deepcopy(dict(source)) if source else None
+
+    def redo(self) -> None:
+        self.doc.network.set_data_source(self.new)
+
+    def undo(self) -> None:
+        self.doc.network.set_data_source(self.old)
+
+
+class TrainCommand(QUndoCommand):
+    """The result of a training run: new weights and history, one undo step."""
+
+    def __init__(self, doc: Document, weights: Mapping[str, np.ndarray], history, epochs: int,
+                 text: str | None = None):
+        super().__init__(text or f"Train {epochs} epoch{'s' if epochs != 1 else ''}")
+        from ..engine.trainer import History
+
+        self.doc = doc
+        self.new_weights = {k: np.array(v) for k, v in weights.items()}
+        current = doc.network.weights_for_saving()
+        self.old_weights = {k: current[k] for k in weights if k in current}
+        self.old_history = History(copy.deepcopy(doc.network.history.data))
+        self.new_history = History(copy.deepcopy(history.data if hasattr(history, "data") else history))
+
+    def redo(self) -> None:
+        self.doc.network.stage_weights(self.new_weights)
+        self.doc.network.set_history(_history_copy(self.new_history))
+
+    def undo(self) -> None:
+        self.doc.network.stage_weights(self.old_weights)
+        self.doc.network.set_history(_history_copy(self.old_history))
+
+
+class ResetWeightsCommand(QUndoCommand):
+    """Re-initialize every weight from the seed and clear the history."""
+
+    def __init__(self, doc: Document):
+        super().__init__("Reset weights")
+        from ..engine.trainer import History
+
+        self.doc = doc
+        self.old_weights = doc.network.weights_for_saving()
+        self.old_history = History(copy.deepcopy(doc.network.history.data))
+
+    def redo(self) -> None:
+        from ..engine.trainer import History
+
+        self.doc.network.reset_weights()
+        self.doc.network.set_history(History())
+
+    def undo(self) -> None:
+        self.doc.network.stage_weights(self.old_weights)
+        self.doc.network.set_history(_history_copy(self.old_history))
+
+
+def _history_copy(h):
+    from ..engine.trainer import History
+
+    return History(copy.deepcopy(h.data))

@@ -24,6 +24,8 @@ def empty_network() -> Network:
 class Document(QObject):
     pathChanged = Signal(object)
     modifiedChanged = Signal(bool)
+    #: the reason structural edits are refused ("" when they are allowed)
+    lockChanged = Signal(str)
 
     def __init__(self, network: Network | None = None, path: str | Path | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -31,6 +33,9 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self._path: Path | None = Path(path) if path else None
+        self._lock_reason = ""
+        self._dataset = None
+        self._dataset_key = None
 
     @Slot(bool)
     def _clean_changed(self, clean: bool) -> None:
@@ -74,3 +79,37 @@ class Document(QObject):
 
     def push(self, command) -> None:
         self.undo_stack.push(command)
+
+    # ------------------------------------------------------------ training lock
+    @property
+    def lock_reason(self) -> str:
+        """Why structural edits are refused right now ("" when they are not)."""
+        return self._lock_reason
+
+    @property
+    def locked(self) -> bool:
+        return bool(self._lock_reason)
+
+    def set_lock(self, reason: str) -> None:
+        if reason != self._lock_reason:
+            self._lock_reason = reason
+            self.lockChanged.emit(reason)
+
+    # ------------------------------------------------------------------- data
+    def dataset(self):
+        """The data set named by the network (cached), or None when it names none.
+
+        Raises :class:`~anndesigner.errors.DataError` when it cannot be loaded."""
+        import json
+
+        from ..data import load_source
+
+        src = self.network.data_source
+        if not src:
+            return None
+        base = self._path.parent if self._path else None
+        key = (json.dumps(src, sort_keys=True, default=str), str(base))
+        if key != self._dataset_key:
+            self._dataset = load_source(src, base_dir=base)
+            self._dataset_key = key
+        return self._dataset

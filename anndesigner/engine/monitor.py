@@ -1,0 +1,127 @@
+"""What a live view needs to see of a training run, copied out of the
+trainer between batches: a :class:`TrainingSnapshot`.
+
+The GUI's worker thread calls :meth:`Monitor.capture` after a batch when the
+previous snapshot has been taken (so a slow screen never slows training); the
+GUI thread reads ``monitor.latest`` on a timer. Nothing here knows about Qt.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .trainer import Trainer
+
+
+@dataclass
+class TrainingSnapshot:
+    """An immutable picture of a run between two batches."""
+
+    step: int  # batches done in this run
+    epoch: int  # 0-based epoch the last batch belonged to (over the network's whole history)
+    epochs_done: int  # epochs completed in this run
+    epochs_total: int  # epochs this run will do
+    batches_per_epoch: int
+    batch_in_epoch: int
+    history: dict[str, list[float]]  # per-epoch metrics over the whole history
+    batch_losses: np.ndarray  # (step, loss) rows of this run, most recent last (at most 5,000)
+    weights: dict[str, np.ndarray]  # copies: "<node id>/kernel" ...
+    grad_norms: dict[str, float]  # per node with weights, from the latest backward
+    activations: dict[str, np.ndarray]  # per node: its output on the last batch (at most 256 rows)
+    elapsed: float  # seconds since the run started (pauses excluded)
+    eta: float  # seconds left (inf when unknown)
+    samples_per_second: float
+    created: float = field(default_factory=time.perf_counter)
+
+
+class Monitor:
+    """Collects batch losses and hands out snapshots at a bounded rate."""
+
+    MAX_BATCH_LOSSES = 5000
+    MAX_ACTIVATION_ROWS = 256
+
+    def __init__(self, trainer: Trainer, epochs_total: int, min_interval: float = 1 / 30):
+        self.trainer = trainer
+        self.epochs_total = epochs_total
+        self.min_interval = min_interval
+        self._losses: list[tuple[int, float]] = []
+        self._lock = threading.Lock()
+        self._latest: TrainingSnapshot | None = None
+        self._taken = True
+        self._last = 0.0
+        self._start = time.perf_counter()
+        self._paused_time = 0.0
+        self._samples = 0
+        self.epochs_done = 0
+        self.last_batch = None
+
+    def pause_clock(self, seconds: float) -> None:
+        self._paused_time += seconds
+
+    def on_batch(self, ev) -> None:
+        """Call after every BatchEnd (from the training thread)."""
+        self._losses.append((ev.step, ev.loss))
+        if len(self._losses) > 2 * self.MAX_BATCH_LOSSES:
+            del self._losses[: len(self._losses) - self.MAX_BATCH_LOSSES]
+        self._samples += ev.size
+        self.last_batch = ev
+        now = time.perf_counter()
+        if self._taken and now - self._last >= self.min_interval:
+            self.trainer.want_grad_norms = True  # the next backward records them
+            self.capture()
+
+    def on_epoch(self, ev) -> None:
+        self.epochs_done += 1
+        self.capture()
+
+    def capture(self) -> None:
+        """Copy what the views need (from the training thread, between batches)."""
+        tr = self.trainer
+        prog = tr.program
+        ev = self.last_batch
+        acts = {}
+        for nid in prog.node_values:
+            out = prog.node_output(nid)
+            if out is not None:
+                acts[nid] = np.array(out[: self.MAX_ACTIVATION_ROWS])
+        elapsed = max(1e-9, time.perf_counter() - self._start - self._paused_time)
+        total_steps = self.epochs_total * (ev.batches if ev else 1)
+        done = ev.step if ev else 0
+        eta = elapsed / done * (total_steps - done) if done else float("inf")
+        snap = TrainingSnapshot(
+            step=done,
+            epoch=ev.epoch if ev else tr.epoch,
+            epochs_done=self.epochs_done,
+            epochs_total=self.epochs_total,
+            batches_per_epoch=ev.batches if ev else 0,
+            batch_in_epoch=(ev.batch + 1) if ev else 0,
+            history={k: list(v) for k, v in tr.network.history.data.items()},
+            batch_losses=np.array(self._losses[-self.MAX_BATCH_LOSSES:], dtype=np.float64).reshape(-1, 2),
+            weights=prog.get_weights(),
+            grad_norms=dict(tr.grad_norms),
+            activations=acts,
+            elapsed=elapsed,
+            eta=eta,
+            samples_per_second=self._samples / elapsed,
+        )
+        with self._lock:
+            self._latest = snap
+            self._taken = False
+            self._last = time.perf_counter()
+
+    def take(self) -> TrainingSnapshot | None:
+        """The newest snapshot not yet taken, or None (from the GUI thread)."""
+        with self._lock:
+            if self._taken:
+                return None
+            self._taken = True
+            return self._latest
+
+    @property
+    def latest(self) -> TrainingSnapshot | None:
+        with self._lock:
+            return self._latest
