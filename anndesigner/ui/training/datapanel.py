@@ -1,0 +1,1034 @@
+"""The data panel: choose the data set (a built-in one with its settings, or a
+CSV file), the validation split, and see a preview of the data.
+
+Every committed change is ONE undo command (:class:`SetDataSourceCommand`,
+:class:`SetTrainingCommand`, or the "Match network to data" macro). The widgets
+follow the network's ``data_changed`` / ``training_changed`` signals and the
+graph's Input/Output nodes, so undo, redo and edits made elsewhere show up at
+once without pushing anything back.
+
+The panel also compares the data with the network (inputs against the single
+Input node's shape, outputs against the Output node's units) and reports the
+mismatches as ``{node_id: message}`` for the canvas to badge.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import math
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QBrush, QColor, QFont, QPen, QWheelEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...data import BUILTIN_DATASETS, Dataset
+from ...data.builtin import MAX_CENTERS, MAX_SAMPLES
+from ...errors import AnnError
+from ...graph.nodetypes import fmt_shape
+from .. import commands as C
+from ..icons import icon
+from ..inspector import _ComboBox, _DoubleSpinBox, _error_label, _form, _header, _muted, _section, _SpinBox
+from ..style import ERROR_COLOR, MUTED_TEXT, TEXT_COLOR, role_colors
+from .csvdialog import CsvImportDialog, dataset_summary
+
+#: at most this many points are drawn in the preview (the rows are in random order)
+PREVIEW_POINTS = 2000
+TABLE_ROWS = 8
+CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
+CSV_ITEM = "__csv__"
+SEED_MAX = 2**31 - 1
+NOISE_DECIMALS = 3
+
+#: class colours: the app's blue and orange-red first (they mean the two classes everywhere)
+CLASS_COLORS = ("#1E88E5", "#F4511E", "#43A047", "#8E24AA", "#FFB300", "#00ACC1", "#D81B60", "#6D4C41",
+                "#3949AB", "#C0CA33")
+#: regression targets: low (blue) to high (orange-red) through a light middle
+VALUE_COLORS = ("#1E88E5", "#B0BEC5", "#F4511E")
+
+#: the built-in parameters that get an editor: key -> (label, help)
+PARAMS = {
+    "n_samples": ("Samples", "Number of rows to generate"),
+    "noise": ("Noise", "Standard deviation of the Gaussian noise added to the inputs"),
+    "seed": ("Seed", "Random seed: the same seed gives the same data"),
+    "centers": ("Centers", "Number of clusters, one class each"),
+}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _fmt(v: float) -> str:
+    """A table cell: 4 significant digits, large numbers in full with separators."""
+    v = float(v)
+    if math.isfinite(v) and 1e4 <= abs(v) < 1e10:
+        return f"{v:,.0f}"
+    return f"{v:.4g}"
+
+
+def _builtin_source(src: dict | None) -> dict | None:
+    """The complete form of a built-in source (defaults filled in), or None."""
+    if not src or src.get("kind") != "builtin" or src.get("name") not in BUILTIN_DATASETS:
+        return None
+    info = BUILTIN_DATASETS[src["name"]]
+    params = src.get("params") if isinstance(src.get("params"), dict) else {}
+    return {"kind": "builtin", "name": info.name, "params": {**info.defaults, **copy.deepcopy(params)},
+            "standardize": bool(src.get("standardize", False))}
+
+
+def _same_source(a: dict | None, b: dict | None) -> bool:
+    na, nb = _builtin_source(a), _builtin_source(b)
+    if na is not None and nb is not None:
+        return na == nb
+    return a == b
+
+
+class _PlotWidget(pg.PlotWidget):
+    """A preview plot: the wheel scrolls the panel, it never zooms the plot."""
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        event.ignore()
+
+
+def _disconnect_all(connections: list) -> None:
+    for sig, slot in connections:
+        try:
+            sig.disconnect(slot)
+        except (RuntimeError, TypeError):  # a Qt sender that is already gone
+            pass
+    connections.clear()
+
+
+class DataPanel(QWidget):
+    """``DataPanel(document, parent=None)``.
+
+    Signals: ``statusMessage(str)`` and ``mismatchesChanged(dict)``
+    (``{node_id: message}`` for the Input/Output nodes that do not fit the data).
+    """
+
+    statusMessage = Signal(str)
+    mismatchesChanged = Signal(dict)
+
+    def __init__(self, document, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("dataPanel")
+        self._doc = None
+        self._model_connections: list[tuple[Any, Callable[..., Any]]] = []
+        self._qt_connections: list[tuple[Any, Callable[..., Any]]] = []
+        self._updating = False
+        self._dataset: Dataset | None = None
+        self._shown: Dataset | None = None  # the data set in the preview (kept when loading fails)
+        self._load_error = ""
+        self._mismatches: dict[str, str] = {}
+        self._csv_source: dict | None = None  # the CSV import offered in the chooser
+
+        self._scroll = QScrollArea(self)
+        self._scroll.setObjectName("data_scroll")
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self._scroll)
+        page = QWidget()
+        page.setObjectName("data_page")
+        self._page = page
+        lay = QVBoxLayout(page)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.setSpacing(6)
+        self._build(lay)
+        self._scroll.setWidget(page)
+
+        conns = self._model_connections
+        self.destroyed.connect(lambda *_: _disconnect_all(conns))
+        self.set_document(document)
+
+    # ------------------------------------------------------------ building
+    def _build(self, lay: QVBoxLayout) -> None:
+        self.header = _header(icon("node-input"), "Data", "No data set", "data")
+        self.header.setObjectName("data_header")
+        self._title = self.header.findChild(QLabel, "inspector_title")
+        self._subtitle = self.header.findChild(QLabel, "inspector_subtitle")
+        lay.addWidget(self.header)
+
+        # -- source
+        lay.addWidget(_section("Source"))
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        self.source_box = _ComboBox()
+        self.source_box.setObjectName("data_source")
+        self.source_box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.source_box.setPlaceholderText("Choose a data set…")
+        self.source_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.source_box.setMinimumContentsLength(8)
+        self.source_box.setToolTip("The data the network is trained on")
+        for info in BUILTIN_DATASETS.values():
+            self.source_box.addItem(info.title, info.name)
+            self.source_box.setItemData(self.source_box.count() - 1, info.description, Qt.ItemDataRole.ToolTipRole)
+        self.source_box.currentIndexChanged.connect(self._on_source_chosen)
+        self.import_button = QPushButton(icon("open"), "Import CSV…")
+        self.import_button.setObjectName("data_import")
+        self.import_button.setToolTip("Use a table of numbers from a CSV file")
+        self.import_button.clicked.connect(lambda: self.import_csv())
+        row.addWidget(self.source_box, 1)
+        row.addWidget(self.import_button)
+        lay.addLayout(row)
+        self.description = _muted()
+        self.description.setObjectName("data_description")
+        lay.addWidget(self.description)
+        self.lock_label = _muted()
+        self.lock_label.setObjectName("data_lock")
+        self.lock_label.setStyleSheet("color: #8D6E63; background: #FFF8E1; border-radius: 3px; padding: 4px;")
+        self.lock_label.hide()
+        lay.addWidget(self.lock_label)
+
+        # -- mismatch warning
+        self.mismatch_box = QFrame()
+        self.mismatch_box.setObjectName("data_mismatch")
+        self.mismatch_box.setStyleSheet(
+            f"QFrame#data_mismatch {{ background: #FFEBEE; border-left: 3px solid {ERROR_COLOR.name()};"
+            f" border-radius: 3px; }} QFrame#data_mismatch QLabel {{ background: transparent; }}")
+        mb = QVBoxLayout(self.mismatch_box)
+        mb.setContentsMargins(8, 6, 8, 6)
+        mb.setSpacing(4)
+        self.mismatch_label = QLabel()
+        self.mismatch_label.setObjectName("data_mismatch_text")
+        self.mismatch_label.setWordWrap(True)
+        self.mismatch_label.setTextFormat(Qt.TextFormat.RichText)
+        self.mismatch_label.setStyleSheet(f"color: {ERROR_COLOR.darker(125).name()};")
+        self.fix_button = QPushButton("Fix")
+        self.fix_button.setObjectName("data_fix")
+        self.fix_button.clicked.connect(self.fix_mismatches)
+        fix_row = QHBoxLayout()
+        fix_row.setContentsMargins(0, 0, 0, 0)
+        self.fix_hint = _muted("Match the network to the data (one undo step)")
+        fix_row.addWidget(self.fix_hint, 1)
+        fix_row.addWidget(self.fix_button, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        mb.addWidget(self.mismatch_label)
+        mb.addLayout(fix_row)
+        self.mismatch_box.hide()
+        lay.addWidget(self.mismatch_box)
+
+        # -- settings: one form, so that every label lines up; rows show for the source kind
+        self.settings_title = _section("Settings")
+        lay.addWidget(self.settings_title)
+        form = self.settings_form = _form()
+        self.param_spins: dict[str, QAbstractSpinBox] = {}
+        for key, (label, tip) in PARAMS.items():
+            if key == "noise":
+                spin: QAbstractSpinBox = _DoubleSpinBox()
+                spin.setDecimals(NOISE_DECIMALS)
+                spin.setRange(0.0, 10.0)
+                spin.setSingleStep(0.01)
+            else:
+                spin = _SpinBox()
+                lo, hi = {"n_samples": (1, MAX_SAMPLES), "seed": (0, SEED_MAX), "centers": (2, MAX_CENTERS)}[key]
+                spin.setRange(lo, hi)
+                if key == "n_samples":
+                    spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+                    spin.setGroupSeparatorShown(True)
+            spin.setObjectName(f"data_{'samples' if key == 'n_samples' else key}")
+            spin.setToolTip(tip)
+            spin.setKeyboardTracking(False)  # typing "300" is one edit, committed by Enter or leaving
+            spin.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            spin.setAccelerated(True)
+            spin.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
+            spin.valueChanged.connect(lambda _v, k=key: self._commit_param(k))
+            spin.editingFinished.connect(lambda k=key: self._commit_param(k))
+            self.param_spins[key] = spin
+            lab = QLabel(label)
+            lab.setToolTip(tip)
+            lab.setBuddy(spin)
+            form.addRow(lab, spin)
+
+        self.csv_file = self._value_label("data_csv_file")
+        self.csv_inputs = self._value_label("data_csv_inputs")
+        self.csv_target = self._value_label("data_csv_target")
+        self.csv_task = self._value_label("data_csv_task")
+        form.addRow("File", self.csv_file)
+        form.addRow("Inputs", self.csv_inputs)
+        form.addRow("Target", self.csv_target)
+        form.addRow("Task", self.csv_task)
+        self.csv_edit_button = QPushButton("Change columns…")
+        self.csv_edit_button.setObjectName("data_csv_edit")
+        self.csv_edit_button.setToolTip("Open the import dialog again with the current choices")
+        self.csv_edit_button.clicked.connect(lambda: self.edit_csv_import())
+        form.addRow("", self.csv_edit_button)
+        self._csv_rows = [self.csv_file, self.csv_inputs, self.csv_target, self.csv_task, self.csv_edit_button]
+
+        self.standardize_box = QCheckBox("Standardize inputs")
+        self.standardize_box.setObjectName("data_standardize")
+        self.standardize_box.setToolTip("Scale every input to mean 0 and standard deviation 1 before training; "
+                                        "usually makes training faster and steadier")
+        self.standardize_box.toggled.connect(self._commit_standardize)
+        form.addRow("", self.standardize_box)
+
+        # the validation split is a training setting, but it decides which data trains
+        self.split_spin = _SpinBox()
+        self.split_spin.setObjectName("data_split")
+        self.split_spin.setRange(0, 90)
+        self.split_spin.setSingleStep(5)
+        self.split_spin.setSuffix(" %")
+        self.split_spin.setSpecialValueText("none")
+        self.split_spin.setKeyboardTracking(False)
+        self.split_spin.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.split_spin.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
+        self.split_spin.setToolTip("Share of the samples held out of training to measure how well "
+                                   "the network generalizes")
+        self.split_spin.valueChanged.connect(lambda _v: self._commit_split())
+        self.split_spin.editingFinished.connect(self._commit_split)
+        lab = QLabel("Validation")
+        lab.setBuddy(self.split_spin)
+        lab.setToolTip(self.split_spin.toolTip())
+        form.addRow(lab, self.split_spin)
+        self.split_note = _muted()
+        self.split_note.setObjectName("data_split_note")
+        form.addRow("", self.split_note)
+        lay.addLayout(form)
+
+        # -- preview
+        lay.addWidget(_section("Preview"))
+        self.error_label = _error_label("data_error")
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.error_label)
+        self.summary_label = QLabel()
+        self.summary_label.setObjectName("data_summary")
+        self.summary_label.setWordWrap(True)
+        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        f = self.summary_label.font()
+        f.setBold(True)
+        self.summary_label.setFont(f)
+        self.summary_label.setStyleSheet(f"color: {TEXT_COLOR.name()};")
+        lay.addWidget(self.summary_label)
+
+        self.plot = _PlotWidget(background="w")
+        self.plot.setObjectName("data_plot")
+        self.plot.setMinimumHeight(200)
+        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.plot.setFixedHeight(250)
+        self.plot.setStyleSheet("QGraphicsView#data_plot { border: 1px solid #CFD8DC; border-radius: 3px; }")
+        pi = self.plot.getPlotItem()
+        pi.setMouseEnabled(False, False)
+        pi.setMenuEnabled(False)
+        pi.hideButtons()
+        pi.showGrid(x=True, y=True, alpha=0.18)
+        pi.getViewBox().setDefaultPadding(0.04)
+        small = QFont(self.font())
+        small.setPointSizeF(max(small.pointSizeF() * 0.8, 6.5))
+        for name in ("left", "bottom"):
+            ax = pi.getAxis(name)
+            ax.setPen(pg.mkPen("#B0BEC5"))
+            ax.setTextPen(pg.mkPen(MUTED_TEXT.name()))
+            ax.setStyle(tickFont=small, tickLength=-4)
+            ax.label.setFont(small)
+        self.scatter = pg.ScatterPlotItem(size=6, pxMode=True)
+        pi.addItem(self.scatter)
+        self.plot.hide()
+        lay.addWidget(self.plot)
+        self.key_label = _muted()
+        self.key_label.setObjectName("data_key")
+        self.key_label.setTextFormat(Qt.TextFormat.RichText)
+        self.key_label.hide()
+        lay.addWidget(self.key_label)
+
+        self.table = QTableWidget(0, 0)
+        self.table.setObjectName("data_table")
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        tf = self.table.font()
+        tf.setPointSizeF(max(tf.pointSizeF() * 0.92, 7.0))
+        self.table.setFont(tf)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
+        hh = self.table.horizontalHeader()
+        hh.setHighlightSections(False)
+        hh.setMinimumSectionSize(36)
+        hh.setDefaultAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.table.hide()
+        lay.addWidget(self.table)
+        self.preview_note = _muted()
+        self.preview_note.setObjectName("data_preview_note")
+        lay.addWidget(self.preview_note)
+        lay.addStretch(1)
+
+    @staticmethod
+    def _value_label(name: str) -> QLabel:
+        lab = QLabel()
+        lab.setObjectName(name)
+        lab.setWordWrap(True)
+        lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return lab
+
+    # --------------------------------------------------------- public API
+    @property
+    def document(self):
+        return self._doc
+
+    def set_document(self, document) -> None:
+        """Show another document; the old network's and graph's callbacks are disconnected."""
+        _disconnect_all(self._model_connections)
+        _disconnect_all(self._qt_connections)
+        self._doc = document
+        self._csv_source = None
+        self._dataset = None
+        self._shown = None
+        self._load_error = ""
+        if document is not None:
+            net, g = document.network, document.graph
+            for sig, slot in (
+                (net.data_changed, self._on_data_changed),
+                (net.training_changed, self._on_training_changed),
+                (g.node_added, self._on_node_added_or_removed),
+                (g.node_removed, self._on_node_added_or_removed),
+                (g.node_changed, self._on_node_changed),
+            ):
+                sig.connect(slot)
+                self._model_connections.append((sig, slot))
+            for sig, slot in ((document.lockChanged, self._on_lock_changed),
+                              (document.pathChanged, self._on_path_changed)):
+                sig.connect(slot)
+                self._qt_connections.append((sig, slot))
+        self._mismatches = None  # type: ignore[assignment]  # the new document's state is always announced
+        self._show_source()
+        self._show_training()
+        self._reload()
+        self._apply_lock()
+
+    def current_dataset(self) -> Dataset | None:
+        """The loaded data set, or None (no source, or it failed to load)."""
+        return self._dataset
+
+    def mismatches(self) -> dict[str, str]:
+        """``{node_id: message}`` for the Input/Output nodes that do not fit the data."""
+        return dict(self._mismatches)
+
+    def summary_text(self) -> str:
+        return self.summary_label.text()
+
+    def error_text(self) -> str:
+        """The load error shown now ('' when none)."""
+        return self.error_label.text() if not self.error_label.isHidden() else ""
+
+    def scatter_item(self) -> pg.ScatterPlotItem:
+        """The preview's scatter plot item (its data is the points drawn)."""
+        return self.scatter
+
+    def field(self, name: str) -> QWidget | None:
+        """The editor for ``source``, ``n_samples``, ``noise``, ``seed``, ``centers``,
+        ``standardize`` or ``validation_split``."""
+        if name in self.param_spins:
+            return self.param_spins[name]
+        return {"source": self.source_box, "standardize": self.standardize_box,
+                "validation_split": self.split_spin, "import": self.import_button,
+                "fix": self.fix_button}.get(name)
+
+    def choose_builtin(self, name: str) -> None:
+        """Choose a built-in data set with its default settings (as picking it in the list does)."""
+        i = self.source_box.findData(name)
+        if i < 0:
+            raise KeyError(f"unknown built-in data set {name!r}")
+        if i == self.source_box.currentIndex():
+            self._on_source_chosen(i)
+        else:
+            self.source_box.setCurrentIndex(i)
+
+    def import_csv(self, path: str | Path | None = None,
+                   dialog_factory: Callable[..., Any] | None = None) -> bool:
+        """Ask for a CSV file (unless ``path`` is given), run the import dialog and, when it
+        is accepted, push "Import CSV". ``dialog_factory(path, base_dir=..., parent=...)``
+        makes the dialog (default :class:`CsvImportDialog`); it needs ``exec()`` and
+        ``source()``. Returns True when the data source was changed."""
+        if self._doc is None or self._doc.locked:
+            return False
+        if path is None:
+            start = str(self._base_dir() or Path.home())
+            path, _ = QFileDialog.getOpenFileName(self, "Import CSV", start, CSV_FILTER)
+            if not path:
+                return False
+        factory = dialog_factory or CsvImportDialog
+        dialog = factory(path, base_dir=self._base_dir(), parent=self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return False
+        return self.apply_csv_dialog(dialog, "Import CSV")
+
+    def edit_csv_import(self, dialog_factory: Callable[..., Any] | None = None) -> bool:
+        """Open the import dialog on the current CSV source with its choices preset."""
+        src = self._doc.network.data_source if self._doc is not None else None
+        if not src or src.get("kind") != "csv" or self._doc.locked:
+            return False
+        path = Path(src.get("path", ""))
+        if not path.is_absolute() and self._base_dir() is not None:
+            path = self._base_dir() / path
+        factory = dialog_factory or CsvImportDialog
+        dialog = factory(path, base_dir=self._base_dir(), parent=self, initial=src)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return False
+        return self.apply_csv_dialog(dialog, "Change CSV columns")
+
+    def apply_csv_dialog(self, dialog, text: str = "Import CSV") -> bool:
+        """Push the source of an accepted import dialog (one undo step)."""
+        src = dialog.source()
+        if not src or self._doc is None:
+            return False
+        if _same_source(src, self._doc.network.data_source):
+            return False
+        self._doc.push(C.SetDataSourceCommand(self._doc, src, text))
+        self.statusMessage.emit(f"Data: {Path(src.get('path', '')).name}")
+        return True
+
+    def fix_mismatches(self) -> bool:
+        """Set the Input shape and Output units to the data's, as one undo step
+        ("Match network to data"). Returns True when something changed."""
+        doc, ds = self._doc, self._dataset
+        if doc is None or ds is None or not self._mismatches or doc.locked:
+            return False
+        g = doc.graph
+        commands = []
+        try:
+            for nid in self._mismatches:
+                node = g.nodes.get(nid)
+                if node is None:
+                    continue
+                if node.type_id == "Input":
+                    commands.append(C.SetParamsCommand(doc, {nid: {"shape": [ds.n_inputs]}}))
+                elif node.type_id == "Output":
+                    commands.append(C.SetParamsCommand(doc, {nid: {"units": ds.n_outputs}}))
+        except AnnError as e:
+            self.statusMessage.emit(str(e))
+            return False
+        if not commands:
+            return False
+        stack = doc.undo_stack
+        stack.beginMacro("Match network to data")
+        try:
+            for cmd in commands:
+                doc.push(cmd)
+        finally:
+            stack.endMacro()
+        self.statusMessage.emit("Matched the network to the data")
+        return True
+
+    # ------------------------------------------------------ model events
+    def _alive(self) -> bool:
+        try:
+            self.objectName()
+        except RuntimeError:  # the C++ side is gone
+            return False
+        return True
+
+    def _on_data_changed(self) -> None:
+        if not self._alive():
+            return
+        self._show_source()
+        self._reload()
+
+    def _on_training_changed(self) -> None:
+        if self._alive():
+            self._show_training()
+
+    def _on_node_added_or_removed(self, node, index) -> None:
+        if self._alive() and node.type_id in ("Input", "Output"):
+            self._check_mismatches()
+
+    def _on_node_changed(self, node, keys) -> None:
+        if self._alive() and node.type_id in ("Input", "Output") and any(k in ("shape", "units") for k in keys):
+            self._check_mismatches()
+
+    @Slot(str)
+    def _on_lock_changed(self, reason: str) -> None:
+        self._apply_lock()
+
+    @Slot(object)
+    def _on_path_changed(self, path) -> None:
+        src = self._doc.network.data_source if self._doc is not None else None
+        if src and src.get("kind") == "csv":  # a relative CSV path now means another file
+            self._reload()
+
+    # --------------------------------------------------- model -> widgets
+    def _show_source(self) -> None:
+        """Put the network's data source into the widgets (no commands, no signals)."""
+        src = self._doc.network.data_source if self._doc is not None else None
+        self._updating = True
+        try:
+            if src and src.get("kind") == "csv":
+                self._csv_source = copy.deepcopy(src)
+            self._sync_csv_item()
+            full = _builtin_source(src)
+            if full is not None:
+                info = BUILTIN_DATASETS[full["name"]]
+                self.source_box.setCurrentIndex(self.source_box.findData(info.name))
+                self.description.setText(info.description)
+                self.source_box.setToolTip(info.description)
+                params = full["params"]
+                self._limit_blobs(params)  # before the values, so that no limit clamps them
+                for key, spin in self.param_spins.items():
+                    present = key in info.defaults
+                    self.settings_form.setRowVisible(spin, present)
+                    if present:
+                        try:
+                            spin.setValue(params[key])
+                        except TypeError:  # a malformed value in the file: the load error explains it
+                            pass
+                self.standardize_box.setChecked(full["standardize"])
+                self._title.setText(info.title)
+                self._subtitle.setText(f"Built-in · {info.task}")
+            elif src and src.get("kind") == "csv":
+                self.source_box.setCurrentIndex(self.source_box.findData(CSV_ITEM))
+                path = str(src.get("path", ""))
+                name = Path(path).name
+                self.description.setText(path)
+                self.source_box.setToolTip(path)
+                self.csv_file.setText(name)
+                self.csv_file.setToolTip(path)
+                ins = src.get("inputs") or []
+                tgs = src.get("targets") or []
+                self.csv_inputs.setText(", ".join(map(str, ins)) or "—")
+                self.csv_target.setText(", ".join(map(str, tgs)) or "—")
+                task = str(src.get("task", "auto"))
+                classes = src.get("classes")
+                if isinstance(classes, list) and classes:
+                    task += f" ({len(classes)} classes)"
+                self.csv_task.setText(task)
+                self.standardize_box.setChecked(bool(src.get("standardize", True)))
+                self._title.setText(name or "CSV file")
+                task = src.get("task")
+                self._subtitle.setText(f"CSV file · {task}" if task in ("classification", "regression")
+                                       else "CSV file")
+            else:
+                self.source_box.setCurrentIndex(-1)
+                self.source_box.setToolTip("The data the network is trained on")
+                self.description.setText("Choose a built-in data set or import a CSV file to train on." if not src
+                                         else f"Unknown data source: {src.get('kind')!r} {src.get('name', '')}")
+                self._title.setText("Data")
+                self._subtitle.setText("No data set")
+            kind = "builtin" if full is not None else "csv" if src and src.get("kind") == "csv" else None
+            if kind != "builtin":
+                for spin in self.param_spins.values():
+                    self.settings_form.setRowVisible(spin, False)
+            for w in self._csv_rows:
+                self.settings_form.setRowVisible(w, kind == "csv")
+            self.settings_form.setRowVisible(self.standardize_box, kind is not None)
+        finally:
+            self._updating = False
+
+    def _limit_blobs(self, params: dict) -> None:
+        """Blobs need at least as many samples as centers: keep the spin boxes consistent."""
+        n, c = self.param_spins["n_samples"], self.param_spins["centers"]
+        if "centers" in params and isinstance(params.get("centers"), int) and isinstance(params.get("n_samples"), int):
+            n.setMinimum(max(1, min(params["centers"], MAX_SAMPLES)))
+            c.setMaximum(max(2, min(MAX_CENTERS, params["n_samples"])))
+        else:
+            n.setMinimum(1)
+            c.setMaximum(MAX_CENTERS)
+
+    def _sync_csv_item(self) -> None:
+        """The chooser offers the current (or last used) CSV import after the built-ins."""
+        box = self.source_box
+        i = box.findData(CSV_ITEM)
+        if self._csv_source is None:
+            if i >= 0:
+                box.removeItem(i)
+                box.removeItem(i - 1)  # its separator
+            return
+        path = str(self._csv_source.get("path", ""))
+        name = Path(path).name or "CSV file"
+        if i < 0:
+            box.insertSeparator(box.count())
+            box.addItem(icon("open"), name, CSV_ITEM)
+            i = box.count() - 1
+        box.setItemText(i, name)
+        box.setItemData(i, f"CSV file: {path}", Qt.ItemDataRole.ToolTipRole)
+
+    def _show_training(self) -> None:
+        if self._doc is None:
+            return
+        v = self._doc.network.training.validation_split
+        self._updating = True
+        try:
+            self.split_spin.setValue(int(round(v * 100)))
+        finally:
+            self._updating = False
+        self._update_split_note()
+
+    def _update_split_note(self) -> None:
+        if self._doc is None:
+            return
+        frac = self._doc.network.training.validation_split
+        ds = self._dataset
+        self.split_note.setStyleSheet(f"color: {MUTED_TEXT.name()};")
+        if frac <= 0:
+            self.split_note.setText("Every sample is used for training; no validation curve.")
+        elif ds is None:
+            self.split_note.setText(f"{frac * 100:g} % of the samples are held out to check generalization.")
+        else:
+            n = len(ds)
+            n_val = int(round(n * frac))
+            if n_val >= n:
+                self.split_note.setStyleSheet(f"color: {ERROR_COLOR.name()};")
+                self.split_note.setText(f"All {n:,} samples would be held out: none left to train on.")
+            elif n_val == 0:
+                self.split_note.setText(f"Too few samples ({n:,}) to hold any out at {frac * 100:g} %.")
+            else:
+                self.split_note.setText(f"{n_val:,} of {n:,} samples are held out to check generalization; "
+                                        f"{n - n_val:,} train.")
+
+    def _apply_lock(self) -> None:
+        reason = self._doc.lock_reason if self._doc is not None else ""
+        enabled = self._doc is not None and not reason
+        for w in (self.source_box, self.import_button, self.standardize_box, self.csv_edit_button,
+                  self.split_spin, self.fix_button, *self.param_spins.values()):
+            w.setEnabled(enabled)
+        self.lock_label.setText(reason)
+        self.lock_label.setVisible(bool(reason))
+
+    # ---------------------------------------------------------- loading
+    def _base_dir(self) -> Path | None:
+        p = self._doc.path if self._doc is not None else None
+        return Path(p).parent if p else None
+
+    def _reload(self) -> None:
+        """Load the network's data source; show it, or the error (keeping the old preview)."""
+        doc = self._doc
+        if doc is None or not doc.network.data_source:
+            self._dataset = None
+            self._load_error = ""
+            self._show_error("")
+            self._show_preview(None)
+        else:
+            try:
+                ds = doc.dataset()
+            except (AnnError, OSError, ValueError, TypeError, KeyError) as e:
+                self._dataset = None
+                message = getattr(e, "message", None) or str(e)
+                self._load_error = message
+                self._show_error(message + ("\nThe preview shows the previous data." if self._shown else ""))
+                self.statusMessage.emit(f"Cannot load the data: {message}")
+            else:
+                self._dataset = ds
+                self._load_error = ""
+                self._show_error("")
+                self._show_preview(ds)
+        self._update_split_note()
+        self._check_mismatches()
+
+    def _show_error(self, message: str) -> None:
+        if message:
+            self.error_label.setText(f"⚠ {message}")
+            self.error_label.show()
+        else:
+            self.error_label.clear()
+            self.error_label.hide()
+
+    def _show_preview(self, ds: Dataset | None) -> None:
+        self._shown = ds
+        if ds is None:
+            self.summary_label.setText("No data set chosen")
+            self.summary_label.setStyleSheet(f"color: {MUTED_TEXT.name()};")
+            self.scatter.clear()
+            self.plot.hide()
+            self.key_label.hide()
+            self.table.hide()
+            self.preview_note.setText("")
+            return
+        self.summary_label.setStyleSheet(f"color: {TEXT_COLOR.name()};")
+        self.summary_label.setText(dataset_summary(ds))
+        plottable = ds.n_inputs == 2 or (ds.n_inputs == 1 and ds.n_outputs == 1)
+        notes = []
+        if plottable:
+            self.table.hide()
+            self._plot(ds)
+            self.plot.show()
+            m = min(len(ds), PREVIEW_POINTS)
+            if m < len(ds):
+                notes.append(f"Showing {m:,} of {len(ds):,} samples.")
+        else:
+            self.plot.hide()
+            self.key_label.hide()
+            self.scatter.clear()
+            self._fill_table(ds)
+            self.table.show()
+            m = min(len(ds), TABLE_ROWS)
+            notes.append(f"First {m:,} of {len(ds):,} rows.")
+        if ds.scaler is not None:
+            notes.append("Inputs are standardized (mean 0, standard deviation 1).")
+        self.preview_note.setText(" ".join(notes))
+
+    def _class_index(self, ds: Dataset, m: int) -> np.ndarray:
+        Y = ds.Y[:m]
+        if Y.shape[1] == 1:
+            return (Y[:, 0] > 0.5).astype(np.int64)
+        return np.argmax(Y, axis=1)
+
+    def _plot(self, ds: Dataset) -> None:
+        m = min(len(ds), PREVIEW_POINTS)
+        pi = self.plot.getPlotItem()
+        if ds.n_inputs == 2:
+            x, y = ds.X[:m, 0], ds.X[:m, 1]
+            xlabel, ylabel = ds.input_names[0], ds.input_names[1]
+        else:  # one input, one output: the target over the input
+            x, y = ds.X[:m, 0], ds.Y[:m, 0]
+            xlabel, ylabel = ds.input_names[0], ds.target_names[0]
+        pen = QPen(QColor(255, 255, 255, 200))
+        pen.setWidthF(0.8)
+        pen.setCosmetic(True)
+        if ds.task == "classification" and ds.classes and ds.n_inputs == 2:
+            idx = self._class_index(ds, m)
+            brushes_by_class = [QBrush(QColor(CLASS_COLORS[i % len(CLASS_COLORS)])) for i in range(len(ds.classes))]
+            brushes = [brushes_by_class[i] for i in idx]
+            keys = []
+            for i, label in enumerate(ds.classes[:12]):
+                color = CLASS_COLORS[i % len(CLASS_COLORS)]
+                keys.append(f"<span style='color:{color}; font-size:large'>●</span>&nbsp;{html.escape(label)}")
+            more = f" … {len(ds.classes) - 12} more" if len(ds.classes) > 12 else ""
+            self.key_label.setText("&nbsp;&nbsp; ".join(keys) + more)
+            self.key_label.show()
+        elif ds.n_inputs == 2:  # regression: colour by the (first) target value
+            values = ds.Y[:m, 0].astype(np.float64)
+            lo, hi = float(values.min()), float(values.max())
+            cmap = pg.ColorMap([0.0, 0.5, 1.0], [QColor(c) for c in VALUE_COLORS])
+            t = (values - lo) / (hi - lo) if hi > lo else np.full(m, 0.5)
+            colors = cmap.map(t, mode="qcolor")
+            brushes = [QBrush(c) for c in colors]
+            grad = "".join(f"<span style='color:{cmap.map(s, mode='qcolor').name()}'>█</span>"
+                           for s in np.linspace(0, 1, 12))
+            self.key_label.setText(f"{html.escape(ds.target_names[0])}: {lo:.4g} {grad} {hi:.4g}")
+            self.key_label.show()
+        else:
+            brushes = QBrush(QColor(CLASS_COLORS[0]))
+            self.key_label.hide()
+        self.scatter.setData(x=np.asarray(x, dtype=np.float64), y=np.asarray(y, dtype=np.float64),
+                             brush=brushes, pen=pen, size=12 if m <= 16 else 8 if m <= 300 else 6)
+        pi.setLabel("bottom", xlabel)
+        pi.setLabel("left", ylabel)
+        # the same scale on both axes when both inputs have comparable ranges (a circle stays round)
+        if ds.n_inputs == 2 and m > 0:
+            rx = float(np.ptp(x)) or 1.0
+            ry = float(np.ptp(y)) or 1.0
+            pi.setAspectLocked(max(rx, ry) / min(rx, ry) < 3.0, ratio=1.0)
+        else:
+            pi.setAspectLocked(False)
+        pi.enableAutoRange()
+        pi.autoRange()
+
+    def _fill_table(self, ds: Dataset) -> None:
+        m = min(len(ds), TABLE_ROWS)
+        classify = ds.task == "classification" and bool(ds.classes)
+        heads = list(ds.input_names)
+        if classify:
+            heads.append(ds.target_names[0].split("=")[0] if ds.n_outputs > 1 else ds.target_names[0])
+        else:
+            heads.extend(ds.target_names)
+        t = self.table
+        t.clear()
+        t.setColumnCount(len(heads))
+        t.setRowCount(m)
+        _, accent = role_colors("output")
+        for c, h in enumerate(heads):
+            item = QTableWidgetItem(h)
+            item.setToolTip(h)
+            if c >= ds.n_inputs:
+                item.setForeground(accent.darker(110))
+            t.setHorizontalHeaderItem(c, item)
+        idx = self._class_index(ds, m) if classify else None
+        for r in range(m):
+            values = [_fmt(v) for v in ds.X[r]]
+            if classify:
+                values.append(ds.classes[int(idx[r])])
+            else:
+                values.extend(_fmt(v) for v in ds.Y[r])
+            for c, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if c >= ds.n_inputs:
+                    item.setForeground(accent.darker(120))
+                t.setItem(r, c, item)
+        hh = t.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        bar = t.horizontalScrollBar().sizeHint().height()
+        h = hh.sizeHint().height() + sum(t.rowHeight(r) for r in range(m)) + 4
+        t.setFixedHeight(h + bar)
+
+    # ---------------------------------------------------------- mismatch
+    def _check_mismatches(self) -> None:
+        found: dict[str, str] = {}
+        doc, ds = self._doc, self._dataset
+        notes = []
+        if doc is not None and ds is not None:
+            g = doc.graph
+            net = doc.network
+            ins, outs = g.inputs(), g.outputs()
+            if len(ins) == 1:
+                node = ins[0]
+                shape = list(node.params.get("shape", []))
+                if shape != [ds.n_inputs]:
+                    takes = (f"takes {_plural(shape[0], 'value')}" if len(shape) == 1
+                             else f"takes shape {fmt_shape(shape)}")
+                    found[node.id] = (f"{net.describe_node(node.id)} {takes} but the data has "
+                                      f"{_plural(ds.n_inputs, 'input')}")
+            elif len(ins) > 1:
+                notes.append(f"The network has {len(ins)} Input nodes; the data feeds one.")
+            if len(outs) == 1:
+                node = outs[0]
+                units = node.params.get("units")
+                if units != ds.n_outputs:
+                    extra = " (one per class)" if ds.task == "classification" and ds.n_outputs > 1 else ""
+                    found[node.id] = (f"{net.describe_node(node.id)} has {_plural(int(units), 'unit')} but the "
+                                      f"data has {_plural(ds.n_outputs, 'output')}{extra}")
+            elif len(outs) > 1:
+                notes.append(f"The network has {len(outs)} Output nodes; the data has one set of targets.")
+        rows = [f"⚠ {html.escape(m)}" for m in found.values()]
+        rows += [f"<span style='color:{MUTED_TEXT.name()}'>{html.escape(n)}</span>" for n in notes]
+        self.mismatch_label.setText("<br>".join(rows))
+        self.mismatch_box.setVisible(bool(rows))
+        self.fix_button.setVisible(bool(found))
+        self.fix_hint.setVisible(bool(found))
+        if found and ds is not None:
+            parts = []
+            for nid in found:
+                node = doc.graph.nodes[nid]
+                parts.append(f"{nid} shape to {ds.n_inputs}" if node.type_id == "Input"
+                             else f"{nid} units to {ds.n_outputs}")
+            self.fix_button.setToolTip("Set " + " and ".join(parts) + " (one undo step)")
+        if found != self._mismatches:
+            self._mismatches = found
+            self.mismatchesChanged.emit(dict(found))
+
+    # ----------------------------------------------------------- commits
+    def _push_source(self, src: dict, text: str) -> None:
+        doc = self._doc
+        if doc is None or _same_source(src, doc.network.data_source):
+            return
+        doc.push(C.SetDataSourceCommand(doc, src, text))
+
+    def _on_source_chosen(self, index: int) -> None:
+        if self._updating or self._doc is None or index < 0:
+            return
+        key = self.source_box.itemData(index)
+        current = self._doc.network.data_source
+        if key == CSV_ITEM:
+            if self._csv_source is not None:
+                self._push_source(copy.deepcopy(self._csv_source), f"Choose data: {self.source_box.itemText(index)}")
+            return
+        info = BUILTIN_DATASETS.get(key)
+        if info is None:
+            return
+        old = _builtin_source(current)
+        if old is not None and old["name"] == info.name:
+            return
+        standardize = old["standardize"] if old is not None else False
+        src = {"kind": "builtin", "name": info.name, "params": info.defaults, "standardize": standardize}
+        self._push_source(src, f"Choose data: {info.title}")
+        self.statusMessage.emit(f"Data: {info.title}")
+
+    def _commit_param(self, key: str) -> None:
+        if self._updating or self._doc is None:
+            return
+        full = _builtin_source(self._doc.network.data_source)
+        if full is None or key not in full["params"]:
+            return
+        spin = self.param_spins[key]
+        was = spin.blockSignals(True)
+        spin.interpretText()  # text typed but not committed yet (keyboard tracking is off)
+        spin.blockSignals(was)
+        value: Any = spin.value()
+        old = full["params"][key]
+        if key == "noise":
+            value = round(float(value), NOISE_DECIMALS)
+            if isinstance(old, (int, float)) and round(float(old), NOISE_DECIMALS) == value:
+                return
+        else:
+            value = int(value)
+            if old == value:
+                return
+        new = copy.deepcopy(full)
+        new["params"][key] = value
+        label = PARAMS[key][0].lower()
+        self._push_source(new, f"Set data {label} to {value:g}" if key == "noise" else f"Set data {label} to {value}")
+
+    def _commit_standardize(self, checked: bool) -> None:
+        if self._updating or self._doc is None:
+            return
+        src = self._doc.network.data_source
+        full = _builtin_source(src)
+        text = "Standardize inputs" if checked else "Do not standardize inputs"
+        if full is not None:
+            if full["standardize"] != checked:
+                full["standardize"] = bool(checked)
+                self._push_source(full, text)
+            return
+        if src and src.get("kind") == "csv" and bool(src.get("standardize", True)) != checked:
+            new = self._restandardized_csv(src, bool(checked))
+            if new is None:
+                self._show_source()  # refused: put the model's value back
+                return
+            self._push_source(new, text)
+
+    def _restandardized_csv(self, src: dict, standardize: bool) -> dict | None:
+        """The CSV source with scaling switched on (fitted anew) or off."""
+        from ...data import load_csv
+
+        path = Path(str(src.get("path", "")))
+        if not path.is_absolute() and self._base_dir() is not None:
+            path = self._base_dir() / path
+        try:
+            ds = load_csv(path, inputs=src.get("inputs"), targets=src.get("targets"),
+                          task=src.get("task", "auto"), standardize=standardize,
+                          header=src.get("header", "auto"), delimiter=src.get("delimiter", "auto"),
+                          classes=src.get("classes"))
+        except (AnnError, OSError, ValueError) as e:
+            self.statusMessage.emit(f"Cannot change the scaling: {e}")
+            return None
+        new = dict(ds.source)
+        new["path"] = src.get("path")  # keep the path as it was saved (relative or absolute)
+        return new
+
+    def _commit_split(self) -> None:
+        if self._updating or self._doc is None:
+            return
+        spin = self.split_spin
+        was = spin.blockSignals(True)
+        spin.interpretText()
+        spin.blockSignals(was)
+        pct = spin.value()
+        current = self._doc.network.training.validation_split
+        if int(round(current * 100)) == pct:
+            return
+        try:
+            cmd = C.SetTrainingCommand(self._doc, validation_split=pct / 100)
+        except AnnError as e:
+            self.statusMessage.emit(str(e))
+            self._show_training()
+            return
+        self._doc.push(cmd)
+
+
+__all__ = ["DataPanel", "PREVIEW_POINTS"]
