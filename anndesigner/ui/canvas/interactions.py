@@ -9,15 +9,21 @@ and the scene hold no gesture state beyond "which gesture is active".
 - :class:`MoveNodesGesture`: drag nodes; one ``MoveNodesCommand`` on release.
 - :class:`PanGesture`: middle button or space + left drag pans the view.
 - :class:`NodeDropHandler`: a palette entry dropped on the view adds a node.
+- :class:`WeightEditor`: the inline field that sets one weight of a wire.
+
+Structural gestures (a new wire, a drop) are refused while the document is
+locked by training; moving nodes and selecting are not.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoCommand
+from PySide6.QtWidgets import QLineEdit, QWidget
 
 from ...errors import GraphError, ShapeError
 from ...graph import Graph
@@ -266,6 +272,9 @@ class NewWireGesture(Interaction):
             return False
         doc = self.scene.document
         src, dst = self.src.node_id, target.node_id
+        if self.scene.refuse_if_locked():
+            self._end(False)
+            return False
         try:
             cmd = connect_command(doc, src, dst)
         except GraphError as e:
@@ -428,8 +437,110 @@ class NodeDropHandler:
         return self.type_id(mime) is not None
 
     def drop(self, mime: "QMimeData", scene_pos: QPointF) -> str | None:
-        """Push an add command; returns the new node's id (or None)."""
+        """Push an add command; returns the new node's id (or None, also when
+        the document is locked: the scene says why)."""
         tid = self.type_id(mime)
         if tid is None:
             return None
         return self.scene.add_node(tid, scene_pos)
+
+
+# ----------------------------------------------------------- weight edits
+def parse_number(text: str) -> float | None:
+    """A finite float from what was typed ("0.5", "-1,25", "−2e-3"), or None."""
+    t = text.strip().replace("\u2212", "-").replace(",", ".")
+    try:
+        v = float(t)
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+class WeightEditor(QLineEdit):
+    """A small field over the view to type one weight. Enter, or leaving the
+    field with a changed number, emits ``committed(value)``; Escape cancels;
+    either way the editor closes (``closed``) and deletes itself. A text that
+    is not a number emits ``invalid(message)`` and keeps the field open."""
+
+    committed = Signal(float)
+    invalid = Signal(str)
+    closed = Signal()
+
+    def __init__(self, parent: QWidget, value: float, what: str = ""):
+        super().__init__(parent)
+        self.setObjectName("weightEditor")
+        self.value = float(value)
+        self.what = what
+        self.initial = f"{self.value:.6g}"
+        self.setText(self.initial)
+        self.setToolTip(f"Weight {what}: Enter sets it, Escape cancels" if what else "")
+        self.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.setStyleSheet("QLineEdit#weightEditor { border: 1px solid #1E88E5; border-radius: 4px;"
+                           " padding: 1px 4px; background: white; }")
+        self.setFixedWidth(max(90, self.fontMetrics().horizontalAdvance("-0.000000e-00") + 16))
+        self._done = False
+
+    def open_at(self, viewport_pos: QPoint) -> None:
+        """Show centred just above ``viewport_pos`` (the clicked point of the
+        wire), kept inside the parent, and take the focus."""
+        p = self.parentWidget()
+        self.adjustSize()
+        x, y = viewport_pos.x() - self.width() // 2, viewport_pos.y() - self.height() - 10
+        if p is not None:
+            x = min(max(0, x), max(0, p.width() - self.width()))
+            y = min(max(0, y), max(0, p.height() - self.height()))
+        self.move(x, y)
+        self.show()
+        self.raise_()
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        self.selectAll()
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def commit(self) -> bool:
+        """Emit ``committed`` with the typed number and close; False (and
+        ``invalid``) if the text is not a finite number."""
+        if self._done:
+            return False
+        v = parse_number(self.text())
+        if v is None:
+            self.invalid.emit(f"'{self.text().strip()}' is not a number: type a weight such as 0.5 or -1.2")
+            return False
+        self._close()
+        if self.text().strip() != self.initial:
+            self.committed.emit(v)
+        return True
+
+    def cancel(self) -> None:
+        if not self._done:
+            self._close()
+
+    def _close(self) -> None:
+        self._done = True
+        self.hide()
+        self.closed.emit()
+        self.deleteLater()
+
+    def keyPressEvent(self, event) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.commit()
+            event.accept()
+            return
+        if key == Qt.Key.Key_Escape:
+            self.cancel()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event) -> None:
+        super().focusOutEvent(event)
+        if event.reason() == Qt.FocusReason.PopupFocusReason:
+            return  # its context menu
+        if not self._done:
+            if parse_number(self.text()) is not None:
+                self.commit()
+            else:
+                self.cancel()

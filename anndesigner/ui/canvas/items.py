@@ -361,7 +361,8 @@ class NodeItem(QGraphicsItem):
     def _set_hover_port(self, port: str | None) -> None:
         if port != self.hover_port:
             self.hover_port = port
-            if port == "out":
+            sc = self.scene()
+            if port == "out" and not getattr(sc, "locked", False):  # no new wires while training
                 self.setCursor(Qt.CursorShape.CrossCursor)
             else:
                 self.unsetCursor()
@@ -725,10 +726,10 @@ class EdgeItem(QGraphicsItem):
 
     def pen(self) -> QPen:
         selected = self.isSelected()
-        if selected:
+        if self._color is not None:
+            color = self._color  # selected: the halo says so; the colour keeps the weight's sign
+        elif selected:
             color = style.WIRE_SELECTED
-        elif self._color is not None:
-            color = self._color
         else:
             color = style.WIRE_COLOR
         if self._hovered and not selected:
@@ -752,7 +753,7 @@ class EdgeItem(QGraphicsItem):
             return
         if self.isSelected():
             halo = QColor(style.WIRE_SELECTED)
-            halo.setAlpha(55)
+            halo.setAlpha(55 if self._color is None else 80)
             painter.setPen(QPen(halo, self._width + 6.0, _SOLID, _ROUND_CAP))
             painter.drawPath(self._path)
         painter.setPen(self.pen())

@@ -7,22 +7,44 @@ pushing commands onto ``document.undo_stack``; items never own the truth.
 Shapes, parameter counts and errors come from ``graph.analyze()``, applied
 once per burst of model events: right after each undo-stack step (push, undo,
 redo) and otherwise on a zero-timer, so a paste of 100 nodes analyses once.
+
+Live training view:
+
+- :meth:`GraphScene.show_weights` colours every wire into a weighted node by
+  its weights (blue positive, orange-red negative, 1-6 px by magnitude). When
+  not training the scene shows the document's own weights by itself; while
+  training the window passes each snapshot's weights (30 times a second: the
+  work is a few NumPy operations plus one call per wire whose look changed).
+- :meth:`GraphScene.set_activations` and :meth:`GraphScene.set_thumbnail_provider`
+  feed the node tooltips, which are built only when asked for.
+- :meth:`GraphScene.edit_weight` sets one weight of a neuron-level wire (one
+  undoable ``SetWeightsCommand``); clicking such a wire opens an inline editor.
+- While ``document.locked`` structural edits from the canvas are refused with
+  ``statusMessage(document.lock_reason)``; moving and selecting still work.
+- :meth:`GraphScene.set_extra_errors` adds messages (e.g. about the data set)
+  to nodes' badges, counted in ``errorsChanged``.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+import base64
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, Mapping
 
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QTransform
-from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent, QGraphicsView
+import numpy as np
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QImage, QTransform
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneHelpEvent, QGraphicsSceneMouseEvent, QGraphicsView
 
-from ...errors import GraphError
+from ...errors import AnnError, GraphError
 from ...graph import Analysis, Edge, Node, fmt_shape
-from ..commands import MoveNodesCommand, add_node_command
+from .. import style
+from ..commands import MoveNodesCommand, SetWeightsCommand, add_node_command, delete_command
 from ..document import Document
-from .interactions import Interaction, MoveNodesGesture, NewWireGesture
-from .items import GRID, LOD_SIMPLE, EdgeItem, NodeItem, make_node_item, snap
+from .interactions import Interaction, MoveNodesGesture, NewWireGesture, WeightEditor
+from .items import GRID, LOD_SIMPLE, WEIGHTED_TYPES, EdgeItem, NodeItem, make_node_item, snap
 
 _ARROWS = {
     Qt.Key.Key_Left: (-1, 0),
@@ -30,6 +52,70 @@ _ARROWS = {
     Qt.Key.Key_Up: (0, -1),
     Qt.Key.Key_Down: (0, 1),
 }
+
+
+#: a wire is restyled only when its relative width moved by 1/WIDTH_STEPS or its sign flipped
+WIDTH_STEPS = 100
+#: at most this many weights are listed one by one in a neuron's tooltip
+TOOLTIP_ROWS = 12
+#: thumbnails in tooltips are scaled down to fit this many pixels
+THUMB_MAX = 128
+
+
+@dataclass(frozen=True)
+class WireWeights:
+    """Where one wire's weights are: rows ``start:stop`` of ``kernel`` (the
+    destination's ``"<dst>/kernel"``, ``units`` columns; 1 for a Neuron)."""
+
+    edge_id: str
+    src: str
+    dst: str
+    kernel: str
+    start: int
+    stop: int
+    units: int
+
+    @property
+    def single(self) -> bool:
+        """One weight: a neuron-level wire (one input value into one unit)."""
+        return self.stop - self.start == 1 and self.units == 1
+
+
+@dataclass
+class _WeightPlan:
+    """For one graph revision: every wire into a weighted node and where its
+    weights lie in the concatenation of the flattened kernels. A wire's rows of
+    a C-ordered kernel are contiguous, and the wires into a node cover its rows
+    in order, so the segments tile the concatenation and one
+    ``np.add.reduceat`` gives every wire's sum."""
+
+    revision: int
+    kernels: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
+    wires: list[WireWeights] = field(default_factory=list)
+    items: list[EdgeItem] = field(default_factory=list)
+    starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    kernel_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))
+    zeros: list[np.ndarray] = field(default_factory=list)
+    by_edge: dict[str, WireWeights] = field(default_factory=dict)
+    by_dst: dict[str, list[WireWeights]] = field(default_factory=dict)
+    #: what each wire shows: 2 * width step + (1 if negative), -1 default look, -2 unknown
+    codes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+
+def _num(v: float) -> str:
+    v = float(v)
+    return "0" if v == 0 else f"{v:.4g}"
+
+
+def _esc(text: str) -> str:
+    return html.escape(str(text), quote=False)
+
+
+def _as_array(w) -> np.ndarray | None:
+    if w is None:
+        return None
+    return w if isinstance(w, np.ndarray) else np.asarray(w)
 
 
 class GraphScene(QGraphicsScene):
@@ -41,6 +127,8 @@ class GraphScene(QGraphicsScene):
     selectionIdsChanged = Signal(list, list)
     #: the number of validation errors, after every change
     errorsChanged = Signal(int)
+    #: the document's lock reason changed ("" when structural edits are allowed again)
+    lockChanged = Signal(str)
 
     GRID = GRID
     #: arrow keys move the selection by this much (Shift: NUDGE_BIG)
@@ -68,6 +156,20 @@ class GraphScene(QGraphicsScene):
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.refresh)
+        #: live view: the weights shown (None: default look), activations, thumbnails, data errors
+        self.follow_document_weights = True
+        self._weights: Mapping[str, np.ndarray] | None = None
+        self._plan: _WeightPlan | None = None
+        self._weights_dirty = True
+        self._weights_timer = QTimer(self)
+        self._weights_timer.setSingleShot(True)
+        self._weights_timer.setInterval(0)
+        self._weights_timer.timeout.connect(self.show_document_weights)
+        self._activations: Mapping[str, np.ndarray] | None = None
+        self._thumbnails: Callable[[str], QImage | None] | None = None
+        self._extra_errors: dict[str, list[str]] = {}
+        self._editor: WeightEditor | None = None
+        self._edge_press: tuple[str, QPointF] | None = None
         self._build()
         g = self.graph
         self._model_slots = [
@@ -81,8 +183,11 @@ class GraphScene(QGraphicsScene):
         for sig, slot in self._model_slots:
             sig.connect(slot)
         document.undo_stack.indexChanged.connect(self._on_stack_index)
+        document.lockChanged.connect(self._on_lock_changed)
+        document.network.weights_changed.connect(self._on_weights_changed)
         self.selectionChanged.connect(self._on_selection_changed)
         self._attached = True
+        self.show_document_weights()
 
     # ------------------------------------------------------------- public
     def node_item(self, node_id: str) -> NodeItem | None:
@@ -143,6 +248,8 @@ class GraphScene(QGraphicsScene):
         if self._selection_pending:
             self._selection_pending = False
             self._emit_selection()
+        if self._weights_dirty:
+            self.show_document_weights()
 
     def detach(self) -> None:
         """Stop following the model (the window closes or the document is replaced)."""
@@ -150,12 +257,16 @@ class GraphScene(QGraphicsScene):
             return
         self._attached = False
         self.cancel_gesture()
+        self.close_weight_editor()
         self._timer.stop()
+        self._weights_timer.stop()
         for sig, slot in self._model_slots:
             sig.disconnect(slot)
         self._model_slots = []  # bound methods: no reference cycle through the scene
+        self.document.network.weights_changed.disconnect(self._on_weights_changed)  # a plain callback list
         try:
             self.document.undo_stack.indexChanged.disconnect(self._on_stack_index)
+            self.document.lockChanged.disconnect(self._on_lock_changed)
         except (RuntimeError, TypeError):  # the document is gone already
             pass
 
@@ -166,6 +277,8 @@ class GraphScene(QGraphicsScene):
     def add_node(self, type_id: str, pos: QPointF | tuple[float, float], *, select: bool = True) -> str | None:
         """Push an add command for a node centred at ``pos`` (snapped if
         :attr:`snap_to_grid`); returns the new node's id."""
+        if self.refuse_if_locked():
+            return None
         x, y = (pos.x(), pos.y()) if isinstance(pos, QPointF) else (float(pos[0]), float(pos[1]))
         if self.snap_to_grid:
             x, y = snap(x), snap(y)
@@ -210,8 +323,476 @@ class GraphScene(QGraphicsScene):
                 e.set_low_detail(low)
 
     def item_hovered(self, item) -> None:
+        """Told by an item the mouse entered: its status line, and a fresh
+        tooltip (without the thumbnail, which is made only when the tooltip shows)."""
+        if isinstance(item, NodeItem):
+            item.setToolTip(self.node_tooltip(item.node_id, thumbnail=False))
+            text = item.status_text()
+        elif isinstance(item, EdgeItem):
+            item.setToolTip(self.edge_tooltip(item.edge_id))
+            w = self.wire_weights(item.edge_id)
+            editable = w is not None and w.single and not self.document.locked
+            if editable:
+                item.setCursor(Qt.CursorShape.PointingHandCursor)
+            else:
+                item.unsetCursor()
+            text = item.status_text()
+            extra = self._edge_weight_text(item.edge_id)
+            if extra:
+                text += " · " + extra + (" (click to edit)" if editable else "")
+        else:  # pragma: no cover - only nodes and wires report hovers
+            text = item.status_text()
         if self._gesture is None:
-            self.statusMessage.emit(item.status_text())
+            self.statusMessage.emit(text)
+
+    # ---------------------------------------------------------- locking
+    @property
+    def locked(self) -> bool:
+        """True while the document refuses structural edits (training runs)."""
+        return self.document.locked
+
+    def refuse_if_locked(self) -> bool:
+        """If the document is locked, say why (``statusMessage``) and return True."""
+        if self.document.locked:
+            self.statusMessage.emit(self.document.lock_reason)
+            return True
+        return False
+
+    @Slot(str)
+    def _on_lock_changed(self, reason: str) -> None:
+        if reason:
+            if isinstance(self._gesture, NewWireGesture):
+                self.cancel_gesture()
+            self.close_weight_editor()
+        else:
+            self._schedule_document_weights()
+        self.lockChanged.emit(reason)
+
+    def delete_ids(self, node_ids: Iterable[str] = (), edge_ids: Iterable[str] = ()) -> bool:
+        """Push one delete command for these nodes and wires (refused while locked)."""
+        nodes = [n for n in node_ids if n in self.graph.nodes]
+        edges = [e for e in edge_ids if e in self.graph.edges]
+        if not nodes and not edges:
+            return False
+        if self.refuse_if_locked():
+            return False
+        self.document.push(delete_command(self.document, nodes, edges))
+        return True
+
+    def delete_selection(self) -> bool:
+        """Delete the selected nodes and wires as one undo step (refused while locked)."""
+        return self.delete_ids(self.selected_node_ids(), self.selected_edge_ids())
+
+    # -------------------------------------------------------- weights
+    def show_weights(self, weights: Mapping[str, np.ndarray] | None) -> None:
+        """Style every wire into a weighted node (Neuron, Dense, Output with
+        weights) by its weights in ``weights`` ({"<node>/kernel": array, ...}):
+        a single weight by its sign and |w|, a block by the sign of its mean and
+        its mean |w|; widths are relative to the largest shown. Wires into
+        weightless nodes, and into nodes whose kernel is missing or of another
+        shape, keep the default look. ``None`` restores the default look.
+
+        Cheap enough for 30 calls a second on thousands of wires: the wire
+        layout is cached per graph revision, the statistics are a few NumPy
+        operations over all kernels at once, and only wires whose look changed
+        (by a width step or a sign) are touched."""
+        plan = self._weight_plan()
+        self._weights = weights
+        if weights is None:
+            for it in self._edges.values():
+                it.set_weight_style(0.0, None)
+            plan.codes = np.full(len(plan.items), -2, np.int64)
+            return
+        n = len(plan.items)
+        if not n:
+            return
+        parts = []
+        bad = []
+        get = weights.get
+        for k, (name, shape) in enumerate(plan.kernels):
+            w = get(name)
+            if w is None or getattr(w, "shape", None) != shape:
+                parts.append(plan.zeros[k])
+                bad.append(k)
+            else:
+                parts.append(w.reshape(-1))
+        flat = np.concatenate(parts)
+        with np.errstate(invalid="ignore", over="ignore"):
+            sums = np.add.reduceat(flat, plan.starts, dtype=np.float64)
+            mags = np.add.reduceat(np.abs(flat), plan.starts, dtype=np.float64) / plan.counts
+            finite = np.isfinite(mags) & np.isfinite(sums)
+            valid = np.ones(n, bool) if not bad else ~np.isin(plan.kernel_of, bad)
+            ok = valid & finite
+            top = float(mags[ok].max()) if ok.any() else 0.0
+            norm = mags / top if top > 0 else np.zeros(n)
+            norm[~finite] = 1.0  # diverged: the widest wire
+        codes = 2 * np.rint(norm * WIDTH_STEPS).astype(np.int64) + (sums < 0)
+        codes[~valid] = -1
+        changed = np.flatnonzero(codes != plan.codes)
+        items = plan.items
+        for j in changed.tolist():
+            c = int(codes[j])
+            if c < 0:
+                items[j].set_weight_style(0.0, None)
+            else:
+                items[j].set_weight_style(-1.0 if c & 1 else 1.0, float(norm[j]))
+        plan.codes = codes
+
+    def shown_weights(self) -> Mapping[str, np.ndarray] | None:
+        """The weights last passed to :meth:`show_weights` (None: none shown)."""
+        return self._weights
+
+    def show_document_weights(self) -> None:
+        """Show the document's current weights (done by itself when they or the
+        structure change; not while the document is locked by training, when
+        the window shows the snapshots' weights)."""
+        self._weights_timer.stop()
+        self._weights_dirty = False
+        if not self._attached or self.document.locked:
+            return
+        if not self.follow_document_weights:
+            self.show_weights(None)
+            return
+        try:
+            weights = self.document.network.weights_for_saving()
+        except AnnError:
+            weights = {}
+        self.show_weights(weights)
+
+    def wire_weights(self, edge_id: str) -> WireWeights | None:
+        """Where the weights of a wire into a weighted node are (None for other wires)."""
+        return self._weight_plan().by_edge.get(edge_id)
+
+    def _schedule_document_weights(self) -> None:
+        self._weights_dirty = True
+        if not self._weights_timer.isActive():
+            self._weights_timer.start()
+
+    def _on_weights_changed(self) -> None:
+        # a plain callback, maybe in the middle of a rewrite: show them when it is done
+        self._schedule_document_weights()
+
+    def _weight_plan(self) -> _WeightPlan:
+        plan = self._plan
+        rev = self.graph.revision
+        if plan is not None and plan.revision == rev:
+            return plan
+        plan = self._build_weight_plan(rev)
+        members = set(map(id, plan.items))
+        for it in self._edges.values():  # wires no longer into a weighted node
+            if id(it) not in members and it.weight_style()[0] is not None:
+                it.set_weight_style(0.0, None)
+        self._plan = plan
+        return plan
+
+    def _build_weight_plan(self, revision: int) -> _WeightPlan:
+        g = self.graph
+        a = g.analyze()
+        shapes = a.shapes
+        incoming: dict[str, list[Edge]] = {}
+        for e in g.edges.values():
+            incoming.setdefault(e.dst, []).append(e)
+        plan = _WeightPlan(revision)
+        starts: list[int] = []
+        counts: list[int] = []
+        kernel_of: list[int] = []
+        offset = 0
+        for nid, node in g.nodes.items():
+            ins = incoming.get(nid)
+            if not ins or node.type_id not in WEIGHTED_TYPES:
+                continue
+            spec = next((w for w in a.weights.get(nid, ()) if w.name == "kernel"), None)
+            if spec is None:
+                continue  # an Output without weights, or unknown shapes
+            kshape = tuple(int(d) for d in spec.shape)
+            if len(kshape) not in (1, 2):
+                continue
+            units = kshape[1] if len(kshape) == 2 else 1
+            widths = []
+            for e in ins:
+                s = shapes.get(e.src)
+                if not s or e.id not in self._edges:
+                    break
+                widths.append(int(s[-1]))
+            if len(widths) != len(ins) or sum(widths) != kshape[0] or min(widths) < 1 or units < 1:
+                continue
+            name = f"{nid}/kernel"
+            k = len(plan.kernels)
+            plan.kernels.append((name, kshape))
+            plan.zeros.append(np.zeros(kshape[0] * units, np.float32))
+            row = 0
+            for e, w in zip(ins, widths):
+                ww = WireWeights(e.id, e.src, nid, name, row, row + w, units)
+                plan.wires.append(ww)
+                plan.items.append(self._edges[e.id])
+                plan.by_edge[e.id] = ww
+                plan.by_dst.setdefault(nid, []).append(ww)
+                starts.append(offset + row * units)
+                counts.append(w * units)
+                kernel_of.append(k)
+                row += w
+            offset += kshape[0] * units
+        plan.starts = np.array(starts, np.intp)
+        plan.counts = np.array(counts, np.float64)
+        plan.kernel_of = np.array(kernel_of, np.intp)
+        plan.codes = np.full(len(plan.items), -2, np.int64)
+        return plan
+
+    def _kernel(self, weights: Mapping[str, np.ndarray] | None, wire: WireWeights) -> np.ndarray | None:
+        """The kernel ``wire`` belongs to, as (rows, units), if it has the shape the graph needs."""
+        if weights is None:
+            return None
+        k = _as_array(weights.get(wire.kernel))
+        rows = sum(w.stop - w.start for w in self._weight_plan().by_dst.get(wire.dst, ()))
+        if k is None or k.size != rows * wire.units or k.ndim not in (1, 2):
+            return None
+        return k.reshape(rows, wire.units)
+
+    # ------------------------------------------------------ edit a weight
+    def edit_weight(self, edge_id: str, value: float) -> bool:
+        """Set the single weight of a neuron-level wire to ``value``: one
+        undoable ``SetWeightsCommand``. Refused (False, ``statusMessage``) while
+        the document is locked, for wires that are not one weight, for values
+        that are not finite numbers, and while the weights are unknown."""
+        if self.refuse_if_locked():
+            return False
+        wire = self.wire_weights(edge_id)
+        if wire is None or not wire.single:
+            what = "a block of weights" if wire is not None else "no weight"
+            self.statusMessage.emit(f"Wire {edge_id} carries {what}: only a wire between single values "
+                                    f"(a neuron-level wire) has one weight to edit")
+            return False
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not math.isfinite(value):
+            self.statusMessage.emit(f"A weight must be a finite number, not {value}")
+            return False
+        try:
+            current = self.document.network.weights_for_saving()
+        except AnnError:
+            current = {}
+        k = self._kernel(current, wire)
+        if k is None:
+            self.statusMessage.emit(f"The weights of {wire.dst} are not known yet: fix the network's errors first")
+            return False
+        old = _as_array(current[wire.kernel])
+        new = np.array(old, copy=True)
+        new.reshape(-1)[wire.start] = value
+        if new.reshape(-1)[wire.start] == old.reshape(-1)[wire.start]:
+            return True  # unchanged: nothing to undo
+        self.document.push(SetWeightsCommand(self.document, {wire.kernel: new},
+                                             f"Set weight {wire.src} → {wire.dst}"))
+        self.statusMessage.emit(f"Weight {wire.src} → {wire.dst} = {_num(new.reshape(-1)[wire.start])}")
+        return True
+
+    def begin_weight_edit(self, edge_id: str, view: QGraphicsView | None = None,
+                          scene_pos: QPointF | None = None) -> WeightEditor | None:
+        """Open the inline editor for a neuron-level wire's weight next to
+        ``scene_pos`` (default: the wire's middle) in ``view`` (default: the
+        first view). Enter or leaving the field sets it (:meth:`edit_weight`);
+        Escape cancels."""
+        if self.refuse_if_locked():
+            return None
+        wire = self.wire_weights(edge_id)
+        item = self._edges.get(edge_id)
+        if wire is None or not wire.single or item is None:
+            return None
+        if view is None:
+            views = self.views()
+            view = views[0] if views else None
+        if view is None:
+            return None
+        try:
+            k = self._kernel(self.document.network.weights_for_saving(), wire)
+        except AnnError:
+            k = None
+        if k is None:
+            self.statusMessage.emit(f"The weights of {wire.dst} are not known yet: fix the network's errors first")
+            return None
+        value = float(k.reshape(-1)[wire.start])
+        self.close_weight_editor()
+        at = scene_pos if scene_pos is not None else item.path().pointAtPercent(0.5)
+        editor = WeightEditor(view.viewport(), value, f"{wire.src} → {wire.dst}")
+        editor.setProperty("edge_id", edge_id)
+        editor.committed.connect(lambda v, e=edge_id: self.edit_weight(e, v))
+        editor.invalid.connect(self.statusMessage.emit)
+        editor.closed.connect(self._on_editor_closed)
+        self._editor = editor
+        editor.open_at(view.mapFromScene(at))
+        self.statusMessage.emit(f"Weight {wire.src} → {wire.dst}: type a number, Enter to set, Escape to cancel")
+        return editor
+
+    @property
+    def weight_editor(self) -> WeightEditor | None:
+        """The open inline weight editor, if any."""
+        return self._editor
+
+    def close_weight_editor(self) -> None:
+        ed, self._editor = self._editor, None
+        if ed is not None:
+            ed.cancel()
+
+    def _on_editor_closed(self) -> None:
+        if self._editor is self.sender():
+            self._editor = None
+
+    # ---------------------------------------------------- live readings
+    def set_activations(self, activations: Mapping[str, np.ndarray] | None) -> None:
+        """Each node's output on the last batch, {node id: (rows, units)}, for the tooltips."""
+        self._activations = activations
+
+    def set_thumbnail_provider(self, provider: Callable[[str], QImage | None] | None) -> None:
+        """``provider(node_id)``: the node's output over the input plane as a
+        small image (or None), asked for only when a node's tooltip shows."""
+        self._thumbnails = provider
+
+    def set_extra_errors(self, errors: Mapping[str, str | Iterable[str]] | None) -> None:
+        """Messages about nodes from outside the graph (e.g. "the data has 3
+        inputs"), shown in their badges and tooltips with the graph's own
+        errors and counted in ``errorsChanged``. Replaces the previous ones."""
+        new: dict[str, list[str]] = {}
+        for nid, msgs in (errors or {}).items():
+            lst = [msgs] if isinstance(msgs, str) else [str(m) for m in msgs]
+            lst = [m for m in lst if m]
+            if lst:
+                new[str(nid)] = lst
+        if new != self._extra_errors:
+            self._extra_errors = new
+            self.refresh()
+
+    @property
+    def extra_errors(self) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in self._extra_errors.items()}
+
+    # ------------------------------------------------------------ tooltips
+    def node_tooltip(self, node_id: str, thumbnail: bool = True) -> str:
+        """Rich text: the node, its errors, its weights and bias (a neuron's
+        weights one by one with their sources; a layer's shape and mean/max
+        |w|), its activation on the last batch, and (``thumbnail``) its output
+        over the input plane from the thumbnail provider."""
+        item = self._nodes.get(node_id)
+        node = self.graph.nodes.get(node_id)
+        if item is None or node is None:
+            return ""
+        head = f"<b>{_esc(item.type_title)} '{_esc(node_id)}'</b>"
+        if node.label:
+            head += f" — {_esc(node.label)}"
+        lines = [head]
+        err = style.ERROR_COLOR.name()
+        lines += [f"<span style='color:{err}'>{_esc(m)}</span>" for m in item.errors]
+        if not item.errors:
+            lines.append(_esc(item.description))
+        lines += self._weight_lines(node_id)
+        lines += self._activation_lines(node_id)
+        body = "<br>".join(lines)
+        if thumbnail:
+            body += self._thumbnail_html(node_id)
+        return f"<qt>{body}</qt>"
+
+    def edge_tooltip(self, edge_id: str) -> str:
+        item = self._edges.get(edge_id)
+        if item is None:
+            return ""
+        text = f"{item.shape_text}  ·  {item.src_id} → {item.dst_id}"
+        extra = self._edge_weight_text(edge_id)
+        return f"{text}\n{extra}" if extra else text
+
+    def _edge_weight_text(self, edge_id: str) -> str:
+        wire = self.wire_weights(edge_id)
+        k = self._kernel(self._weights, wire) if wire is not None else None
+        if k is None:
+            return ""
+        block = np.asarray(k[wire.start:wire.stop], np.float64)
+        if wire.single:
+            return f"weight {_num(block.item())}"
+        return (f"{block.shape[0]}×{block.shape[1]} weights: mean {_num(block.mean())}, "
+                f"mean |w| {_num(np.abs(block).mean())}")
+
+    def _weight_lines(self, node_id: str) -> list[str]:
+        wires = self._weight_plan().by_dst.get(node_id)
+        if not wires:
+            return []
+        k = self._kernel(self._weights, wires[0])
+        if k is None:
+            return []
+        out = []
+        units = wires[0].units
+        if units == 1:
+            out.append("<b>Weights</b>")
+            listed = 0
+            total = k.shape[0]
+            for w in wires:
+                for r in range(w.start, w.stop):
+                    if listed == TOOLTIP_ROWS:
+                        break
+                    src = w.src if w.stop - w.start == 1 else f"{w.src}[{r - w.start}]"
+                    out.append(f"&nbsp;&nbsp;{_esc(src)}: {_num(k[r, 0])}")
+                    listed += 1
+            if total > listed:
+                out.append(f"&nbsp;&nbsp;… {total - listed} more")
+        else:
+            a = np.abs(np.asarray(k, np.float64))
+            out.append(f"<b>Weights</b> {k.shape[0]}×{k.shape[1]}: mean |w| {_num(a.mean())}, "
+                       f"max |w| {_num(a.max())}")
+        b = _as_array(self._weights.get(f"{node_id}/bias")) if self._weights is not None else None
+        if b is not None and b.size:
+            bf = np.asarray(b, np.float64).reshape(-1)
+            if bf.size <= 6:
+                out.append("<b>Bias</b> " + ", ".join(_num(v) for v in bf))
+            else:
+                out.append(f"<b>Bias</b> ({bf.size}): mean {_num(bf.mean())}, "
+                           f"range {_num(bf.min())} … {_num(bf.max())}")
+        return out
+
+    def _activation_lines(self, node_id: str) -> list[str]:
+        acts = self._activations.get(node_id) if self._activations is not None else None
+        if acts is None:
+            return []
+        a = np.asarray(acts, np.float64)
+        if not a.size:
+            return []
+        rows = a.shape[0] if a.ndim else 1
+        return [f"<b>Activation</b> on the last batch ({rows} row{'s' if rows != 1 else ''}): "
+                f"mean {_num(a.mean())}, range {_num(a.min())} … {_num(a.max())}"]
+
+    def _thumbnail_html(self, node_id: str) -> str:
+        fn = self._thumbnails
+        if fn is None:
+            return ""
+        try:
+            img = fn(node_id)
+        except AnnError:
+            return ""
+        if img is None or img.isNull():
+            return ""
+        if img.width() > THUMB_MAX or img.height() > THUMB_MAX:
+            img = img.scaled(THUMB_MAX, THUMB_MAX, Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)
+        data = QByteArray()
+        buf = QBuffer(data)
+        buf.open(QIODevice.OpenModeFlag.WriteOnly)
+        img.save(buf, "PNG")
+        buf.close()
+        b64 = base64.b64encode(bytes(data.data())).decode("ascii")
+        return (f"<br>Output over the input plane:<br>"
+                f"<img src='data:image/png;base64,{b64}' width='{img.width()}' height='{img.height()}'>")
+
+    def helpEvent(self, event: QGraphicsSceneHelpEvent) -> None:
+        """A tooltip is about to show: build it now (with the thumbnail)."""
+        w = event.widget()
+        view = w.parentWidget() if w is not None else None
+        t = view.transform() if isinstance(view, QGraphicsView) else QTransform()
+        for it in self.items(event.scenePos(), Qt.ItemSelectionMode.IntersectsItemShape,
+                             Qt.SortOrder.DescendingOrder, t):
+            if isinstance(it, NodeItem):
+                it.setToolTip(self.node_tooltip(it.node_id))
+                break
+            if isinstance(it, EdgeItem):
+                it.setToolTip(self.edge_tooltip(it.edge_id))
+                break
+        super().helpEvent(event)
 
     # -------------------------------------------------------- building
     def _build(self) -> None:
@@ -246,6 +827,8 @@ class GraphScene(QGraphicsScene):
         item = self._edges.pop(edge_id, None)
         if item is None:
             return
+        if self._editor is not None and self._editor.property("edge_id") == edge_id:
+            self.close_weight_editor()
         for end in (item.src_item, item.dst_item):
             try:
                 end.edges.remove(item)
@@ -260,6 +843,10 @@ class GraphScene(QGraphicsScene):
             if err.node_id is not None:
                 errors.setdefault(err.node_id, []).append(err.message)
         self._error_count = len(a.errors)
+        for nid, msgs in self._extra_errors.items():
+            if nid in self._nodes:
+                errors[nid] = errors.get(nid, []) + msgs
+                self._error_count += len(msgs)
         shapes, counts = a.shapes, a.param_counts
         for nid, item in self._nodes.items():
             item.set_analysis(shapes.get(nid), counts.get(nid, 0), errors.get(nid, []))
@@ -269,6 +856,7 @@ class GraphScene(QGraphicsScene):
     # --------------------------------------------------- model events
     def _mark_dirty(self) -> None:
         self._dirty = True
+        self._weights_dirty = True
         if not self._timer.isActive():
             self._timer.start()
 
@@ -276,6 +864,8 @@ class GraphScene(QGraphicsScene):
     def _on_stack_index(self, index: int) -> None:
         if self._dirty or self._selection_pending:
             self.refresh()
+        if self._weights_dirty:
+            self.show_document_weights()
 
     def _on_node_added(self, node: Node, index: int) -> None:
         self._add_node_item(node)
@@ -350,6 +940,15 @@ class GraphScene(QGraphicsScene):
                 return it
         return None
 
+    def _edge_at(self, pos: QPointF, view: QGraphicsView | None) -> EdgeItem | None:
+        t = view.transform() if view is not None else QTransform()
+        for it in self.items(pos, Qt.ItemSelectionMode.IntersectsItemShape, Qt.SortOrder.DescendingOrder, t):
+            if isinstance(it, EdgeItem):
+                return it
+            if isinstance(it, NodeItem):
+                return None
+        return None
+
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._gesture is not None:
             event.accept()
@@ -361,7 +960,13 @@ class GraphScene(QGraphicsScene):
         pos = event.scenePos()
         view = self._view_of(event)
         item = self._node_at(pos, view)
+        self._edge_press = None
         if item is None:
+            if button == Qt.MouseButton.LeftButton and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+                edge = self._edge_at(pos, view)
+                w = self.wire_weights(edge.edge_id) if edge is not None else None
+                if w is not None and w.single:  # a click (press and release in place) edits its weight
+                    self._edge_press = (edge.edge_id, QPointF(pos))
             super().mousePressEvent(event)  # wires select; empty space clears, then rubber band
             return
         event.accept()
@@ -372,6 +977,8 @@ class GraphScene(QGraphicsScene):
                 self.select_ids([item.node_id])
             return
         if item.has_output and item.port_at(pos) == "out" and not toggle:
+            if self.refuse_if_locked():  # no new wires while training
+                return
             gesture = NewWireGesture(self, item, view)
             self._gesture = gesture
             gesture.start(pos)
@@ -417,6 +1024,13 @@ class GraphScene(QGraphicsScene):
             event.accept()
             return
         super().mouseReleaseEvent(event)
+        press, self._edge_press = self._edge_press, None
+        if press is not None and event.button() == Qt.MouseButton.LeftButton:
+            view = self._view_of(event)
+            zoom = view.transform().m11() if view is not None else 1.0
+            d = event.scenePos() - press[1]
+            if (abs(d.x()) + abs(d.y())) * zoom <= 4.0 and press[0] in self._edges:
+                self.begin_weight_edit(press[0], view, event.scenePos())
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         # a double click is a press like any other here (the window may add actions)
@@ -430,6 +1044,11 @@ class GraphScene(QGraphicsScene):
             self.statusMessage.emit("Cancelled")
             event.accept()
             return
+        if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self._gesture is None:
+            if self.selected_node_ids() or self.selected_edge_ids():
+                self.delete_selection()
+                event.accept()
+                return
         if key in _ARROWS and self._gesture is None:
             step = self.NUDGE_BIG if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else self.NUDGE
             dx, dy = _ARROWS[key]

@@ -1,4 +1,5 @@
-"""The canvas view: zoom, pan, rubber-band selection, drops, the grid."""
+"""The canvas view: zoom, pan, rubber-band selection, drops, the grid, and a
+banner while training locks the structure."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import math
 
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QTransform
-from PySide6.QtWidgets import QFrame, QGraphicsView
+from PySide6.QtWidgets import QFrame, QGraphicsView, QLabel
 
 from .. import style
 from .interactions import NodeDropHandler, PanGesture
@@ -20,6 +21,9 @@ SCENE_EXTENT = 100_000.0
 def _mix(a: QColor, b: QColor, t: float) -> QColor:
     return QColor(round(a.red() * t + b.red() * (1 - t)), round(a.green() * t + b.green() * (1 - t)),
                   round(a.blue() * t + b.blue() * (1 - t)))
+
+
+LOCK_TEXT = "Training — structure locked"
 
 
 def _GRID_COLORS() -> tuple[QColor, QColor]:
@@ -65,6 +69,17 @@ class CanvasView(QGraphicsView):
         self._band: QRectF | None = None
         self._band_before: set[str] = set()
         self.rubberBandChanged.connect(self._on_rubber_band)
+        # the lock banner: a child of the view (not of the viewport, whose
+        # children scroll with the scene), above the viewport, transparent to the mouse
+        self._banner = QLabel(LOCK_TEXT, self)
+        self._banner.setObjectName("lockBanner")
+        self._banner.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._banner.setStyleSheet(
+            "QLabel#lockBanner { background: rgba(255, 243, 224, 235); color: #8D4A00;"
+            " border: 1px solid #FB8C00; border-radius: 10px; padding: 3px 12px; font-weight: 600; }")
+        self._banner.hide()
+        self._lock_scene: GraphScene | None = None
+        self._follow_lock(scene)
         r = scene.itemsBoundingRect()
         self.centerOn(r.center() if not r.isNull() else QPointF(0, 0))
 
@@ -76,6 +91,41 @@ class CanvasView(QGraphicsView):
         super().setScene(scene)
         if scene is not None:
             scene.set_view_zoom(self.zoom())
+        self._follow_lock(scene)
+
+    # ------------------------------------------------------------ lock
+    def _follow_lock(self, scene: GraphScene | None) -> None:
+        old, self._lock_scene = self._lock_scene, scene
+        if old is not None and old is not scene:
+            try:
+                old.lockChanged.disconnect(self._on_lock_changed)
+            except (RuntimeError, TypeError):  # the old scene is gone already
+                pass
+        if scene is not None and old is not scene:
+            scene.lockChanged.connect(self._on_lock_changed)
+        self._on_lock_changed(scene.document.lock_reason if scene is not None else "")
+
+    def _on_lock_changed(self, reason: str) -> None:
+        self._banner.setToolTip(reason)
+        self._banner.setVisible(bool(reason))
+        if reason:
+            self._place_banner()
+            self._banner.raise_()
+
+    def lock_banner(self) -> QLabel:
+        """The "Training — structure locked" banner (visible while the document is locked)."""
+        return self._banner
+
+    def _place_banner(self) -> None:
+        b = self._banner
+        b.adjustSize()
+        vp = self.viewport().geometry()
+        b.move(vp.left() + (vp.width() - b.width()) // 2, vp.top() + 10)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if not self._banner.isHidden():
+            self._place_banner()
 
     @property
     def _drop(self) -> NodeDropHandler:
@@ -291,6 +341,9 @@ class CanvasView(QGraphicsView):
 
     # ------------------------------------------------------------- drops
     def dragEnterEvent(self, event) -> None:
+        if self._drop.accepts(event.mimeData()) and self.graph_scene().refuse_if_locked():
+            event.ignore()  # no new nodes while training (the scene said why)
+            return
         if self._drop.accepts(event.mimeData()):
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
@@ -298,6 +351,9 @@ class CanvasView(QGraphicsView):
             event.ignore()
 
     def dragMoveEvent(self, event) -> None:
+        if self.graph_scene().locked:
+            event.ignore()
+            return
         self.dragEnterEvent(event)
 
     def dragLeaveEvent(self, event) -> None:
@@ -308,10 +364,12 @@ class CanvasView(QGraphicsView):
             event.ignore()
             return
         pos = self.map_to_scene_f(event.position())
-        self._drop.drop(event.mimeData(), pos)
+        if self._drop.drop(event.mimeData(), pos) is None and self.graph_scene().locked:
+            event.ignore()  # refused: the scene said why
+            return
         event.setDropAction(Qt.DropAction.CopyAction)
         event.accept()
         self.setFocus(Qt.FocusReason.MouseFocusReason)
 
 
-__all__ = ["CanvasView", "SCENE_EXTENT"]
+__all__ = ["CanvasView", "LOCK_TEXT", "SCENE_EXTENT"]
