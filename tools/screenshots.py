@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -55,6 +56,34 @@ def main() -> int:
     settle(app)
     w.grab().save(str(OUT / "designer-xor-neurons.png"))
     print("wrote", OUT / "designer-xor-neurons.png")
+    # training, live: circles with a 2-8-1 net, grabbed while it learns
+    from anndesigner.ui import commands as C
+
+    w.act_undo.trigger()
+    w.act_undo.trigger()
+    doc = w.document
+    doc.push(C.SetParamsCommand(doc, {"dense_1": {"units": 8}}))
+    doc.push(C.SetDataSourceCommand(doc, {"kind": "builtin", "name": "circles",
+                                          "params": {"n_samples": 300, "noise": 0.08, "seed": 1},
+                                          "standardize": False}))
+    doc.push(C.SetTrainingCommand(doc, epochs=400, batch_size=16, learning_rate=0.03, validation_split=0.25))
+    w.resize(1400, 900)
+    w.plots_dock.raise_()
+    w.scene.select_ids(["dense_1"])
+    settle(app)
+    w.view.fit_to_window()
+    w.training.start()
+    t0 = time.perf_counter()
+    while w.training.run is not None and w.training.run.monitor.epochs_done < 120 and time.perf_counter() - t0 < 60:
+        app.processEvents()
+        time.sleep(0.002)
+    w.training.pause()
+    for _ in range(10):  # let the views draw the paused state
+        app.processEvents()
+        time.sleep(0.04)
+    w.grab().save(str(OUT / "designer-training.png"))
+    print("wrote", OUT / "designer-training.png")
+    w.training.stop_and_wait()
     w.ask_save_changes = lambda: __import__("PySide6.QtWidgets", fromlist=["QMessageBox"]).QMessageBox.StandardButton.Discard
     w.close()
     return 0

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDockWidget,
     QFileDialog,
+    QFrame,
+    QScrollArea,
     QGraphicsItem,
     QLabel,
     QMainWindow,
@@ -40,6 +42,11 @@ from .icons import icon
 from .inspector import InspectorWidget
 from .mime import MIME_FRAGMENT
 from .palette import PaletteWidget
+from .training.controller import TrainingController
+from .training.datapanel import DataPanel
+from .training.panel import TrainingPanel
+from .training.plots import TrainingPlots
+from .training.surface import DecisionSurface, SurfaceEvaluator, node_thumbnail
 
 MAX_RECENT = 10
 FILE_FILTER = "ANN Designer networks (*.ann);;All files (*)"
@@ -71,6 +78,33 @@ class MainWindow(QMainWindow):
         self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector,
                                          Qt.DockWidgetArea.RightDockWidgetArea)
 
+        self.training = TrainingController(first, self)
+        self.data_panel = DataPanel(first)
+        self.data_panel.statusMessage.connect(self.show_status)
+        self.data_dock = self._dock("Data", "dataDock", self.data_panel, Qt.DockWidgetArea.LeftDockWidgetArea,
+                                    scroll=True)
+        self.training_panel = TrainingPanel(first, self.training)
+        self.training_panel.statusMessage.connect(self.show_status)
+        self.training_dock = self._dock("Training", "trainingDock", self.training_panel,
+                                        Qt.DockWidgetArea.RightDockWidgetArea, scroll=True)
+        self.plots = TrainingPlots()
+        self.plots_dock = self._dock("Training plots", "plotsDock", self.plots, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.surface = DecisionSurface()
+        self.surface_dock = self._dock("Decision surface", "surfaceDock", self.surface,
+                                       Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.splitDockWidget(self.plots_dock, self.surface_dock, Qt.Orientation.Horizontal)
+        # side docks run the full height; the plots sit under the canvas only
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+
+        self.tabifyDockWidget(self.palette_dock, self.data_dock)
+        self.palette_dock.raise_()
+        self._evaluator: SurfaceEvaluator | None = None
+        self.training.snapshotReady.connect(self._show_snapshot)
+        self.training.finished.connect(self._training_finished)
+        self.training.stateChanged.connect(self._training_state)
+        self.data_panel.mismatchesChanged.connect(lambda m: self.scene.set_extra_errors(dict(m)))
+
         self.error_label = QLabel()
         self.error_label.setObjectName("errorCount")
         self.zoom_label = QLabel()
@@ -86,11 +120,18 @@ class MainWindow(QMainWindow):
         self._restore_settings()
 
     # ------------------------------------------------------------ docks
-    def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
+    def _dock(self, title: str, name: str, widget: QWidget, area, scroll: bool = False) -> QDockWidget:
         d = QDockWidget(title, self)
         d.setObjectName(name)
-        d.setWidget(widget)
-        d.setAllowedAreas(Qt.DockWidgetArea.LeftDockWidgetArea | Qt.DockWidgetArea.RightDockWidgetArea)
+        if scroll:  # tall forms scroll instead of forcing the window taller than the screen
+            area_w = QScrollArea()
+            area_w.setWidgetResizable(True)
+            area_w.setFrameShape(QFrame.Shape.NoFrame)
+            area_w.setWidget(widget)
+            d.setWidget(area_w)
+        else:
+            d.setWidget(widget)
+        d.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
         self.addDockWidget(area, d)
         return d
 
@@ -151,6 +192,9 @@ class MainWindow(QMainWindow):
         self.act_layout = self._act("Auto-&Layout", self.auto_layout, "Ctrl+L", "auto-layout",
                                     "Arrange the nodes left to right by depth")
         self.act_snap = self._act("&Snap to Grid", self._toggle_snap, None, checkable=True)
+        self.act_train = self._act("&Train", self._train_action, "F5", "train", "Train, pause or resume")
+        self.act_step = self._act("&Step One Batch", lambda: self.training.step(), "F6", "step")
+        self.act_stop = self._act("St&op Training", lambda: self.training.stop(), "Shift+F5", "stop")
         self.act_shortcuts = self._act("&Keyboard Shortcuts", self.show_shortcuts, K.HelpContents)
         self.act_about = self._act("&About ANN Designer", self.show_about)
 
@@ -177,8 +221,12 @@ class MainWindow(QMainWindow):
         for a in (self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_actual, None, self.act_layout,
                   self.act_snap, None):
             v.addSeparator() if a is None else v.addAction(a)
-        v.addAction(self.palette_dock.toggleViewAction())
-        v.addAction(self.inspector_dock.toggleViewAction())
+        for d in (self.palette_dock, self.data_dock, self.inspector_dock, self.training_dock, self.plots_dock,
+                  self.surface_dock):
+            v.addAction(d.toggleViewAction())
+        t = mb.addMenu("&Training")
+        for a in (self.act_train, self.act_step, self.act_stop):
+            t.addAction(a)
         self.examples_menu = mb.addMenu("E&xamples")
         for p in sample_files():
             a = self.examples_menu.addAction(p.stem, lambda p=p: self.open_example(p))
@@ -193,7 +241,7 @@ class MainWindow(QMainWindow):
         tb.setIconSize(QSize(20, 20))
         for a in (self.act_new, self.act_open, self.act_save, None, self.act_undo, self.act_redo, None,
                   self.act_delete, None, self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_layout, None,
-                  self.act_expand, self.act_collapse):
+                  self.act_expand, self.act_collapse, None, self.act_train, self.act_step, self.act_stop):
             tb.addSeparator() if a is None else tb.addAction(a)
         self.toolbar = tb
 
@@ -220,6 +268,16 @@ class MainWindow(QMainWindow):
             old_scene.deleteLater()
         self.inspector.set_document(doc)
         self.inspector.set_selection([])
+        self.training.set_document(doc)
+        self.training_panel.set_document(doc)
+        self.data_panel.set_document(doc)
+        doc.lockChanged.connect(self._lock_changed)
+        doc.network.data_changed.connect(self._data_changed)
+        doc.network.weights_changed.connect(self._weights_changed)
+        doc.network.history_changed.connect(self._history_changed)
+        self.plots.set_network(doc.network)
+        self._history_changed()
+        self._data_changed()
         doc.modifiedChanged.connect(self._update_title)
         doc.pathChanged.connect(self._update_title)
         doc.undo_stack.indexChanged.connect(self._update_actions)
@@ -243,7 +301,112 @@ class MainWindow(QMainWindow):
 
     def _selection_changed(self, node_ids: list, edge_ids: list) -> None:
         self.inspector.set_selection(list(node_ids))
+        if len(node_ids) == 1:
+            self.plots.set_selected_node(node_ids[0])
         self._update_actions()
+
+    # ---------------------------------------------------------- training
+    def _lock_changed(self, reason: str) -> None:
+        locked = bool(reason)
+        self.inspector.set_training(locked)
+        self.palette.setEnabled(not locked)
+        # no undo/redo while a run trains on a snapshot of the current model
+        self.undo_group.setActiveStack(None if locked else self.document.undo_stack)
+        self._update_actions()
+        if locked:
+            self.show_status(reason, 4000)
+
+    def _data_changed(self) -> None:
+        """The data set changed: the decision surface shows its points."""
+        net = self.document.network
+        try:
+            data = self.document.dataset()
+        except AnnError as e:
+            self.show_status(str(e))
+            data = None
+        self.surface.set_network(net)
+        self._evaluator = None
+        if data is None:
+            self.surface.set_data(None, None)
+            self.plots.show_results(None, None)
+            return
+        frac = net.training.validation_split
+        if frac > 0:
+            tr, va = data.split(frac, net.seed)
+            self.surface.set_data(tr.X, tr.Y, va.X, va.Y, data.task)
+        else:
+            self.surface.set_data(data.X, data.Y, None, None, data.task)
+        self._weights_changed()
+
+    def _current_weights(self) -> dict | None:
+        net = self.document.network
+        return net.get_weights() if net.compiles else None
+
+    def _weights_changed(self) -> None:
+        if self.training.is_active():
+            return  # the live snapshot drives the views
+        w = self._current_weights()
+        self.scene.show_weights(w)
+        self.scene.set_activations(None)
+        if w is not None:
+            self.surface.update_weights(w)
+            self._install_thumbnails()
+
+    def _history_changed(self) -> None:
+        self.plots.show_history(self.document.network.history)
+        if not self.training.is_active():
+            self._show_results()
+
+    def _show_results(self) -> None:
+        try:
+            data = self.document.dataset()
+        except AnnError:
+            data = None
+        if data is not None and len(self.document.network.history) and self.document.network.compiles:
+            try:
+                self.plots.show_results(self.document.network, data)
+                return
+            except AnnError:
+                pass
+        self.plots.show_results(None, None)
+
+    def _install_thumbnails(self) -> None:
+        net = self.document.network
+        if not net.compiles or len(net.program.inputs) != 1 or net.program.inputs[0][2] != (2,):
+            self.scene.set_thumbnail_provider(None)
+            return
+        self._evaluator = SurfaceEvaluator(net)
+        ev = self._evaluator
+        bounds = self.surface.bounds() if hasattr(self.surface, "bounds") else ((-1.5, 1.5), (-1.5, 1.5))
+
+        def provider(node_id: str):
+            if node_id not in net.graph.nodes or ev is not self._evaluator:
+                return None
+            return node_thumbnail(ev, node_id, bounds, 72)
+
+        self.scene.set_thumbnail_provider(provider)
+
+    def _show_snapshot(self, snap) -> None:
+        self.plots.update_snapshot(snap)
+        self.scene.show_weights(snap.weights)
+        self.scene.set_activations(snap.activations)
+        self.surface.update_weights(snap.weights)
+        if self._evaluator is not None:
+            self._evaluator.set_weights(snap.weights)
+
+    def _training_state(self, state: str) -> None:
+        self.act_train.setText({"idle": "&Train", "running": "&Pause Training", "paused": "&Resume Training"}[state])
+
+    def _training_finished(self, result) -> None:
+        if result.reason in ("nan", "error"):
+            self.show_error("Training stopped", result.message.splitlines()[0], result.message)
+        else:
+            self.show_status(result.message)
+        self._weights_changed()
+        self._show_results()
+
+    def _train_action(self) -> None:
+        self.training_panel._train_clicked()
 
     def _update_actions(self, *_):
         if self.scene is None:
@@ -251,12 +414,15 @@ class MainWindow(QMainWindow):
         nodes = self.scene.selected_node_ids()
         edges = self.scene.selected_edge_ids()
         g = self.document.graph
-        self.act_delete.setEnabled(bool(nodes or edges))
-        self.act_cut.setEnabled(bool(nodes))
+        free = not self.document.locked  # structural edits wait while training runs
+        self.act_delete.setEnabled(free and bool(nodes or edges))
+        self.act_cut.setEnabled(free and bool(nodes))
         self.act_copy.setEnabled(bool(nodes))
-        self.act_duplicate.setEnabled(bool(nodes))
-        self.act_expand.setEnabled(len(nodes) == 1 and g.nodes[nodes[0]].type_id == "Dense" if nodes else False)
-        self.act_collapse.setEnabled(len(nodes) >= 1 and all(g.nodes[n].type_id == "Neuron" for n in nodes))
+        self.act_paste.setEnabled(free)
+        self.act_duplicate.setEnabled(free and bool(nodes))
+        self.act_expand.setEnabled(free and len(nodes) == 1 and g.nodes[nodes[0]].type_id == "Dense"
+                                   if nodes else False)
+        self.act_collapse.setEnabled(free and len(nodes) >= 1 and all(g.nodes[n].type_id == "Neuron" for n in nodes))
 
     def _reveal_node(self, node_id: str) -> None:
         item = self.scene.node_item(node_id)
@@ -283,7 +449,9 @@ class MainWindow(QMainWindow):
         )
 
     def maybe_save(self) -> bool:
-        """True when it is fine to replace or close the document."""
+        """True when it is fine to replace or close the document (a running
+        training is stopped first and its result kept in the document)."""
+        self.training.stop_and_wait()
         if not self.document.modified:
             return True
         answer = self.ask_save_changes()
@@ -309,6 +477,7 @@ class MainWindow(QMainWindow):
         """Open ``path``; on a bad file show the error and keep the current document."""
         if ask and not self.maybe_save():
             return False
+        self.training.stop_and_wait()
         try:
             doc = Document.open(path, parent=self)
         except AnnError as e:
@@ -594,12 +763,23 @@ class MainWindow(QMainWindow):
         state = self.settings.value("windowState")
         if state is not None:
             self.restoreState(state)
+        else:
+            self._default_layout()
+            QTimer.singleShot(0, self._default_layout)  # again once the window has its real size
         snap = self.settings.value("snapToGrid", False)
         snap = snap in (True, "true", "1")
         self.act_snap.setChecked(snap)
         self.scene.snap_to_grid = snap
 
+    def _default_layout(self) -> None:
+        H, V = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+        self.resizeDocks([self.palette_dock, self.inspector_dock, self.training_dock], [250, 320, 320], H)
+        self.resizeDocks([self.inspector_dock, self.training_dock], [300, 500], V)
+        self.resizeDocks([self.plots_dock], [max(240, self.height() // 3)], V)
+        self.resizeDocks([self.plots_dock, self.surface_dock], [3, 2], H)
+
     def closeEvent(self, event) -> None:
+        self.training.stop_and_wait()
         if not self.maybe_save():
             event.ignore()
             return

@@ -44,9 +44,10 @@ def test_main_parts_have_object_names(window):
     for name in ("palette", "canvas", "inspector"):
         assert window.findChild(object, name) is not None, name
     assert window.undo_stack is window.document.undo_stack
-    assert {d.objectName() for d in window.findChildren(QDockWidget)} == {"paletteDock", "inspectorDock"}
+    assert {d.objectName() for d in window.findChildren(QDockWidget)} == {
+        "paletteDock", "inspectorDock", "dataDock", "trainingDock", "plotsDock", "surfaceDock"}
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert menus == ["File", "Edit", "View", "Examples", "Help"]
+    assert menus == ["File", "Edit", "View", "Training", "Examples", "Help"]
 
 
 def test_open_save_reopen_same_graph_and_layout(window, qtbot, tmp_path, settings):

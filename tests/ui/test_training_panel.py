@@ -1,0 +1,144 @@
+"""Training from the panel: settings, Train/Pause/Step/Stop, the result as one
+undo step, NaN, closing during a run."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+
+import anndesigner as ad  # noqa: E402
+from anndesigner.io import load_network  # noqa: E402
+from anndesigner.ui.document import Document  # noqa: E402
+from anndesigner.ui.training.controller import TrainingController  # noqa: E402
+from anndesigner.ui.training.panel import TrainingPanel  # noqa: E402
+from helpers import XOR_X  # noqa: E402
+
+from pathlib import Path  # noqa: E402
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+@pytest.fixture
+def setup(qtbot):
+    doc = Document(load_network(SAMPLES / "xor.ann"), SAMPLES / "xor.ann")
+    ctl = TrainingController(doc)
+    panel = TrainingPanel(doc, ctl)
+    qtbot.addWidget(panel)
+    yield doc, ctl, panel
+    ctl.stop_and_wait()
+
+
+def wait_idle(qtbot, ctl, timeout=20000):
+    qtbot.waitUntil(lambda: ctl.state == "idle", timeout=timeout)
+
+
+def test_panel_shows_and_edits_settings(setup):
+    doc, ctl, panel = setup
+    assert panel.learning_rate.value() == pytest.approx(0.05)
+    assert panel.epochs.value() == 300 and panel.optimizer.currentData() == "adam"
+    panel.epochs.setValue(120)
+    assert doc.network.training.epochs == 120 and doc.undo_stack.count() == 1
+    panel.optimizer.setCurrentIndex(panel.optimizer.findData("sgd"))
+    assert doc.network.training.optimizer == "sgd"
+    panel.findChild(type(panel.learning_rate), "hyper_momentum").setValue(0.9)
+    assert doc.network.training.optimizer_params == {"momentum": 0.9}
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert doc.network.training.optimizer == "adam" and panel.optimizer.currentData() == "adam"
+    doc.undo_stack.undo()
+    assert panel.epochs.value() == 300
+
+
+def test_train_xor_to_full_accuracy_as_one_undo_step(setup, qtbot):
+    doc, ctl, panel = setup
+    before = doc.network.get_weights()
+    snaps = []
+    ctl.snapshotReady.connect(snaps.append)
+    panel.train_button.click()
+    assert ctl.state == "running" and doc.locked
+    wait_idle(qtbot, ctl)
+    assert not doc.locked
+    h = doc.network.history
+    assert len(h) == 300 and h["accuracy"][-1] == 1.0
+    assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Train 300 epochs"
+    p = doc.network.predict(XOR_X)
+    np.testing.assert_array_equal((p > 0.5).ravel(), [False, True, True, False])
+    assert snaps and snaps[-1].history["loss"] == h["loss"]
+    doc.undo_stack.undo()
+    assert len(doc.network.history) == 0
+    for k, v in before.items():
+        np.testing.assert_array_equal(doc.network.get_weights()[k], v)
+
+
+def test_stop_save_reopen_keeps_weights_and_history(setup, qtbot, tmp_path):
+    doc, ctl, panel = setup
+    panel.epochs.setValue(100000)
+    panel.train_button.click()
+    qtbot.waitUntil(lambda: ctl.run is not None and ctl.run.monitor.epochs_done >= 5, timeout=20000)
+    panel.stop_button.click()
+    wait_idle(qtbot, ctl)
+    trained = doc.network.get_weights()
+    n = len(doc.network.history)
+    assert n >= 5 and doc.undo_stack.undoText() == f"Train {n} epochs"
+    doc.save(tmp_path / "t.ann")
+    net2 = ad.load(tmp_path / "t.ann")
+    assert len(net2.history) == n and net2.history.data == doc.network.history.data
+    for k, v in trained.items():
+        np.testing.assert_array_equal(net2.get_weights()[k], v)
+
+
+def test_pause_then_step_runs_exactly_one_batch(setup, qtbot):
+    doc, ctl, panel = setup
+    panel.batch_size.setValue(1)  # 4 batches per epoch
+    ctl.start(paused=True)
+    time.sleep(0.2)
+    assert ctl.run.batches == 0
+    panel.step_button.click()
+    qtbot.waitUntil(lambda: ctl.run.batches == 1, timeout=5000)
+    time.sleep(0.3)
+    assert ctl.run.batches == 1  # and no more
+    panel.step_button.click()
+    qtbot.waitUntil(lambda: ctl.run.batches == 2, timeout=5000)
+    time.sleep(0.2)
+    assert ctl.run.batches == 2
+    panel.stop_button.click()
+    wait_idle(qtbot, ctl)
+    assert doc.undo_stack.undoText() == "Train 2 batches"
+
+
+def test_nan_stops_with_message_and_document_intact(setup, qtbot):
+    doc, ctl, panel = setup
+    doc.graph.set_params("output_1", activation="linear", loss="mse")
+    panel.optimizer.setCurrentIndex(panel.optimizer.findData("sgd"))
+    panel.learning_rate.setValue(100.0)
+    doc.push(__import__("anndesigner.ui.commands", fromlist=["x"]).SetTrainingCommand(doc, learning_rate=1e6))
+    results = []
+    ctl.finished.connect(results.append)
+    panel.train_button.click()
+    wait_idle(qtbot, ctl)
+    assert results[0].reason == "nan"
+    assert "NaN" in panel.status.text() and results[0].node_id in doc.graph.nodes
+    for w in doc.network.get_weights().values():
+        assert np.isfinite(w).all()
+    assert not doc.locked and doc.graph.validate()
+
+
+def test_closing_during_training_leaves_no_thread(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from anndesigner.ui.mainwindow import MainWindow
+
+    w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
+    w.open_file(SAMPLES / "xor.ann", ask=False)
+    w.document.push(__import__("anndesigner.ui.commands", fromlist=["x"]).SetTrainingCommand(w.document, epochs=10**6))
+    w.training.start()
+    qtbot.waitUntil(lambda: w.training.run is not None and w.training.run.batches > 10, timeout=10000)
+    w.close()
+    assert not any(t.name == "anndesigner-training" for t in threading.enumerate())
+    assert len(w.document.network.history) >= 1  # what it trained was kept (then discarded on close)
