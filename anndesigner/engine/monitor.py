@@ -27,7 +27,7 @@ class TrainingSnapshot:
     epochs_total: int  # epochs this run will do
     batches_per_epoch: int
     batch_in_epoch: int
-    history: dict[str, list[float]]  # per-epoch metrics over the whole history
+    history: dict[str, np.ndarray]  # per-epoch metrics over the whole history (read-only views)
     batch_losses: np.ndarray  # (step, loss) rows of this run, most recent last (at most 5,000)
     weights: dict[str, np.ndarray]  # copies: "<node id>/kernel" ...
     grad_norms: dict[str, float]  # per node with weights, from the latest backward
@@ -36,6 +36,12 @@ class TrainingSnapshot:
     eta: float  # seconds left (inf when unknown)
     samples_per_second: float
     created: float = field(default_factory=time.perf_counter)
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    v = a.view()
+    v.flags.writeable = False
+    return v
 
 
 class Monitor:
@@ -58,6 +64,13 @@ class Monitor:
         self._samples = 0
         self.epochs_done = 0
         self.last_batch = None
+        # per-epoch metrics in growing arrays: a snapshot holds views of them, so
+        # taking one costs the same after 10 epochs or 100,000
+        self._hist: dict[str, np.ndarray] = {}
+        self._n = 0
+        for k, v in trainer.network.history.data.items():
+            self._hist[k] = np.array(v, dtype=np.float64)
+            self._n = len(v)
 
     def pause_clock(self, seconds: float) -> None:
         self._paused_time += seconds
@@ -76,7 +89,20 @@ class Monitor:
 
     def on_epoch(self, ev) -> None:
         self.epochs_done += 1
-        self.capture()
+        n = self._n
+        for k in set(self._hist) | set(ev.metrics):
+            a = self._hist.get(k)
+            if a is None:
+                a = np.full(max(16, n + 1), np.nan)
+            elif len(a) <= n:
+                grown = np.full(max(16, 2 * len(a)), np.nan)
+                grown[: len(a)] = a
+                a = grown
+            a[n] = ev.metrics.get(k, np.nan)
+            self._hist[k] = a
+        self._n = n + 1
+        if self._taken and time.perf_counter() - self._last >= self.min_interval:
+            self.capture()
 
     def capture(self) -> None:
         """Copy what the views need (from the training thread, between batches)."""
@@ -99,7 +125,7 @@ class Monitor:
             epochs_total=self.epochs_total,
             batches_per_epoch=ev.batches if ev else 0,
             batch_in_epoch=(ev.batch + 1) if ev else 0,
-            history={k: list(v) for k, v in tr.network.history.data.items()},
+            history={k: _readonly(a[: self._n]) for k, a in self._hist.items()},
             batch_losses=np.array(self._losses[-self.MAX_BATCH_LOSSES:], dtype=np.float64).reshape(-1, 2),
             weights=prog.get_weights(),
             grad_norms=dict(tr.grad_norms),

@@ -7,6 +7,7 @@ user intent into undo commands; the canvas and inspector follow the model.
 from __future__ import annotations
 
 import json
+import time
 import traceback
 from pathlib import Path
 from typing import Callable
@@ -49,6 +50,7 @@ from .training.plots import TrainingPlots
 from .training.surface import DecisionSurface, SurfaceEvaluator, node_thumbnail
 
 MAX_RECENT = 10
+PLOTS_INTERVAL = 0.1  # seconds between two redraws of the training plots
 FILE_FILTER = "ANN Designer networks (*.ann);;All files (*)"
 
 
@@ -100,6 +102,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.palette_dock, self.data_dock)
         self.palette_dock.raise_()
         self._evaluator: SurfaceEvaluator | None = None
+        self._plots_drawn = 0.0
         self.training.snapshotReady.connect(self._show_snapshot)
         self.training.finished.connect(self._training_finished)
         self.training.stateChanged.connect(self._training_state)
@@ -387,7 +390,12 @@ class MainWindow(QMainWindow):
         self.scene.set_thumbnail_provider(provider)
 
     def _show_snapshot(self, snap) -> None:
-        self.plots.update_snapshot(snap)
+        now = time.perf_counter()
+        # the plots are the costliest to repaint: ~10 times a second is smooth enough for
+        # curves, while the wires and the progress follow every snapshot (≤ 30 Hz)
+        if now - self._plots_drawn >= PLOTS_INTERVAL or snap is self.training.last_snapshot:
+            self._plots_drawn = now
+            self.plots.update_snapshot(snap)
         self.scene.show_weights(snap.weights)
         self.scene.set_activations(snap.activations)
         self.surface.update_weights(snap.weights)

@@ -1,8 +1,10 @@
-"""Runs training for a document: starts a :class:`TrainingRun` on a snapshot,
-locks structural edits, relays snapshots at ≤ 30 Hz, and turns the result into
-one undo step ("Train 120 epochs")."""
+"""Runs training for a document: starts a :class:`TrainingRun` (a child
+process training a copy of the network), locks structural edits, relays
+snapshots at ≤ 30 Hz, and turns the result into one undo step
+("Train 120 epochs")."""
 
 from __future__ import annotations
+
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
@@ -32,6 +34,8 @@ class TrainingController(QObject):
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._tick)
         self._state = "idle"
+        #: the snapshot of a run's end (views draw it however recently they drew)
+        self.last_snapshot = None
 
     @property
     def state(self) -> str:
@@ -56,8 +60,7 @@ class TrainingController(QObject):
             data = doc.dataset()
             if data is None:
                 raise AnnError("choose a data set first (Data panel)")
-            snapshot = doc.network.snapshot()
-            run = TrainingRun(snapshot, data.X, data.Y, parent=self)
+            run = TrainingRun(doc.network, data.X, data.Y, parent=self)
         except AnnError as e:
             self.error.emit(str(e))
             return False
@@ -92,12 +95,11 @@ class TrainingController(QObject):
             self.run.stop()
 
     def stop_and_wait(self, timeout: float = 30.0) -> None:
-        """Stop, wait for the thread, and keep what it trained (closing, opening another file)."""
+        """Stop, wait for the run to end, and keep what it trained (closing, opening another file)."""
         run = self.run
         if run is None:
             return
         run.stop()
-        run.resume()
         run.wait(timeout)
         self._finish(run, run.result or Finished("stopped", "stopped"))
 
@@ -109,8 +111,9 @@ class TrainingController(QObject):
         run = self.run
         if run is None:
             return
-        snap = run.monitor.take()
-        if snap is not None:
+        run.poll()  # may finish the run (then self.run is None)
+        snap = run.take()
+        if snap is not None and self.run is run:
             self.snapshotReady.emit(snap)
 
     def _on_finished(self, result: Finished) -> None:
@@ -121,17 +124,19 @@ class TrainingController(QObject):
         self._finish(run, result)
 
     def _finish(self, run: TrainingRun, result: Finished) -> None:
+        if self.run is not run:
+            return
         self._timer.stop()
         self.run = None
-        snap = run.monitor.latest
+        snap = self.last_snapshot = run.latest
         if snap is not None:
-            self.snapshotReady.emit(snap)
+            self.snapshotReady.emit(snap)  # the final state is always drawn
         doc = self.document
         doc.set_lock("")
-        if run.batches > 0:
-            epochs = run.monitor.epochs_done
+        if run.batches > 0 and run.weights is not None:
+            epochs = run.epochs_done
             text = (f"Train {epochs} epoch{'s' if epochs != 1 else ''}" if epochs
                     else f"Train {run.batches} batch{'es' if run.batches != 1 else ''}")
-            doc.push(C.TrainCommand(doc, run.network.get_weights(), run.network.history, epochs, text))
+            doc.push(C.TrainCommand(doc, run.weights, run.history, epochs, text))
         self._set_state("idle")
         self.finished.emit(result)

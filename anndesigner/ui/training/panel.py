@@ -315,12 +315,12 @@ class TrainingPanel(QWidget):
         self.progress.setValue(int(1000 * min(1.0, snap.step / total)))
         parts = [f"Epoch {min(snap.epochs_done + 1, snap.epochs_total)}/{snap.epochs_total}"]
         h = snap.history
-        if h.get("loss"):
+        if len(h.get("loss", ())):
             parts.append(f"loss {h['loss'][-1]:.4f}")
         elif len(snap.batch_losses):
             parts.append(f"loss {snap.batch_losses[-1, 1]:.4f}")
         for key, label in (("val_loss", "val"), ("accuracy", "acc"), ("val_accuracy", "val acc"), ("r2", "R²")):
-            if h.get(key) and not math.isnan(h[key][-1]):
+            if len(h.get(key, ())) and not math.isnan(h[key][-1]):
                 parts.append(f"{label} {h[key][-1]:.3f}")
         parts.append(f"ETA {fmt_seconds(snap.eta)}")
         self.status.setText(" · ".join(parts))

@@ -216,10 +216,14 @@ class TrainingPlots(QWidget):
         self.clear()
 
     # ------------------------------------------------------------ building
-    def _curve(self, plot: pg.PlotItem, name: str, color, width: float = 2.0, label: str | None = None,
+    def _curve(self, plot: pg.PlotItem, name: str, color, width: float = 1.0, label: str | None = None,
                dash: bool = False) -> pg.PlotDataItem:
         pen = pg.mkPen(color, width=width, style=Qt.PenStyle.DashLine if dash else Qt.PenStyle.SolidLine)
+        # 1 px antialiased lines take Qt's fast cosmetic path: a 2 px antialiased curve of a
+        # long run costs ~20 ms a repaint here, a 1 px one under 1 ms (benchmarks/bench_training_ui.py)
         c = pg.PlotDataItem([], [], pen=pen, antialias=True, connect="finite")
+        c.setDownsampling(auto=True, method="peak")  # long runs draw ~2 points per pixel, not every epoch
+        c.setClipToView(True)
         c.setVisible(False)
         plot.addItem(c)
         self._curve_info[name] = (plot, label)

@@ -35,7 +35,7 @@ CLASS_COLORS = (style.NEGATIVE_WEIGHT.name(), style.POSITIVE_WEIGHT.name(), "#43
 GRID = 64
 CONF_LEVELS = 32
 UPSAMPLE = 4  # the image drawn is GRID*UPSAMPLE pixels across, linearly interpolated
-MIN_INTERVAL = 0.05  # seconds between two re-evaluations while training
+MIN_INTERVAL = 0.15  # seconds between two re-evaluations while training (about 7 per second)
 
 Bounds = tuple[float, float, float, float]  # (x_min, x_max, y_min, y_max)
 
