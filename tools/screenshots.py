@@ -74,7 +74,7 @@ def main() -> int:
     w.view.fit_to_window()
     w.training.start()
     t0 = time.perf_counter()
-    while w.training.run is not None and w.training.run.monitor.epochs_done < 120 and time.perf_counter() - t0 < 60:
+    while w.training.run is not None and w.training.run.epochs_done < 120 and time.perf_counter() - t0 < 60:
         app.processEvents()
         time.sleep(0.002)
     w.training.pause()
