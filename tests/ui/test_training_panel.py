@@ -145,3 +145,42 @@ def test_closing_during_training_leaves_no_thread(qtbot, tmp_path):
     assert not proc.is_alive() and not multiprocessing.active_children()
     assert not any(t.name.startswith("anndesigner") for t in threading.enumerate())
     assert len(w.document.network.history) >= 1  # what it trained was kept (then discarded on close)
+
+
+def test_predict_box_after_training(setup, qtbot):
+    doc, ctl, panel = setup
+    panel.train_button.click()
+    wait_idle(qtbot, ctl)
+    for text, want in (("0, 1", "1"), ("1 1", "0"), ("0;0", "0")):
+        panel.predict_input.setText(text)
+        answer = panel.predict()
+        assert answer.startswith(want + " "), (text, answer)  # the class label, then its probability
+    panel.predict_input.setText("0.5")
+    assert "takes 2 input values" in panel.predict()
+    panel.predict_input.setText("a, b")
+    assert "not a list of numbers" in panel.predict()
+
+
+def test_window_loss_plot_equals_history_and_reopen_shows_it(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from anndesigner.ui.mainwindow import MainWindow
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings)
+    qtbot.addWidget(w)
+    w.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
+    w.open_file(SAMPLES / "xor.ann", ask=False)
+    w.training.start()
+    qtbot.waitUntil(lambda: w.training.state == "idle", timeout=20000)
+    h = w.document.network.history
+    x, y = w.plots.curve_data("loss")
+    np.testing.assert_allclose(y, h["loss"])
+    np.testing.assert_allclose(x, np.arange(1, len(h) + 1))
+    assert w.plots.confusion() is not None and w.plots.confusion().trace() == 4  # all four XOR rows right
+    w._save_to(tmp_path / "trained.ann")
+    w2 = MainWindow(settings)
+    qtbot.addWidget(w2)
+    w2.open_file(tmp_path / "trained.ann", ask=False)
+    np.testing.assert_allclose(w2.plots.curve_data("loss")[1], h["loss"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -156,7 +158,28 @@ class TrainingPanel(QWidget):
         self.status.setWordWrap(True)
         lay.addWidget(self.progress)
         lay.addWidget(self.status)
+
+        # Predict: type input values, see the outputs (raw values: the data's scaling is applied)
+        predict_row = QHBoxLayout()
+        self.predict_input = QLineEdit()
+        self.predict_input.setObjectName("predictInput")
+        self.predict_input.setPlaceholderText("Inputs, e.g. 0, 1")
+        self.predict_button = QPushButton("Predict")
+        self.predict_button.setObjectName("predictButton")
+        predict_row.addWidget(self.predict_input, 1)
+        predict_row.addWidget(self.predict_button)
+        self.predict_output = QLabel()
+        self.predict_output.setObjectName("predictOutput")
+        self.predict_output.setWordWrap(True)
+        self.predict_output.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        predict_title = QLabel("<b>Predict</b>")
+        lay.addSpacing(6)
+        lay.addWidget(predict_title)
+        lay.addLayout(predict_row)
+        lay.addWidget(self.predict_output)
         lay.addStretch(1)
+        self.predict_button.clicked.connect(self.predict)
+        self.predict_input.returnPressed.connect(self.predict)
 
         self.train_button.clicked.connect(self._train_clicked)
         self.step_button.clicked.connect(controller.step)
@@ -288,6 +311,45 @@ class TrainingPanel(QWidget):
             return
         self.progress.setValue(0)
         self.status.setText("Weights initialized from the seed")
+
+    def predict(self) -> str:
+        """Run the network on the typed values; shows and returns the answer."""
+        text = self.predict_input.text()
+        net = self.document.network
+        try:
+            values = [float(v) for v in text.replace(";", ",").replace(" ", ",").split(",") if v.strip()]
+        except ValueError:
+            return self._predicted(f"'{text}' is not a list of numbers", error=True)
+        try:
+            data = self.document.dataset()
+        except AnnError:
+            data = None
+        try:
+            prog = net.program
+            n_in = prog.inputs[0][2][-1] if len(prog.inputs) == 1 else None
+            if n_in is None or len(values) != n_in:
+                return self._predicted(f"the network takes {n_in} input values; {len(values)} given", error=True)
+            x = np.array([values], dtype=np.float64)
+            if data is not None and data.scaler is not None:
+                x = data.scaler.transform(x)
+            y = net.predict(x)[0]
+        except AnnError as e:
+            return self._predicted(str(e), error=True)
+        if data is not None and data.task == "classification" and data.classes:
+            if len(y) == 1:
+                k = int(y[0] >= 0.5)
+                answer = f"{data.classes[k]}  (p = {y[0]:.3f})"
+            else:
+                k = int(np.argmax(y))
+                answer = f"{data.classes[k]}  (p = {y[k]:.3f})"
+        else:
+            names = data.target_names if data is not None and len(data.target_names) == len(y) else None
+            answer = ", ".join(f"{n} = {v:.4g}" if names else f"{v:.4g}" for n, v in zip(names or [""] * len(y), y))
+        return self._predicted(answer)
+
+    def _predicted(self, text: str, error: bool = False) -> str:
+        self.predict_output.setText(f"<span style='color:#E53935'>{text}</span>" if error else f"→ <b>{text}</b>")
+        return text
 
     # ----------------------------------------------------------- controls
     def _train_clicked(self) -> None:
