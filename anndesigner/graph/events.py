@@ -32,3 +32,30 @@ class Signal:
 
     def __len__(self) -> int:
         return len(self._slots)
+
+
+class Connections:
+    """Remembers ``(signal, slot)`` pairs so that a view lets go of a model in
+    one call. Works for :class:`Signal` and for Qt's bound signals alike."""
+
+    def __init__(self) -> None:
+        self._pairs: list[tuple[Any, Callable[..., Any]]] = []
+
+    def connect(self, signal: Any, slot: Callable[..., Any]) -> None:
+        signal.connect(slot)
+        self._pairs.append((signal, slot))
+
+    def connect_many(self, pairs) -> None:
+        for signal, slot in pairs:
+            self.connect(signal, slot)
+
+    def disconnect_all(self) -> None:
+        for signal, slot in self._pairs:
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):  # a Qt sender that is already gone
+                pass
+        self._pairs.clear()
+
+    def __len__(self) -> int:
+        return len(self._pairs)

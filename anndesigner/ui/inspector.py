@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import ParameterError
+from ..graph.events import Connections
 from ..graph.nodetypes import fmt_shape
 from ..graph.registry import ParamSpec
 from .commands import SetLabelCommand, SetMetaCommand, SetParamsCommand
@@ -412,11 +413,11 @@ class InspectorWidget(QWidget):
         self.setObjectName("inspector")
         self._doc = None
         self._graph = None
-        self._connections: list[tuple[Any, Callable[..., Any]]] = []
+        self._connections = Connections()
         self._selection: list[str] = []
         self._training = False
         self._page: _Page | None = None
-        self._qt_connections: list[tuple[Any, Callable[..., Any]]] = []
+        self._qt_connections = Connections()
         # analysis facts are refreshed once per burst of model events: when the command
         # that caused them is done (undo stack index), or else on the next turn of the event loop
         self._facts_dirty = False
@@ -436,7 +437,7 @@ class InspectorWidget(QWidget):
 
         # the graph's plain-callable signals hold bound methods: drop them when this widget dies
         conns = self._connections
-        self.destroyed.connect(lambda *_: _disconnect_all(conns))
+        self.destroyed.connect(lambda *_: conns.disconnect_all())
         self.set_document(document)
 
     # --------------------------------------------------------- public API
@@ -449,32 +450,23 @@ class InspectorWidget(QWidget):
 
     def set_document(self, document) -> None:
         """Show another document; the old graph's signals are disconnected."""
-        _disconnect_all(self._connections)
-        for sig, slot in self._qt_connections:
-            try:
-                sig.disconnect(slot)
-            except RuntimeError:  # the old document is already gone
-                pass
-        self._qt_connections.clear()
+        self._connections.disconnect_all()
+        self._qt_connections.disconnect_all()
         self._doc = document
         self._graph = document.graph if document is not None else None
         g = self._graph
         if document is not None:
-            for sig, slot in ((document.undo_stack.indexChanged, self._on_stack_index_changed),
-                              (document.pathChanged, self._on_path_changed)):
-                sig.connect(slot)
-                self._qt_connections.append((sig, slot))
+            self._qt_connections.connect_many(((document.undo_stack.indexChanged, self._on_stack_index_changed),
+                                               (document.pathChanged, self._on_path_changed)))
         if g is not None:
-            for sig, slot in (
+            self._connections.connect_many((
                 (g.node_added, self._on_node_added),
                 (g.node_removed, self._on_node_removed),
                 (g.node_changed, self._on_node_changed),
                 (g.edge_added, self._on_structure_changed),
                 (g.edge_removed, self._on_structure_changed),
                 (g.meta_changed, self._on_meta_changed),
-            ):
-                sig.connect(slot)
-                self._connections.append((sig, slot))
+            ))
         self._selection = []
         self._rebuild()
 
@@ -1009,7 +1001,3 @@ class InspectorWidget(QWidget):
         return self._page.kind if self._page is not None else "empty"
 
 
-def _disconnect_all(connections: list) -> None:
-    for sig, slot in connections:
-        sig.disconnect(slot)
-    connections.clear()

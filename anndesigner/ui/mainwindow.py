@@ -12,10 +12,9 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QByteArray, QMimeData, QPointF, QRectF, QSettings, QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QByteArray, QMimeData, QRectF, QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence, QPainter, QUndoGroup
 from PySide6.QtWidgets import (
-    QApplication,
     QDialog,
     QDialogButtonBox,
     QDockWidget,

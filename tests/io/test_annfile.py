@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import anndesigner as ad
-from anndesigner.io import CURRENT_SCHEMA, network_to_dict, save_network
+from anndesigner.io import CURRENT_SCHEMA, network_to_dict
 from anndesigner.io.annfile import _npz_bytes
 from helpers import XOR_X, XOR_Y, mlp
 

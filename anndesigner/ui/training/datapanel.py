@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 from ...data import BUILTIN_DATASETS, Dataset
 from ...data.builtin import MAX_CENTERS, MAX_SAMPLES
 from ...errors import AnnError
+from ...graph.events import Connections
 from ...graph.nodetypes import fmt_shape
 from .. import commands as C
 from ..icons import icon
@@ -113,13 +114,6 @@ class _PlotWidget(pg.PlotWidget):
         event.ignore()
 
 
-def _disconnect_all(connections: list) -> None:
-    for sig, slot in connections:
-        try:
-            sig.disconnect(slot)
-        except (RuntimeError, TypeError):  # a Qt sender that is already gone
-            pass
-    connections.clear()
 
 
 class DataPanel(QWidget):
@@ -136,8 +130,8 @@ class DataPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("dataPanel")
         self._doc = None
-        self._model_connections: list[tuple[Any, Callable[..., Any]]] = []
-        self._qt_connections: list[tuple[Any, Callable[..., Any]]] = []
+        self._model_connections = Connections()
+        self._qt_connections = Connections()
         self._updating = False
         self._dataset: Dataset | None = None
         self._shown: Dataset | None = None  # the data set in the preview (kept when loading fails)
@@ -163,7 +157,7 @@ class DataPanel(QWidget):
         self._scroll.setWidget(page)
 
         conns = self._model_connections
-        self.destroyed.connect(lambda *_: _disconnect_all(conns))
+        self.destroyed.connect(lambda *_: conns.disconnect_all())
         self.set_document(document)
 
     # ------------------------------------------------------------ building
@@ -395,8 +389,8 @@ class DataPanel(QWidget):
 
     def set_document(self, document) -> None:
         """Show another document; the old network's and graph's callbacks are disconnected."""
-        _disconnect_all(self._model_connections)
-        _disconnect_all(self._qt_connections)
+        self._model_connections.disconnect_all()
+        self._qt_connections.disconnect_all()
         self._doc = document
         self._csv_source = None
         self._dataset = None
@@ -404,19 +398,15 @@ class DataPanel(QWidget):
         self._load_error = ""
         if document is not None:
             net, g = document.network, document.graph
-            for sig, slot in (
+            self._model_connections.connect_many((
                 (net.data_changed, self._on_data_changed),
                 (net.training_changed, self._on_training_changed),
                 (g.node_added, self._on_node_added_or_removed),
                 (g.node_removed, self._on_node_added_or_removed),
                 (g.node_changed, self._on_node_changed),
-            ):
-                sig.connect(slot)
-                self._model_connections.append((sig, slot))
-            for sig, slot in ((document.lockChanged, self._on_lock_changed),
-                              (document.pathChanged, self._on_path_changed)):
-                sig.connect(slot)
-                self._qt_connections.append((sig, slot))
+            ))
+            self._qt_connections.connect_many(((document.lockChanged, self._on_lock_changed),
+                                               (document.pathChanged, self._on_path_changed)))
         self._mismatches = None  # type: ignore[assignment]  # the new document's state is always announced
         self._show_source()
         self._show_training()
