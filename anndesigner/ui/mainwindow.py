@@ -82,8 +82,7 @@ class MainWindow(QMainWindow):
         self.training = TrainingController(first, self)
         self.data_panel = DataPanel(first)
         self.data_panel.statusMessage.connect(self.show_status)
-        self.data_dock = self._dock("Data", "dataDock", self.data_panel, Qt.DockWidgetArea.LeftDockWidgetArea,
-                                    scroll=True)
+        self.data_dock = self._dock("Data", "dataDock", self.data_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.training_panel = TrainingPanel(first, self.training)
         self.training_panel.statusMessage.connect(self.show_status)
         self.training_dock = self._dock("Training", "trainingDock", self.training_panel,
@@ -780,7 +779,8 @@ class MainWindow(QMainWindow):
 
     def _default_layout(self) -> None:
         H, V = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
-        self.resizeDocks([self.palette_dock, self.inspector_dock, self.training_dock], [250, 320, 320], H)
+        self.resizeDocks([self.palette_dock, self.data_dock, self.inspector_dock, self.training_dock],
+                         [300, 300, 320, 320], H)
         self.resizeDocks([self.inspector_dock, self.training_dock], [300, 500], V)
         self.resizeDocks([self.plots_dock], [max(240, self.height() // 3)], V)
         self.resizeDocks([self.plots_dock, self.surface_dock], [3, 2], H)

@@ -30,6 +30,12 @@ WIRE_COLOR = QColor("#78909C")
 WIRE_SELECTED = QColor("#1E88E5")
 POSITIVE_WEIGHT = QColor("#1E88E5")  # blue
 NEGATIVE_WEIGHT = QColor("#F4511E")  # orange-red
+#: class colours everywhere (data preview, decision surface, confusion matrix): class 0 orange-red
+#: and class 1 blue, as negative and positive weights (a sigmoid says class 1 for a positive sum)
+CLASS_COLORS = (NEGATIVE_WEIGHT.name(), POSITIVE_WEIGHT.name(), "#43A047", "#8E24AA", "#00ACC1",
+                "#FFB300", "#D81B60", "#6D4C41", "#3949AB", "#7CB342")
+#: regression targets, low to high: orange-red, light grey, blue (as the output surface)
+VALUE_COLORS = (NEGATIVE_WEIGHT.name(), "#B0BEC5", POSITIVE_WEIGHT.name())
 CANVAS_BG = QColor("#FAFAFA")
 GRID_COLOR = QColor("#ECEFF1")
 TEXT_COLOR = QColor("#263238")

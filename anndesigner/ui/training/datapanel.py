@@ -52,7 +52,7 @@ from ...graph.nodetypes import fmt_shape
 from .. import commands as C
 from ..icons import icon
 from ..inspector import _ComboBox, _DoubleSpinBox, _error_label, _form, _header, _muted, _section, _SpinBox
-from ..style import ERROR_COLOR, MUTED_TEXT, TEXT_COLOR, role_colors
+from ..style import CLASS_COLORS, ERROR_COLOR, MUTED_TEXT, TEXT_COLOR, VALUE_COLORS, role_colors
 from .csvdialog import CsvImportDialog, dataset_summary
 
 #: at most this many points are drawn in the preview (the rows are in random order)
@@ -63,11 +63,6 @@ CSV_ITEM = "__csv__"
 SEED_MAX = 2**31 - 1
 NOISE_DECIMALS = 3
 
-#: class colours: the app's blue and orange-red first (they mean the two classes everywhere)
-CLASS_COLORS = ("#1E88E5", "#F4511E", "#43A047", "#8E24AA", "#FFB300", "#00ACC1", "#D81B60", "#6D4C41",
-                "#3949AB", "#C0CA33")
-#: regression targets: low (blue) to high (orange-red) through a light middle
-VALUE_COLORS = ("#1E88E5", "#B0BEC5", "#F4511E")
 
 #: the built-in parameters that get an editor: key -> (label, help)
 PARAMS = {

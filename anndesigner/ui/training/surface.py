@@ -29,9 +29,7 @@ from .. import style
 from .plots import MUTED, TEXT, style_plot
 
 NOT_2D_TEXT = "The decision surface needs a network with 2 inputs"
-#: class colours: class 0 orange-red and class 1 blue (as negative and positive weights), then more
-CLASS_COLORS = (style.NEGATIVE_WEIGHT.name(), style.POSITIVE_WEIGHT.name(), "#43A047", "#8E24AA", "#00ACC1",
-                "#FFB300", "#D81B60", "#6D4C41", "#3949AB", "#7CB342")
+CLASS_COLORS = style.CLASS_COLORS
 GRID = 64
 CONF_LEVELS = 32
 UPSAMPLE = 4  # the image drawn is GRID*UPSAMPLE pixels across, linearly interpolated
