@@ -14,7 +14,7 @@ from .. import commands as C
 from ..document import Document
 from .worker import TrainingRun
 
-LOCK_REASON = "Training is running: pause or stop it to change the network's structure"
+LOCK_REASON = "A training run is in progress: stop it to change the network's structure"
 FRAME_MS = 33  # ≤ 30 redraws per second
 
 
