@@ -184,3 +184,20 @@ def test_window_loss_plot_equals_history_and_reopen_shows_it(qtbot, tmp_path):
     qtbot.addWidget(w2)
     w2.open_file(tmp_path / "trained.ann", ask=False)
     np.testing.assert_allclose(w2.plots.curve_data("loss")[1], h["loss"])
+
+
+def test_reset_weights_reinitializes_from_the_seed_as_one_undo_step(setup, qtbot):
+    doc, ctl, panel = setup
+    initial = doc.network.get_weights()
+    panel.train_button.click()
+    wait_idle(qtbot, ctl)
+    trained = doc.network.get_weights()
+    assert not np.array_equal(trained["dense_1/kernel"], initial["dense_1/kernel"])
+    panel.reset_button.click()
+    for k, v in initial.items():  # the seed gives the same starting weights again
+        np.testing.assert_array_equal(doc.network.get_weights()[k], v)
+    assert len(doc.network.history) == 0 and doc.undo_stack.undoText() == "Reset weights"
+    doc.undo_stack.undo()
+    for k, v in trained.items():
+        np.testing.assert_array_equal(doc.network.get_weights()[k], v)
+    assert len(doc.network.history) == 300
