@@ -29,11 +29,18 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e
 
 
-def forward(name: str, z: np.ndarray) -> np.ndarray:
+#: activations that forward() can compute into ``z`` itself (``inplace=True``)
+INPLACE = frozenset({"linear", "relu", "tanh"})
+
+
+def forward(name: str, z: np.ndarray, inplace: bool = False) -> np.ndarray:
+    """f(z). With ``inplace`` (only for names in :data:`INPLACE`), ``z`` is overwritten."""
     if name == "linear":
         return z
     if name == "relu":
-        return np.maximum(z, 0)
+        return np.maximum(z, 0, out=z if inplace else None)
+    if name == "tanh" and inplace:
+        return np.tanh(z, out=z)
     if name == "sigmoid":
         return _sigmoid(z)
     if name == "tanh":

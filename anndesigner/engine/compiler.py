@@ -141,7 +141,8 @@ class DenseStep(Step):
             z = (x.reshape(-1, x.shape[-1]) @ W).reshape(x.shape[:-1] + (W.shape[1],))
         if self.b is not None:
             z += self.b.value
-        y = act.forward(self.activation, z)
+        # z is this step's own fresh array: when only y is needed later, compute y in its place
+        y = act.forward(self.activation, z, inplace=not self.keep_z and self.activation in act.INPLACE)
         self.x, self.y = x, y
         self.z = z if (self.keep_z or y is z) else None
         return y
