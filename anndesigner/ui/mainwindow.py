@@ -282,6 +282,8 @@ class MainWindow(QMainWindow):
         doc.modifiedChanged.connect(self._update_title)
         doc.pathChanged.connect(self._update_title)
         doc.undo_stack.indexChanged.connect(self._update_actions)
+        doc.undo_stack.indexChanged.connect(self._after_edit)
+        self._seen_revision = doc.graph.revision
         self._update_title()
         self._errors_changed(len(doc.graph.analyze().errors))
         self._update_actions()
@@ -337,6 +339,17 @@ class MainWindow(QMainWindow):
             self.surface.set_data(tr.X, tr.Y, va.X, va.Y, data.task)
         else:
             self.surface.set_data(data.X, data.Y, None, None, data.task)
+        self._weights_changed()
+
+    def _after_edit(self, *_):
+        """After a structural edit the plots and the decision surface evaluate the new graph."""
+        g = self.document.graph
+        if g.revision == self._seen_revision or self.training.is_active():
+            return
+        self._seen_revision = g.revision
+        net = self.document.network
+        self.plots.set_network(net)
+        self.surface.set_network(net)
         self._weights_changed()
 
     def _current_weights(self) -> dict | None:

@@ -201,3 +201,31 @@ def test_reset_weights_reinitializes_from_the_seed_as_one_undo_step(setup, qtbot
     for k, v in trained.items():
         np.testing.assert_array_equal(doc.network.get_weights()[k], v)
     assert len(doc.network.history) == 300
+
+
+def test_decision_surface_follows_structural_edits(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from anndesigner.ui.mainwindow import MainWindow
+
+    w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
+    w.open_file(SAMPLES / "xor.ann", ask=False)
+    w.scene.select_ids(["dense_1"])
+    w.act_expand.trigger()  # the surface must now evaluate the neuron-drawn graph
+    w.training.start()
+    qtbot.waitUntil(lambda: w.training.state == "idle", timeout=20000)
+    qtbot.wait(200)  # the surface re-evaluates at most every 0.15 s
+    img = w.surface.surface_image()
+    n = img.shape[0]
+    (x0, x1, y0, y1) = w.surface.bounds()
+
+    def at(x, y):  # image rows follow x2, columns x1 (see surface.grid)
+        i = int(round((y - y0) / (y1 - y0) * (n - 1)))
+        j = int(round((x - x0) / (x1 - x0) * (n - 1)))
+        return img[i, j] if img.ndim == 2 else img[i, j, 0]
+
+    corners = [at(0, 0), at(0, 1), at(1, 0), at(1, 1)]
+    assert [c > 0.5 for c in corners] == [False, True, True, False], corners
