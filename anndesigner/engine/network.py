@@ -123,7 +123,7 @@ class Network:
         """An independent copy (graph, weights, settings, history) to train in another thread."""
         return Network(self.graph.copy(), self.seed, dtype=self.dtype, weights=self.get_weights(),
                        training=self.training.to_dict(), data=self.data_source,
-                       history=History(self.history.to_dict() and History.from_dict(self.history.to_dict()).data))
+                       history=History.from_dict(self.history.to_dict()))
 
     def describe_node(self, node_id: str | None) -> str:
         if node_id is None or node_id not in self.graph.nodes:

@@ -38,13 +38,11 @@ def network_from_payload(payload: dict[str, Any]):
 
 
 # ----------------------------------------------------------------- child
-def _send_tail(conn, kind: str, snap: TrainingSnapshot, sent: int, *extra) -> int:
-    """Send ``snap`` with only the history epochs after ``sent``; returns the new count."""
-    n = max((len(v) for v in snap.history.values()), default=0)
+def _tail(snap: TrainingSnapshot, sent: int) -> dict[str, Any]:
+    """``snap``'s fields with only the history epochs after ``sent`` (what the pipe carries)."""
     tail = dict(snap.__dict__)
     tail["history"] = {k: np.array(v[sent:]) for k, v in snap.history.items()}
-    conn.send((kind, tail, sent, *extra))
-    return n
+    return tail
 
 
 def _child(conn, payload: dict[str, Any], X: np.ndarray, Y: np.ndarray, paused: bool) -> None:
@@ -77,6 +75,7 @@ def _child(conn, payload: dict[str, Any], X: np.ndarray, Y: np.ndarray, paused: 
     t = threading.Thread(target=work, name="anndesigner-train", daemon=True)
     t.start()
     want_snapshot = False
+    paused_at = time.perf_counter() if paused else None  # paused time is left out of the ETA
     sent = 0  # epochs of history already sent: a snapshot carries only the new ones
     while t.is_alive():
         if conn.poll(0.005):
@@ -85,8 +84,12 @@ def _child(conn, payload: dict[str, Any], X: np.ndarray, Y: np.ndarray, paused: 
                 want_snapshot = True
             elif msg == "pause":
                 trainer.pause()
+                paused_at = paused_at or time.perf_counter()
             elif msg == "resume":
                 trainer.resume()
+                if paused_at is not None:
+                    monitor.pause_clock(time.perf_counter() - paused_at)
+                    paused_at = None
             elif msg == "step":
                 trainer.step(1)
             elif msg == "stop":
@@ -95,16 +98,13 @@ def _child(conn, payload: dict[str, Any], X: np.ndarray, Y: np.ndarray, paused: 
         if want_snapshot:
             snap = monitor.take()
             if snap is not None:
-                sent = _send_tail(conn, "snapshot", snap, sent, state["batches"], monitor.epochs_done)
+                conn.send(("snapshot", _tail(snap, sent), sent, state["batches"], monitor.epochs_done))
+                sent = max((len(v) for v in snap.history.values()), default=0)
                 want_snapshot = False
     t.join()
     last = monitor.latest
-    tail = None
-    if last is not None:
-        tail = dict(last.__dict__)
-        tail["history"] = {k: np.array(v[sent:]) for k, v in last.history.items()}
     conn.send(("finished", state["result"], net.get_weights(), net.history.to_dict(), state["batches"],
-               monitor.epochs_done, tail, sent))
+               monitor.epochs_done, None if last is None else _tail(last, sent), sent))
     conn.close()
 
 

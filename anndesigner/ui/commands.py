@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtGui import QUndoCommand
 
 from ..engine.rewrite import Rewrite, apply_rewrite
+from ..engine.trainer import History
 from ..graph import Edge, Node
 from ..graph.layout import layered_layout
 from .document import Document
@@ -262,13 +263,11 @@ class TrainCommand(QUndoCommand):
     def __init__(self, doc: Document, weights: Mapping[str, np.ndarray], history, epochs: int,
                  text: str | None = None):
         super().__init__(text or f"Train {epochs} epoch{'s' if epochs != 1 else ''}")
-        from ..engine.trainer import History
-
         self.doc = doc
         self.new_weights = {k: np.array(v) for k, v in weights.items()}
         current = doc.network.weights_for_saving()
         self.old_weights = {k: current[k] for k in weights if k in current}
-        self.old_history = History(copy.deepcopy(doc.network.history.data))
+        self.old_history = _history_copy(doc.network.history)
         self.new_history = History(copy.deepcopy(history.data if hasattr(history, "data") else history))
 
     def redo(self) -> None:
@@ -285,15 +284,11 @@ class ResetWeightsCommand(QUndoCommand):
 
     def __init__(self, doc: Document):
         super().__init__("Reset weights")
-        from ..engine.trainer import History
-
         self.doc = doc
         self.old_weights = doc.network.weights_for_saving()
-        self.old_history = History(copy.deepcopy(doc.network.history.data))
+        self.old_history = _history_copy(doc.network.history)
 
     def redo(self) -> None:
-        from ..engine.trainer import History
-
         self.doc.network.reset_weights()
         self.doc.network.set_history(History())
 
@@ -302,7 +297,5 @@ class ResetWeightsCommand(QUndoCommand):
         self.doc.network.set_history(_history_copy(self.old_history))
 
 
-def _history_copy(h):
-    from ..engine.trainer import History
-
+def _history_copy(h: History) -> History:
     return History(copy.deepcopy(h.data))

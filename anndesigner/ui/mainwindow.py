@@ -391,7 +391,7 @@ class MainWindow(QMainWindow):
             return
         self._evaluator = SurfaceEvaluator(net)
         ev = self._evaluator
-        bounds = self.surface.bounds() if hasattr(self.surface, "bounds") else ((-1.5, 1.5), (-1.5, 1.5))
+        bounds = self.surface.bounds()
 
         def provider(node_id: str):
             if node_id not in net.graph.nodes or ev is not self._evaluator:

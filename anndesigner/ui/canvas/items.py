@@ -378,6 +378,15 @@ class NodeItem(QGraphicsItem):
         c.setAlpha(150)
         return QPen(c, 1.0)
 
+    def _paint_ports_and_badge(self, painter: QPainter) -> None:
+        if self.has_input:
+            self._paint_port(painter, self.in_port_local(), "in")
+        if self.has_output:
+            self._paint_port(painter, self.out_port_local(), "out")
+        if self.errors:
+            painter.setOpacity(1.0)
+            self._paint_badge(painter, self.badge_center())
+
     def _paint_port(self, painter: QPainter, center: QPointF, kind: str) -> None:
         hint = self.port_hint if kind == "in" else None
         hovered = self.hover_port == kind
@@ -532,14 +541,7 @@ class BlockItem(NodeItem):
             painter.setFont(f.small)
             painter.setPen(style.MUTED_TEXT)
             painter.drawText(foot, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, el["params"])
-        # ports and badge
-        if self.has_input:
-            self._paint_port(painter, self.in_port_local(), "in")
-        if self.has_output:
-            self._paint_port(painter, self.out_port_local(), "out")
-        if self.errors:
-            painter.setOpacity(1.0)
-            self._paint_badge(painter, self.badge_center())
+        self._paint_ports_and_badge(painter)
 
 
 class NeuronItem(NodeItem):
@@ -617,19 +619,12 @@ class NeuronItem(NodeItem):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawPath(glyph)
             painter.restore()
-        # caption below the circle
         # the name below the circle: one small line, so neurons 60 px apart do not collide
         cap = QRectF(-self.CAPTION_W / 2, r + 2, self.CAPTION_W, 14)
         painter.setFont(f.small)
         painter.setPen(style.ERROR_COLOR if self.errors else style.TEXT_COLOR)
         painter.drawText(cap, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, self._el["name"])
-        if self.has_input:
-            self._paint_port(painter, self.in_port_local(), "in")
-        if self.has_output:
-            self._paint_port(painter, self.out_port_local(), "out")
-        if self.errors:
-            painter.setOpacity(1.0)
-            self._paint_badge(painter, self.badge_center())
+        self._paint_ports_and_badge(painter)
 
 
 def make_node_item(node: "Node", node_type: "NodeType") -> NodeItem:

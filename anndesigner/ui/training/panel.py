@@ -298,7 +298,7 @@ class TrainingPanel(QWidget):
         spec = None if kind == "constant" else {"kind": kind}
         if self._updating or (self.document.network.training.schedule or {"kind": "constant"}).get("kind") == kind:
             return
-        self._commit(f"Use {kind} schedule", schedule=spec) if spec else self._commit("No schedule", schedule=None)
+        self._commit(f"Use {kind} schedule" if spec else "No schedule", schedule=spec)
 
     def reset_weights(self) -> None:
         if self.document.locked:

@@ -81,6 +81,3 @@ class TrainingRun(QObject):
 
     def wait(self, timeout: float = 30.0) -> bool:
         return self.proc.wait(timeout)
-
-    def is_running(self) -> bool:
-        return self.proc.result is None
