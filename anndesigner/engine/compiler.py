@@ -20,89 +20,10 @@ from ..errors import GradientError, GraphError
 from ..graph import Graph, NON_DIFFERENTIABLE
 from ..graph.registry import WeightSpec
 from . import activations as act
+from .step import BuildContext, Param, Segment, Step, Value, _merge  # noqa: F401  (re-exported)
 from . import losses
 from .initializers import initialize, rng_for
-
-
-# ------------------------------------------------------------------ values
-@dataclass(frozen=True)
-class Segment:
-    buf: int
-    start: int
-    stop: int
-
-
-Value = tuple[Segment, ...]
-
-
-def _merge(segs: Sequence[Segment]) -> Value:
-    out: list[Segment] = []
-    for s in segs:
-        if out and out[-1].buf == s.buf and out[-1].stop == s.start:
-            out[-1] = Segment(s.buf, out[-1].start, s.stop)
-        else:
-            out.append(s)
-    return tuple(out)
-
-
-@dataclass
-class Param:
-    """One trainable array. A fused neuron group owns one Param per kind whose
-    columns belong to its neurons (``parts``)."""
-
-    name: str  # "<node id>/kernel" (for fused groups, the first neuron's name)
-    value: np.ndarray
-    grad: np.ndarray
-    regularize: bool
-    parts: list[tuple[str, int]] | None = None  # fused: [(weight name, column)]
-    touched: bool = False
-
-    def names(self) -> list[str]:
-        return [n for n, _ in self.parts] if self.parts else [self.name]
-
-    def add_grad(self, g: np.ndarray) -> None:
-        if self.touched:
-            self.grad += g
-        else:
-            np.copyto(self.grad, g)
-            self.touched = True
-
-    def add_matmul(self, a: np.ndarray, b: np.ndarray) -> None:
-        """grad += a @ b, written straight into the gradient buffer on first use."""
-        if self.touched:
-            self.grad += a @ b
-        else:
-            np.matmul(a, b, out=self.grad)
-            self.touched = True
-
-    def add_rowsum(self, a: np.ndarray) -> None:
-        """grad += a.sum(axis=0), without a temporary on first use."""
-        if self.touched:
-            self.grad += a.sum(axis=0)
-        else:
-            np.sum(a, axis=0, out=self.grad)
-            self.touched = True
-
-
-# ------------------------------------------------------------------- steps
-class Step:
-    """A forward/backward unit writing one buffer."""
-
-    node_ids: tuple[str, ...] = ()
-    ins: tuple[Value, ...] = ()
-    out: int = -1
-    params: tuple[Param, ...] = ()
-    #: set by the program for a fused (activation, loss) pair: dL/dz given directly
-    dz: np.ndarray | None = None
-
-    def forward(self, xs: list[np.ndarray], training: bool) -> np.ndarray:
-        raise NotImplementedError
-
-    def backward(self, g: np.ndarray | None, need: list[bool]) -> list[np.ndarray | None]:
-        raise NotImplementedError
-
-    def clear(self) -> None:
-        pass
+from .layers import STEP_BUILDERS
 
 
 class InputStep(Step):
@@ -264,12 +185,14 @@ class Program:
     outputs: list[OutputInfo]
     node_values: dict[str, Value]
     needs_grad: list[bool]
+    #: non-trainable arrays a layer updates itself (BatchNorm's moving statistics)
+    state: list[Param] = field(default_factory=list)
     buffers: list[np.ndarray | None] = field(default_factory=list)
     grads: list[np.ndarray | None] = field(default_factory=list)
     _weight_index: dict[str, tuple[Param, int | None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for p in self.params:
+        for p in self.params + self.state:
             if p.parts:
                 for name, col in p.parts:
                     self._weight_index[name] = (p, col)
@@ -457,6 +380,7 @@ def compile_graph(graph: Graph, *, seed: int = 0, dtype: Any = np.float32,
     widths: list[int] = []
     bufshapes: list[tuple[int, ...]] = []
     params: list[Param] = []
+    state: list[Param] = []
     values: dict[str, Value] = {}
     inputs: list[tuple[str, int, tuple[int, ...]]] = []
     outputs: list[OutputInfo] = []
@@ -482,9 +406,9 @@ def compile_graph(graph: Graph, *, seed: int = 0, dtype: Any = np.float32,
             return np.array(w, dtype=dtype)
         return initialize(spec.initializer, spec.shape, spec.fan_in, spec.fan_out, rng_for(seed, name), dtype)
 
-    def add_param(value: np.ndarray, name: str, regularize: bool, parts=None) -> Param:
-        p = Param(name, value, np.zeros_like(value), regularize, parts)
-        params.append(p)
+    def add_param(value: np.ndarray, name: str, regularize: bool, parts=None, trainable: bool = True) -> Param:
+        p = Param(name, value, np.zeros_like(value), regularize, parts, trainable=trainable)
+        (params if trainable else state).append(p)
         return p
 
     order = analysis.order
@@ -549,6 +473,26 @@ def compile_graph(graph: Graph, *, seed: int = 0, dtype: Any = np.float32,
             values[nid] = (Segment(b, 0, widths[b]),)
         elif t == "Concatenate":
             values[nid] = in_value(nid)
+        elif t in STEP_BUILDERS:
+            ntype = graph.node_type(nid)
+            ports = [ps.name for ps in ntype.inputs]
+            ins_list = [in_value(nid, port) for port in ports]
+            in_shapes = []
+            for port, v in zip(ports, ins_list):
+                srcs = [e.src for e in incoming[nid] if e.dst_port == port]
+                if srcs:
+                    s0 = tuple(shapes[srcs[0]])
+                    in_shapes.append(s0[:-1] + (sum(s.stop - s.start for s in v),))
+                else:
+                    in_shapes.append(())
+            wp: dict[str, Param] = {}
+            for w in analysis.weights.get(nid, []):
+                name = f"{nid}/{w.name}"
+                wp[w.name] = add_param(make_param(name, w), name, w.regularize, trainable=w.trainable)
+            b = new_buf(shapes[nid])
+            ctx = BuildContext(nid, p, ins_list, in_shapes, b, tuple(shapes[nid]), wp, drop_rng, dtype)
+            steps.append(STEP_BUILDERS[t](ctx))
+            values[nid] = (Segment(b, 0, widths[b]),)
         elif t == "Add":
             ins_list = [values[e.src] for e in incoming[nid] if e.dst_port == "in"]
             b = new_buf(shapes[nid])
@@ -570,7 +514,8 @@ def compile_graph(graph: Graph, *, seed: int = 0, dtype: Any = np.float32,
         if step.params or any(needs[s.buf] for v in step.ins for s in v):
             if step.out >= 0:
                 needs[step.out] = True
-    return Program(graph.revision, dtype, steps, widths, bufshapes, params, inputs, outputs, values, needs)
+    return Program(graph.revision, dtype, steps, widths, bufshapes, params, inputs, outputs, values, needs,
+                   state=state)
 
 
 def check_differentiable(program: Program, graph: Graph) -> None:

@@ -177,9 +177,11 @@ class Network:
             raise DataError(f"input data must be numbers, not {X.dtype}")
         if X.ndim == 1 and len(shape) == 1 and shape[0] == 1:
             X = X[:, None]
+        if X.shape[1:] != tuple(shape) and X.ndim >= 2 and math.prod(X.shape[1:]) == math.prod(shape):
+            X = X.reshape((len(X),) + tuple(shape))  # flat rows feed an image or sequence Input
         if X.shape[1:] != tuple(shape):
-            raise DataError(f"the data has inputs of shape {X.shape[1:]} but {self.describe_node(nid)} takes "
-                            f"{tuple(shape)}")
+            raise DataError(f"the data has inputs of shape {X.shape[1:]} ({math.prod(X.shape[1:])} values) but "
+                            f"{self.describe_node(nid)} takes {tuple(shape)} ({math.prod(shape)} values)")
         bad = ~np.isfinite(X)
         if bad.any():
             r, c = np.argwhere(bad)[0][:2]

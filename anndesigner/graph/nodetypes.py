@@ -6,78 +6,19 @@ checks that every activation, loss and initializer named here exists there.
 
 from __future__ import annotations
 
-import math
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ..errors import MissingInputError, ShapeError
 from .registry import NodeType, NodeTypeRegistry, ParamSpec, PortSpec, Shape, WeightSpec
-
-ACTIVATIONS = (
-    "linear", "step", "sign", "sigmoid", "tanh", "relu", "leaky_relu",
-    "elu", "softplus", "gelu", "softmax",
-)
-#: activations with no usable gradient: allowed where no gradient flows through them
-NON_DIFFERENTIABLE = frozenset({"step", "sign"})
-LOSSES = ("mse", "mae", "huber", "binary_crossentropy", "categorical_crossentropy", "kl_divergence")
-CLASSIFICATION_LOSSES = frozenset({"binary_crossentropy", "categorical_crossentropy"})
-INITIALIZERS = (
-    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform",
-    "lecun_normal", "normal", "uniform", "zeros", "ones",
+from .typekit import (  # noqa: F401  (re-exported)
+    ACTIVATIONS, CLASSIFICATION_LOSSES, IN, INITIALIZERS, LOSSES, NON_DIFFERENTIABLE, _act, _binit,
+    _dense_weights, _kinit, _use_bias, concat_shapes, fmt_shape, param_count, single_input,
 )
 
-CATEGORIES = ("Data", "Neurons & Layers", "Activations", "Regularization", "Merge", "Output")
-
-
-# ------------------------------------------------------------------ helpers
-def fmt_shape(shape: Sequence[int] | None) -> str:
-    if shape is None:
-        return "?"
-    return "(" + ", ".join(str(s) for s in shape) + ")"
-
-
-def concat_shapes(inputs: Mapping[str, Sequence[Shape]], port: str = "in") -> Shape:
-    """Shapes arriving at a multi port, joined along the last axis."""
-    shapes = list(inputs.get(port, ()))
-    if not shapes:
-        raise MissingInputError("has no input connected")
-    first = shapes[0]
-    for s in shapes[1:]:
-        if len(s) != len(first) or s[:-1] != first[:-1]:
-            raise ShapeError(
-                "receives inputs that cannot be joined: "
-                + ", ".join(fmt_shape(x) for x in shapes)
-                + " (all but the last axis must match)"
-            )
-    return first[:-1] + (sum(s[-1] for s in shapes),)
-
-
-def _act(default: str, label: str = "Activation") -> ParamSpec:
-    return ParamSpec("activation", "choice", default, label, "f(z) applied to the weighted sum", choices=ACTIVATIONS)
-
-
-def _kinit(default: str = "glorot_uniform") -> ParamSpec:
-    return ParamSpec("kernel_initializer", "choice", default, "Weight init", "How weights start before training", choices=INITIALIZERS)
-
-
-def _binit() -> ParamSpec:
-    return ParamSpec("bias_initializer", "choice", "zeros", "Bias init", "How biases start", choices=INITIALIZERS)
-
-
-def _use_bias() -> ParamSpec:
-    return ParamSpec("use_bias", "bool", True, "Use bias", "Add a trainable bias b")
-
-
-IN = (PortSpec("in", multi=True, help="Several wires are joined in order"),)
-
-
-def _dense_weights(units: int, in_shape: Shape, params: Mapping[str, Any], kernel_shape: Shape | None = None) -> list[WeightSpec]:
-    fan_in = in_shape[-1]
-    out = [
-        WeightSpec("kernel", kernel_shape or (fan_in, units), params["kernel_initializer"], True, fan_in, units),
-    ]
-    if params.get("use_bias", True):
-        out.append(WeightSpec("bias", () if kernel_shape is not None else (units,), params["bias_initializer"], False, fan_in, units))
-    return out
+CATEGORIES = (
+    "Data", "Neurons & Layers", "Activations", "Convolution", "Sequence", "Attention",
+    "Normalization", "Regularization", "Shape", "Merge", "Output",
+)
 
 
 # -------------------------------------------------------------------- Input
@@ -215,7 +156,16 @@ OUTPUT = NodeType(
 )
 
 
-BUILTIN_TYPES = (INPUT, NEURON, DENSE, ACTIVATION, DROPOUT, CONCATENATE, ADD, OUTPUT)
+CORE_TYPES = (INPUT, NEURON, DENSE, ACTIVATION, DROPOUT, CONCATENATE, ADD, OUTPUT)
+
+
+def _layer_types() -> tuple[NodeType, ...]:
+    from . import types_attention, types_conv, types_norm, types_recurrent, types_shape
+    return tuple(t for m in (types_conv, types_recurrent, types_attention, types_norm, types_shape)
+                 for t in m.TYPES)
+
+
+BUILTIN_TYPES = CORE_TYPES + _layer_types()
 
 
 def builtin_registry() -> NodeTypeRegistry:
@@ -224,7 +174,3 @@ def builtin_registry() -> NodeTypeRegistry:
 
 
 BUILTIN_REGISTRY = builtin_registry()
-
-
-def param_count(weights: Sequence[WeightSpec]) -> int:
-    return sum(math.prod(w.shape) for w in weights)

@@ -114,6 +114,9 @@ class WeightSpec:
     regularize: bool = True  # L1/L2 apply to kernels, not biases
     fan_in: int = 1
     fan_out: int = 1
+    #: False for state updated by the layer itself, not by the optimizer
+    #: (BatchNorm's moving mean and variance); saved with the weights
+    trainable: bool = True
 
 
 InferFn = Callable[[Mapping[str, Any], Mapping[str, Sequence[Shape]]], Shape]

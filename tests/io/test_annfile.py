@@ -43,7 +43,9 @@ def test_every_node_type_round_trips_bit_identical(tmp_path):
     g = every_type_graph()
     from anndesigner.graph import BUILTIN_REGISTRY
 
-    assert {n.type_id for n in g.nodes.values()} == {t.type_id for t in BUILTIN_REGISTRY}
+    from anndesigner.graph.nodetypes import CORE_TYPES
+
+    assert {n.type_id for n in g.nodes.values()} == {t.type_id for t in CORE_TYPES}  # layers: test_layer_files.py
     net = ad.Network(g, seed=4, data={"kind": "builtin", "name": "blobs", "params": {"centers": 2}})
     X = np.random.default_rng(0).normal(size=(16, 3)).astype(np.float32)
     Y = np.eye(2, dtype=np.float32)[np.random.default_rng(1).integers(0, 2, 16)]

@@ -1,0 +1,5 @@
+"""Engine steps of this family (filled in by the layer-library work)."""
+
+from __future__ import annotations
+
+BUILDERS: dict = {}
