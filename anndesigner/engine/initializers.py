@@ -8,8 +8,11 @@ import numpy as np
 
 NAMES = (
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform",
-    "lecun_normal", "normal", "uniform", "zeros", "ones",
+    "lecun_normal", "normal", "uniform", "zeros", "ones", "orthogonal",
 )
+#: used by recurrent layers for their bias, never offered as a choice: zeros, except
+#: ones for the LSTM forget gate (the second quarter), so the cell remembers at first
+INTERNAL = ("forget_gate_ones",)
 
 
 def rng_for(seed: int, name: str) -> np.random.Generator:
@@ -25,6 +28,18 @@ def initialize(kind: str, shape: tuple[int, ...], fan_in: int, fan_out: int, rng
         return np.zeros(shape, dtype)
     if kind == "ones":
         return np.ones(shape, dtype)
+    if kind == "forget_gate_ones":
+        out = np.zeros(shape, dtype)
+        q = shape[-1] // 4
+        out[..., q:2 * q] = 1
+        return out
+    if kind == "orthogonal":  # rows/columns orthonormal (Saxe et al. 2014), for recurrent kernels
+        rows, cols = int(np.prod(shape[:-1])) if len(shape) > 1 else 1, shape[-1]
+        a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q *= np.sign(np.diag(r))
+        q = q if rows >= cols else q.T
+        return q[:rows, :cols].reshape(shape).astype(dtype)
     if kind == "normal":
         return (rng.standard_normal(shape) * 0.05).astype(dtype)
     if kind == "uniform":

@@ -20,7 +20,7 @@ LOSSES = ("mse", "mae", "huber", "binary_crossentropy", "categorical_crossentrop
 CLASSIFICATION_LOSSES = frozenset({"binary_crossentropy", "categorical_crossentropy"})
 INITIALIZERS = (
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform",
-    "lecun_normal", "normal", "uniform", "zeros", "ones",
+    "lecun_normal", "normal", "uniform", "zeros", "ones", "orthogonal",
 )
 
 # ------------------------------------------------------------------ helpers

@@ -35,3 +35,19 @@ def test_seeded_per_weight_name():
     assert not np.array_equal(a, c) and not np.array_equal(a, d)
     with pytest.raises(KeyError):
         initialize("golden", (2,), 1, 1, np.random.default_rng(0))
+
+
+def test_orthogonal_initializer_gives_orthonormal_rows_or_columns():
+    from anndesigner.engine.initializers import initialize
+
+    wide = initialize("orthogonal", (5, 20), 5, 20, np.random.default_rng(0), np.float64)
+    np.testing.assert_allclose(wide @ wide.T, np.eye(5), atol=1e-12)
+    tall = initialize("orthogonal", (20, 5), 20, 5, np.random.default_rng(0), np.float64)
+    np.testing.assert_allclose(tall.T @ tall, np.eye(5), atol=1e-12)
+
+
+def test_forget_gate_bias_is_one_only_on_the_second_quarter():
+    from anndesigner.engine.initializers import initialize
+
+    b = initialize("forget_gate_ones", (8,), 1, 1, np.random.default_rng(0), np.float32)
+    np.testing.assert_array_equal(b, [0, 0, 1, 1, 0, 0, 0, 0])
