@@ -23,7 +23,7 @@ def test_constants_and_small_random():
     assert np.abs(initialize("uniform", (1000,), 1, 1, np.random.default_rng(0))).max() <= 0.05
     assert initialize("normal", (10000,), 1, 1, np.random.default_rng(0)).std() == pytest.approx(0.05, rel=0.05)
     assert initialize("he_normal", (2,), 1, 1, np.random.default_rng(0), np.float64).dtype == np.float64
-    assert len(NAMES) == 10
+    assert len(NAMES) == 11
 
 
 def test_seeded_per_weight_name():
