@@ -29,7 +29,8 @@ from .schedules import make_schedule
 if TYPE_CHECKING:
     from .network import Network
 
-RULES = ("backprop", "perceptron", "hebbian")
+RULES = ("backprop", "perceptron", "hebbian", "fixed")
+#: "fixed": the weights never change (a McCulloch-Pitts neuron); training only measures
 
 
 @dataclass
@@ -181,6 +182,8 @@ def correct_count(P: np.ndarray, Y: np.ndarray) -> int:
     if Y.shape[-1] == 1:
         t = _threshold(Y)
         return int(np.sum((P[..., 0] >= t) == (Y[..., 0] >= t)))
+    if (Y < 0).any():  # bipolar patterns (Hebb): a row counts when every value has the right sign
+        return int(np.sum(np.all((P >= 0) == (Y >= 0), axis=-1)))
     return int(np.sum(P.argmax(-1) == Y.argmax(-1)))
 
 
@@ -222,6 +225,9 @@ class Trainer:
             self.optimizer = make_optimizer(config.optimizer, [p.value for p in self.program.params],
                                             config.learning_rate, clipnorm=config.clipnorm,
                                             **config.optimizer_params)
+        elif config.rule == "fixed":
+            self.optimizer = None
+            self._rule_step = lambda xb, yb, lr: None
         else:
             self.optimizer = None
             self._rule_step = _rule_layer(self.program, network, config.rule)

@@ -273,3 +273,30 @@ def test_snapshot_is_independent():
     snap.fit(XOR_X, XOR_Y, epochs=5)
     assert len(net.history) == 0 and len(snap.history) == 5
     assert not np.array_equal(net.get_weights()["dense_1/kernel"], snap.get_weights()["dense_1/kernel"])
+
+
+def test_accuracy_of_bipolar_patterns_counts_whole_rows():
+    from anndesigner.engine.trainer import correct_count
+
+    Y = np.array([[1, -1, 1], [-1, 1, 1], [1, 1, 1]], np.float32)
+    P = np.array([[0.5, -2, 3], [-1, 1, -1], [1, 1, 1]], np.float32)  # row 2 has one wrong sign
+    assert correct_count(P, Y) == 2
+    onehot = np.eye(3, dtype=np.float32)
+    assert correct_count(np.array([[3, 1, 0], [0, 2, 1], [0, 5, 1]], np.float32), onehot) == 2
+
+
+def test_fixed_rule_measures_without_changing_weights():
+    g = ad.Graph()
+    x = g.add_node("Input", units=2)
+    n = g.add_node("Neuron", activation="step")
+    y = g.add_node("Output", units=1, activation="linear", loss="mse", use_weights=False)
+    g.connect(x, n)
+    g.connect(n, y)
+    net = ad.Network(g)
+    net.set_weights({f"{n.id}/kernel": np.array([1.0, 1.0], np.float32), f"{n.id}/bias": np.float32(-1.5)})
+    before = net.get_weights()
+    and_y = np.array([[0], [0], [0], [1]], np.float32)
+    hist = net.fit(XOR_X, and_y, rule="fixed", epochs=2)
+    assert hist["accuracy"] == [1.0, 1.0]
+    for k, v in net.get_weights().items():
+        np.testing.assert_array_equal(v, before[k])

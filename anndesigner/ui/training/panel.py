@@ -38,7 +38,8 @@ from ..document import Document
 from ..icons import icon
 from .controller import TrainingController
 
-RULES = [("backprop", "Backpropagation"), ("perceptron", "Perceptron rule"), ("hebbian", "Hebb's rule")]
+RULES = [("backprop", "Backpropagation"), ("perceptron", "Perceptron rule"), ("hebbian", "Hebb's rule"),
+         ("fixed", "Fixed weights (no learning)")]
 OPT_TITLES = {"sgd": "SGD", "adagrad": "Adagrad", "adadelta": "Adadelta", "rmsprop": "RMSprop", "adam": "Adam",
               "adamw": "AdamW"}
 
