@@ -147,7 +147,24 @@ def cmd_train(args) -> int:
     if args.quiet:
         print(last_line)
     print(f"{msg}; wrote {out} ({_fmt_time(time.perf_counter() - t0)})")
+    _print_target(net)
     return 0
+
+
+def _print_target(net) -> None:
+    from . import targets
+
+    target = net.graph.meta.get("target")
+    if not target:
+        return
+    try:
+        target = targets.check(target)
+    except AnnError as e:
+        print(f"target: {e}")
+        return
+    value, ok = targets.reached(target, net.history.last() if len(net.history) else {})
+    got = "not measured" if value is None else targets.fmt_value(target["metric"], value)
+    print(f"target {targets.describe(target)}: {got} ({'reached' if ok else 'NOT reached'})")
 
 
 def cmd_info(args) -> int:
@@ -159,6 +176,13 @@ def cmd_info(args) -> int:
     print(f"{file.name}: {meta.get('title', '(untitled)')}")
     if meta.get("description"):
         print(meta["description"])
+    if meta.get("target"):
+        from . import targets
+
+        try:
+            print(f"Target: {targets.describe(targets.check(meta['target']))}")
+        except AnnError as e:
+            print(f"Target: {e}")
     print()
     print(net.summary())
     t = net.training

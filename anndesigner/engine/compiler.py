@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -218,9 +219,27 @@ class Program:
             return None
         return self.gather(value)
 
+    # ----------------------------------------------------- inputs
+    @property
+    def input_size(self) -> int:
+        """Values per sample over all Inputs (a data row's column count)."""
+        return sum(math.prod(shape) for _, _, shape in self.inputs)
+
+    def split_feed(self, X: np.ndarray) -> list[np.ndarray]:
+        """One array per Input from rows of ``input_size`` columns, dealt out in Input order."""
+        out, off = [], 0
+        for _, _, shape in self.inputs:
+            k = math.prod(shape)
+            out.append(X[:, off:off + k].reshape((len(X),) + tuple(shape)))
+            off += k
+        return out
+
     # ----------------------------------------------------- forward
     def forward(self, feeds: Sequence[np.ndarray], training: bool = False, keep: bool = True) -> list[np.ndarray]:
-        """Run the steps. ``keep=False`` frees each buffer after its last use."""
+        """Run the steps. ``keep=False`` frees each buffer after its last use.
+        With several Inputs, one array of ``input_size`` columns is split among them."""
+        if len(feeds) == 1 and len(self.inputs) > 1:
+            feeds = self.split_feed(feeds[0])
         bufs = self.buffers = [None] * len(self.widths)
         for (_, buf, _), x in zip(self.inputs, feeds):
             bufs[buf] = x
@@ -508,6 +527,9 @@ def compile_graph(graph: Graph, *, seed: int = 0, dtype: Any = np.float32,
                 producer.keep_z = True
             outputs.append(OutputInfo(nid, values[nid], p["loss"], p["activation"], producer, fused, p["units"]))
 
+    # several Inputs take a data row's columns in the order the Input nodes were added
+    rank = {nid: i for i, nid in enumerate(graph.nodes)}
+    inputs.sort(key=lambda t: rank[t[0]])
     # which buffers need a gradient: those downstream of a parameter
     needs = [False] * len(widths)
     for step in steps:

@@ -168,20 +168,32 @@ class Network:
     # ---------------------------------------------------------- data
     def _check_data(self, X: Any, Y: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
         prog = self.program
-        if len(prog.inputs) != 1 or len(prog.outputs) != 1:
-            raise DataError("this network has several Input or Output nodes; the scripting API trains "
-                            "networks with one Input and one Output")
-        nid, _, shape = prog.inputs[0]
+        if len(prog.outputs) != 1:
+            raise DataError("this network has several Output nodes; the scripting API trains "
+                            "networks with one Output")
+        if not prog.inputs:
+            raise DataError("this network has no Input node")
         X = np.asarray(X)
         if X.dtype.kind not in "fiub":
             raise DataError(f"input data must be numbers, not {X.dtype}")
-        if X.ndim == 1 and len(shape) == 1 and shape[0] == 1:
-            X = X[:, None]
-        if X.shape[1:] != tuple(shape) and X.ndim >= 2 and math.prod(X.shape[1:]) == math.prod(shape):
-            X = X.reshape((len(X),) + tuple(shape))  # flat rows feed an image or sequence Input
-        if X.shape[1:] != tuple(shape):
-            raise DataError(f"the data has inputs of shape {X.shape[1:]} ({math.prod(X.shape[1:])} values) but "
-                            f"{self.describe_node(nid)} takes {tuple(shape)} ({math.prod(shape)} values)")
+        if len(prog.inputs) > 1:
+            # several Inputs: each data row's columns are dealt out to them in order
+            if X.ndim == 1:
+                X = X[:, None]
+            X = X.reshape(len(X), -1) if X.ndim > 2 else X
+            if X.shape[1] != prog.input_size:
+                names = ", ".join(f"{nid} {tuple(shape)}" for nid, _, shape in prog.inputs)
+                raise DataError(f"the data has {X.shape[1]} input column(s) but the network's Inputs "
+                                f"({names}) take {prog.input_size} values together")
+        else:
+            nid, _, shape = prog.inputs[0]
+            if X.ndim == 1 and len(shape) == 1 and shape[0] == 1:
+                X = X[:, None]
+            if X.shape[1:] != tuple(shape) and X.ndim >= 2 and math.prod(X.shape[1:]) == math.prod(shape):
+                X = X.reshape((len(X),) + tuple(shape))  # flat rows feed an image or sequence Input
+            if X.shape[1:] != tuple(shape):
+                raise DataError(f"the data has inputs of shape {X.shape[1:]} ({math.prod(X.shape[1:])} values) but "
+                                f"{self.describe_node(nid)} takes {tuple(shape)} ({math.prod(shape)} values)")
         bad = ~np.isfinite(X)
         if bad.any():
             r, c = np.argwhere(bad)[0][:2]

@@ -40,7 +40,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..errors import ParameterError
+from .. import targets
+from ..errors import AnnError, ParameterError
 from ..graph.events import Connections
 from ..graph.nodetypes import fmt_shape
 from ..graph.registry import ParamSpec
@@ -696,6 +697,12 @@ class InspectorWidget(QWidget):
         page.lay.addWidget(page.title_edit)
         page.lay.addWidget(_muted("Description"))
         page.lay.addWidget(page.description_edit)
+        page.target_label = QLabel()
+        page.target_label.setObjectName("meta_target")
+        page.target_label.setWordWrap(True)
+        page.target_label.setToolTip("The quality this network reaches when trained with its saved settings")
+        page.target_label.hide()
+        page.lay.addWidget(page.target_label)
 
         form = _form()
         form.addRow(_section("Totals"))
@@ -797,6 +804,26 @@ class InspectorWidget(QWidget):
             was = page.description_edit.blockSignals(True)
             page.description_edit.setPlainText(desc)
             page.description_edit.blockSignals(was)
+            self._fit_description(page)
+        target = meta.get("target")
+        text = ""
+        if target:
+            try:
+                text = "Target: " + targets.describe(targets.check(target))
+            except AnnError:
+                text = ""
+        page.target_label.setText(text)
+        page.target_label.setVisible(bool(text))
+
+    @staticmethod
+    def _fit_description(page: _Page) -> None:
+        """Tall enough for the whole description (5 to 14 lines), so a sample's story reads at once."""
+        e = page.description_edit
+        line = e.fontMetrics().lineSpacing()
+        doc = e.document()
+        doc.setTextWidth(max(e.viewport().width(), 200))
+        lines = max(5, min(14, int(doc.size().height() / max(line, 1)) + 1))
+        e.setFixedHeight(line * lines + 12)
 
     def _refresh_facts(self) -> None:
         """Shapes, parameter counts and errors from the graph's analysis."""

@@ -386,11 +386,11 @@ class MainWindow(QMainWindow):
 
     def _install_thumbnails(self) -> None:
         net = self.document.network
-        if not net.compiles or len(net.program.inputs) != 1 or net.program.inputs[0][2] != (2,):
+        ev = SurfaceEvaluator(net) if net.compiles else None
+        if ev is None or not ev.is_2d:
             self.scene.set_thumbnail_provider(None)
             return
-        self._evaluator = SurfaceEvaluator(net)
-        ev = self._evaluator
+        self._evaluator = ev
         bounds = self.surface.bounds()
 
         def provider(node_id: str):

@@ -102,6 +102,15 @@ def _same_source(a: dict | None, b: dict | None) -> bool:
     return a == b
 
 
+
+def _input_shape_for(node, ds: Dataset) -> list[int]:
+    """The Input shape that fits ``ds``: its natural (image or sequence) shape when the
+    Input already has several axes, else a flat vector of its input count."""
+    natural = getattr(ds, "input_shape", None)
+    if natural and len(node.params.get("shape", [])) > 1:
+        return [int(v) for v in natural]
+    return [ds.n_inputs]
+
 class _PlotWidget(pg.PlotWidget):
     """A preview plot: the wheel scrolls the panel, it never zooms the plot."""
 
@@ -504,7 +513,7 @@ class DataPanel(QWidget):
                 if node is None:
                     continue
                 if node.type_id == "Input":
-                    commands.append(C.SetParamsCommand(doc, {nid: {"shape": [ds.n_inputs]}}))
+                    commands.append(C.SetParamsCommand(doc, {nid: {"shape": _input_shape_for(node, ds)}}))
                 elif node.type_id == "Output":
                     commands.append(C.SetParamsCommand(doc, {nid: {"units": ds.n_outputs}}))
         except AnnError as e:
@@ -874,13 +883,20 @@ class DataPanel(QWidget):
             if len(ins) == 1:
                 node = ins[0]
                 shape = list(node.params.get("shape", []))
-                if shape != [ds.n_inputs]:
+                if math.prod(shape) != ds.n_inputs:  # an image or sequence Input takes flat rows of its size
                     takes = (f"takes {_plural(shape[0], 'value')}" if len(shape) == 1
-                             else f"takes shape {fmt_shape(shape)}")
+                             else f"takes shape {fmt_shape(shape)} ({_plural(math.prod(shape), 'value')})")
                     found[node.id] = (f"{net.describe_node(node.id)} {takes} but the data has "
                                       f"{_plural(ds.n_inputs, 'input')}")
             elif len(ins) > 1:
-                notes.append(f"The network has {len(ins)} Input nodes; the data feeds one.")
+                total = sum(math.prod(n.params.get("shape", [1])) for n in ins)
+                if total != ds.n_inputs:
+                    notes.append(f"The network's {len(ins)} Input nodes take {_plural(total, 'value')} together "
+                                 f"but the data has {_plural(ds.n_inputs, 'input')}.")
+                else:
+                    notes.append(f"The data's {_plural(ds.n_inputs, 'input column')} are dealt to the "
+                                 f"{len(ins)} Input nodes in the order they were added: "
+                                 + ", ".join(n.label or n.id for n in ins) + ".")
             if len(outs) == 1:
                 node = outs[0]
                 units = node.params.get("units")
@@ -900,7 +916,7 @@ class DataPanel(QWidget):
             parts = []
             for nid in found:
                 node = doc.graph.nodes[nid]
-                parts.append(f"{nid} shape to {ds.n_inputs}" if node.type_id == "Input"
+                parts.append(f"{nid} shape to {fmt_shape(_input_shape_for(node, ds))}" if node.type_id == "Input"
                              else f"{nid} units to {ds.n_outputs}")
             self.fix_button.setToolTip("Set " + " and ".join(parts) + " (one undo step)")
         if found != self._mismatches:

@@ -327,7 +327,7 @@ class TrainingPanel(QWidget):
             data = None
         try:
             prog = net.program
-            n_in = prog.inputs[0][2][-1] if len(prog.inputs) == 1 else None
+            n_in = prog.input_size if prog.inputs else None
             if n_in is None or len(values) != n_in:
                 return self._predicted(f"the network takes {n_in} input values; {len(values)} given", error=True)
             x = np.array([values], dtype=np.float64)

@@ -107,9 +107,9 @@ class SurfaceEvaluator:
         except AnnError as e:
             self.reason = str(e)
             return
-        if len(prog.inputs) != 1 or len(prog.outputs) != 1:
-            self.reason = "the network needs one Input and one Output"
-        elif tuple(prog.inputs[0][2]) != (2,):
+        if not prog.inputs or len(prog.outputs) != 1:
+            self.reason = "the network needs an Input and one Output"
+        elif prog.input_size != 2 or any(len(shape) != 1 for _, _, shape in prog.inputs):
             self.reason = NOT_2D_TEXT
         else:
             self.network = net
