@@ -18,53 +18,10 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..errors import DataError
+from ._common import MAX_CENTERS, MAX_SAMPLES, _binary, _check_n, _check_noise, _source, _two_class_counts
 from .dataset import Dataset, Standardizer, _check_seed
-
-MAX_SAMPLES = 1_000_000
-MAX_CENTERS = 20
-
-
-# ------------------------------------------------------------------ validation
-def _check_n(n_samples: Any) -> int:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
-        raise DataError(f"n_samples must be an integer, not {n_samples!r}")
-    if not 1 <= n_samples <= MAX_SAMPLES:
-        raise DataError(f"n_samples must be between 1 and {MAX_SAMPLES}, got {n_samples}")
-    return int(n_samples)
-
-
-def _check_noise(noise: Any) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)):
-        raise DataError(f"noise must be a number, not {noise!r}")
-    if not math.isfinite(noise) or noise < 0:
-        raise DataError(f"noise must be a finite number >= 0, got {noise!r}")
-    return float(noise)
-
-
-def _source(name: str, n_samples: int, noise: float, seed: int, **extra: Any) -> dict:
-    return {
-        "kind": "builtin",
-        "name": name,
-        "params": {"n_samples": n_samples, "noise": noise, "seed": seed, **extra},
-    }
-
-
-def _binary(name, X, labels, classes, input_names, target_name, source) -> Dataset:
-    return Dataset(
-        X=X,
-        Y=labels.reshape(-1, 1),
-        name=name,
-        task="classification",
-        input_names=input_names,
-        target_names=[target_name],
-        classes=list(classes),
-        source=source,
-    )
-
-
-def _two_class_counts(n: int) -> tuple[int, int]:
-    return (n + 1) // 2, n // 2
-
+from .digits import DIGITS_SAMPLES, make_digits
+from .sequences import MAX_STEPS, MAX_VOCAB, make_parity, make_pattern, make_sine_sequence
 
 # ----------------------------------------------------------------- logic gates
 _TRUTH_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)

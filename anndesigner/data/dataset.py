@@ -129,6 +129,13 @@ class Dataset:
     classes, ``classes`` in column order). ``source`` is a JSON-native dict that
     :func:`load_source` turns back into the same data set. When ``scaler`` is
     set, ``X`` is already standardized with it.
+
+    ``input_shape`` is each sample's natural shape when it is not a flat
+    vector: ``(8, 8, 1)`` for an 8×8 grey image, ``(steps, 1)`` for a sequence
+    of single values, ``(steps,)`` for a sequence of tokens. ``X`` stays 2-D
+    either way (each row holds the sample's values in row-major order, so
+    ``X.reshape((len(X),) + input_shape)`` gives the samples); ``None`` means a
+    flat vector of ``n_inputs`` values.
     """
 
     X: np.ndarray
@@ -140,6 +147,7 @@ class Dataset:
     classes: list[str] | None
     source: dict
     scaler: Standardizer | None = None
+    input_shape: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         self.X = np.ascontiguousarray(self.X, dtype=np.float32)
@@ -162,6 +170,7 @@ class Dataset:
             raise DataError(f"{len(self.target_names)} target names for {self.Y.shape[1]} target columns")
         if self.classes is not None:
             self.classes = list(self.classes)
+        self.input_shape = _check_input_shape(self.input_shape, self.X.shape[1])
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
@@ -173,6 +182,15 @@ class Dataset:
     @property
     def n_outputs(self) -> int:
         return int(self.Y.shape[1])
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """Each sample's shape: ``input_shape``, or ``(n_inputs,)`` when that is None."""
+        return self.input_shape if self.input_shape is not None else (self.n_inputs,)
+
+    def samples(self) -> np.ndarray:
+        """``X`` reshaped to ``(n,) + sample_shape`` (a view, not a copy)."""
+        return self.X.reshape((len(self),) + self.sample_shape)
 
     def subset(self, indices: Any, *, name: str | None = None, source: dict | None = None) -> "Dataset":
         """A new data set with the rows ``indices`` (copies, same metadata and scaler)."""
@@ -217,6 +235,24 @@ class Dataset:
             src["split"] = {"part": part, "validation_fraction": frac, "seed": seed, "shuffle": bool(shuffle)}
             parts.append(self.subset(idx, name=f"{self.name} ({part})", source=src))
         return parts[0], parts[1]
+
+
+def _check_input_shape(shape: Any, n_inputs: int) -> tuple[int, ...] | None:
+    if shape is None:
+        return None
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)) or not shape:
+        raise DataError(f"input_shape must be a non-empty tuple of positive integers or None, not {shape!r}")
+    dims = []
+    for d in shape:
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
+            raise DataError(f"input_shape must be a tuple of positive integers, not {tuple(shape)!r}")
+        dims.append(int(d))
+    if math.prod(dims) != n_inputs:
+        raise DataError(f"input_shape {tuple(dims)} holds {math.prod(dims)} values but the data has "
+                        f"{n_inputs} input columns")
+    return tuple(dims)
 
 
 def _check_seed(seed: Any) -> int:

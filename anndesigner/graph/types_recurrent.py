@@ -1,5 +1,105 @@
-"""Node types of this family (filled in by the layer-library work)."""
+"""Recurrent layers: SimpleRNN, LSTM and GRU over sequences (time, features).
+
+Weights follow Keras: the gates sit side by side in one ``kernel`` (F, k·units),
+one ``recurrent_kernel`` (units, k·units) and one ``bias`` (k·units), with
+k = 1 (SimpleRNN), 4 (LSTM: i, f, g, o) or 3 (GRU: z, r, h̃).
+"""
 
 from __future__ import annotations
 
-TYPES: tuple = ()
+from ..errors import ShapeError
+from .registry import NodeType, ParamSpec, Shape, WeightSpec
+from .typekit import INITIALIZERS, IN, _act, _binit, _kinit, _use_bias, fmt_shape, single_input
+
+#: gate blocks per layer type (columns of the kernels: k·units)
+GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
+
+
+def _sequence(inputs) -> Shape:
+    s = single_input(inputs)
+    if len(s) != 2:
+        raise ShapeError(f"takes sequences (time, features), not {fmt_shape(s)}; add a Reshape first")
+    return s
+
+
+def _infer(params, inputs) -> Shape:
+    t, _ = _sequence(inputs)
+    return (t, params["units"]) if params["return_sequences"] else (params["units"],)
+
+
+def _weights(kind: str):
+    k = GATES[kind]
+
+    def weights(params, inputs) -> list[WeightSpec]:
+        _, f = _sequence(inputs)
+        u = params["units"]
+        out = [
+            WeightSpec("kernel", (f, k * u), params["kernel_initializer"], True, f, k * u),
+            WeightSpec("recurrent_kernel", (u, k * u), params["recurrent_initializer"], True, u, k * u),
+        ]
+        if params["use_bias"]:
+            if kind == "LSTM":
+                init = "forget_gate_ones" if params["unit_forget_bias"] else "zeros"
+            else:
+                init = params["bias_initializer"]
+            out.append(WeightSpec("bias", (k * u,), init, False, f, k * u))
+        return out
+
+    return weights
+
+
+def _units() -> ParamSpec:
+    return ParamSpec("units", "int", 16, "Units", "Size of the hidden state h", minimum=1, maximum=100_000)
+
+
+def _return_sequences() -> ParamSpec:
+    return ParamSpec("return_sequences", "bool", False, "Return sequences",
+                     "On: the output at every time step (T, units); off: only the last (units)")
+
+
+def _rinit() -> ParamSpec:
+    return ParamSpec("recurrent_initializer", "choice", "orthogonal", "Recurrent init",
+                     "How the recurrent weights U start", choices=INITIALIZERS)
+
+
+_SHAPES = ("Takes a sequence (T, F), one row per time step, and starts from h₀ = 0. "
+           "Output: the last state (units), or every state (T, units) with Return sequences.")
+
+SIMPLE_RNN = NodeType(
+    "SimpleRNN", 1, "Simple RNN", "Sequence",
+    "A fully connected recurrent layer: hₜ = f(xₜW + hₜ₋₁U + b). " + _SHAPES
+    + " Trained by backpropagation through time.",
+    (_units(), _act("tanh"), _return_sequences(), _use_bias(), _kinit(), _rinit(), _binit()),
+    IN, ("out",),
+    infer=_infer,
+    weights=_weights("SimpleRNN"),
+)
+
+LSTM = NodeType(
+    "LSTM", 1, "LSTM", "Sequence",
+    "Long short-term memory (Hochreiter & Schmidhuber 1997): gates iₜ = σ(xₜWᵢ + hₜ₋₁Uᵢ + bᵢ), "
+    "fₜ = σ(xₜW_f + hₜ₋₁U_f + b_f), oₜ = σ(xₜWₒ + hₜ₋₁Uₒ + bₒ), candidate gₜ = tanh(xₜW_g + hₜ₋₁U_g + b_g); "
+    "cell cₜ = fₜ⊙cₜ₋₁ + iₜ⊙gₜ, state hₜ = oₜ⊙tanh(cₜ). " + _SHAPES
+    + " Weight columns in the order i, f, g, o (as Keras).",
+    (
+        _units(), _return_sequences(), _use_bias(), _kinit(), _rinit(),
+        ParamSpec("unit_forget_bias", "bool", True, "Forget bias 1",
+                  "Start the forget-gate bias at 1 (the others at 0), so the cell remembers at first"),
+    ),
+    IN, ("out",),
+    infer=_infer,
+    weights=_weights("LSTM"),
+)
+
+GRU = NodeType(
+    "GRU", 1, "GRU", "Sequence",
+    "Gated recurrent unit (Cho et al. 2014): update gate zₜ = σ(xₜW_z + hₜ₋₁U_z + b_z), "
+    "reset gate rₜ = σ(xₜWᵣ + hₜ₋₁Uᵣ + bᵣ), candidate h̃ₜ = tanh(xₜW_h + (rₜ⊙hₜ₋₁)U_h + b_h), "
+    "state hₜ = (1 − zₜ)⊙hₜ₋₁ + zₜ⊙h̃ₜ. " + _SHAPES + " Weight columns in the order z, r, h̃.",
+    (_units(), _return_sequences(), _use_bias(), _kinit(), _rinit(), _binit()),
+    IN, ("out",),
+    infer=_infer,
+    weights=_weights("GRU"),
+)
+
+TYPES = (SIMPLE_RNN, LSTM, GRU)

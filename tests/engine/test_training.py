@@ -300,3 +300,29 @@ def test_fixed_rule_measures_without_changing_weights():
     assert hist["accuracy"] == [1.0, 1.0]
     for k, v in net.get_weights().items():
         np.testing.assert_array_equal(v, before[k])
+
+
+def test_two_inputs_share_the_data_columns_in_the_order_they_were_added():
+    g = ad.Graph()
+    x2 = g.add_node("Input", units=1, label="first added")
+    x1 = g.add_node("Input", units=1, label="second added")
+    hs = []
+    for _ in range(4):
+        h = g.add_node("Neuron", activation="tanh")
+        g.connect(x2, h)
+        g.connect(x1, h)
+        hs.append(h)
+    o = g.add_node("Output", units=1, activation="sigmoid", loss="binary_crossentropy")
+    for h in hs:
+        g.connect(h, o)
+    net = ad.Network(g, seed=0)
+    prog = net.program
+    assert [nid for nid, _, _ in prog.inputs] == [x2.id, x1.id]
+    # column 0 feeds the first Input: swapping the columns changes the output
+    P = net.predict(XOR_X)
+    prog.forward([XOR_X[:, :1], XOR_X[:, 1:]])
+    np.testing.assert_array_equal(prog.gather(prog.outputs[0].value), P)
+    net.fit(XOR_X, XOR_Y, epochs=300, batch_size=4, optimizer="adam", learning_rate=0.05)
+    assert net.evaluate(XOR_X, XOR_Y)["accuracy"] == 1.0
+    with pytest.raises(ad.DataError, match="take 2 values together"):
+        net.predict(np.zeros((4, 3), np.float32))
