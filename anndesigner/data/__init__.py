@@ -1,4 +1,5 @@
-"""Data sets: built-in toy data, CSV import and input standardization (no Qt)."""
+"""Data sets: built-in toy data, the handwritten digits, sequence tasks, CSV
+import and input standardization (no Qt)."""
 
 from .builtin import (
     BUILTIN_DATASETS,
@@ -16,6 +17,8 @@ from .builtin import (
 )
 from .csvfile import load_csv, read_csv_preview
 from .dataset import Dataset, Standardizer, load_source
+from .digits import make_digits
+from .sequences import make_parity, make_pattern, make_sine_sequence, pattern_labels
 
 __all__ = [
     "BUILTIN_DATASETS",
@@ -28,11 +31,16 @@ __all__ = [
     "make_and",
     "make_blobs",
     "make_circles",
+    "make_digits",
     "make_house_prices",
     "make_moons",
     "make_or",
+    "make_parity",
+    "make_pattern",
     "make_sine",
+    "make_sine_sequence",
     "make_spirals",
     "make_xor",
+    "pattern_labels",
     "read_csv_preview",
 ]

@@ -1,11 +1,16 @@
 """Built-in toy data sets.
 
-Every generator takes the keyword arguments ``n_samples``, ``noise`` and
-``seed`` (``blobs`` also ``centers``), draws its random numbers from
+Every generator takes the keyword arguments ``n_samples`` and ``seed`` and
+the other parameters listed in its :class:`BuiltinInfo` defaults (``noise``
+for the point, regression and sine-sequence sets, ``centers`` for blobs,
+``steps`` and ``vocab`` for the sequence sets), draws its random numbers from
 ``np.random.default_rng(seed)`` only, and so returns the same data for the
 same arguments. Rows are returned in random order (except the logic gates,
 whose rows follow the truth table). Inputs are not standardized;
 :func:`load_builtin` with ``standardize=True`` does that.
+
+The digits (:mod:`.digits`) are real data read from a file shipped in
+``resources/data``; the sequence sets live in :mod:`.sequences`.
 """
 
 from __future__ import annotations
@@ -209,9 +214,28 @@ def make_house_prices(n_samples: int = 500, noise: float = 0.05, seed: int = 0) 
 
 
 # -------------------------------------------------------------------- registry
+#: the kinds of inputs a built-in data set has (``BuiltinInfo.input_kind``)
+INPUT_KINDS = ("features", "image", "sequence", "tokens")
+
+#: the integer parameters' allowed ranges, unless a data set narrows them (``BuiltinInfo.limits``)
+_LIMITS = {
+    "n_samples": (1, MAX_SAMPLES),
+    "centers": (2, MAX_CENTERS),
+    "steps": (1, MAX_STEPS),
+    "vocab": (3, MAX_VOCAB),
+}
+
+
 @dataclass(frozen=True)
 class BuiltinInfo:
-    """Description of one built-in data set for menus and dialogs."""
+    """Description of one built-in data set for menus and dialogs.
+
+    ``input_kind`` says what a sample is: ``"features"`` (a few named numbers,
+    plottable when there are one or two), ``"image"`` (a grid of pixels),
+    ``"sequence"`` (values over time steps) or ``"tokens"`` (integer tokens
+    over time steps, for an embedding). The data set's ``input_shape`` gives
+    the exact shape.
+    """
 
     name: str
     title: str
@@ -219,15 +243,27 @@ class BuiltinInfo:
     task: str
     factory: Callable[..., Dataset]
     default_items: tuple[tuple[str, Any], ...]
+    input_kind: str = "features"
+    limit_items: tuple[tuple[str, tuple[int, int]], ...] = ()
 
     @property
     def defaults(self) -> dict:
         """The default parameters (a fresh dict every time)."""
         return dict(self.default_items)
 
+    @property
+    def limits(self) -> dict[str, tuple[int, int]]:
+        """``{param: (lowest, highest)}`` for this data set's integer parameters
+        other than ``seed`` (any integer >= 0); a fresh dict every time."""
+        keys = {k for k, _ in self.default_items}
+        return {k: v for k, v in {**_LIMITS, **dict(self.limit_items)}.items() if k in keys}
 
-def _info(name, title, description, task, factory, **defaults) -> BuiltinInfo:
-    return BuiltinInfo(name, title, description, task, factory, tuple(defaults.items()))
+
+def _info(name, title, description, task, factory, *, input_kind="features", limits=None, **defaults) -> BuiltinInfo:
+    if input_kind not in INPUT_KINDS:
+        raise ValueError(f"unknown input kind {input_kind!r}")
+    return BuiltinInfo(name, title, description, task, factory, tuple(defaults.items()), input_kind,
+                       tuple((limits or {}).items()))
 
 
 BUILTIN_DATASETS: Mapping[str, BuiltinInfo] = MappingProxyType(
@@ -253,6 +289,21 @@ BUILTIN_DATASETS: Mapping[str, BuiltinInfo] = MappingProxyType(
             _info("house_prices", "House prices",
                   "Synthetic house prices (thousands) from location, crime, floor area, population.",
                   "regression", make_house_prices, n_samples=500, noise=0.05, seed=0),
+            _info("digits", "Handwritten digits (8×8)",
+                  "1,797 handwritten digits as 8×8 grey images (UCI, CC BY 4.0), 10 classes.",
+                  "classification", make_digits, input_kind="image",
+                  limits={"n_samples": (1, DIGITS_SAMPLES)}, n_samples=DIGITS_SAMPLES, seed=0),
+            _info("sine_sequence", "Sine next value",
+                  "Predict the next value of a noisy sine wave from the previous steps.",
+                  "regression", make_sine_sequence, input_kind="sequence",
+                  n_samples=1000, steps=20, noise=0.05, seed=0),
+            _info("parity", "Sequence parity",
+                  "Is the number of ones in a sequence of random bits odd? 2 classes.",
+                  "classification", make_parity, input_kind="sequence", n_samples=1000, steps=8, seed=0),
+            _info("pattern", "Pattern detection",
+                  "Does token 1 occur somewhere before token 2? Token sequences, 2 balanced classes.",
+                  "classification", make_pattern, input_kind="tokens",
+                  limits={"steps": (2, MAX_STEPS)}, n_samples=2000, steps=10, vocab=6, seed=0),
         )
     }
 )
@@ -299,4 +350,8 @@ __all__ = [
     "make_blobs",
     "make_sine",
     "make_house_prices",
+    "make_digits",
+    "make_sine_sequence",
+    "make_parity",
+    "make_pattern",
 ]

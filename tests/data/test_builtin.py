@@ -27,6 +27,10 @@ EXPECTED_SHAPES = {
     "blobs": ((300, 2), (300, 3)),
     "sine": ((100, 1), (100, 1)),
     "house_prices": ((500, 4), (500, 1)),
+    "digits": ((1797, 64), (1797, 10)),
+    "sine_sequence": ((1000, 20), (1000, 1)),
+    "parity": ((1000, 8), (1000, 1)),
+    "pattern": ((2000, 10), (2000, 1)),
 }
 
 
@@ -36,12 +40,25 @@ def test_registry_lists_all_required_sets():
         assert info.name == name
         assert info.title and info.description and "\n" not in info.description
         assert info.task in ("classification", "regression")
-        assert {"n_samples", "noise", "seed"} <= set(info.defaults)
+        assert {"n_samples", "seed"} <= set(info.defaults)
+        assert info.input_kind in ("features", "image", "sequence", "tokens")
+        assert set(info.limits) <= set(info.defaults) and "n_samples" in info.limits
+        for lo, hi in info.limits.values():
+            assert isinstance(lo, int) and isinstance(hi, int) and lo <= hi
     with pytest.raises(TypeError):
         BUILTIN_DATASETS["new"] = BUILTIN_DATASETS["xor"]  # type: ignore[index]
     # defaults cannot be changed through the info object
     BUILTIN_DATASETS["xor"].defaults["n_samples"] = 99
     assert BUILTIN_DATASETS["xor"].defaults["n_samples"] == 4
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_defaults_lie_within_limits(name):
+    info = BUILTIN_DATASETS[name]
+    for key, (lo, hi) in info.limits.items():
+        assert lo <= info.defaults[key] <= hi
+        with pytest.raises(DataError):
+            load_builtin(name, **{key: hi + 1})
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -70,6 +87,7 @@ def test_shapes_dtypes_and_metadata(name):
 @pytest.mark.parametrize("name", ALL)
 def test_deterministic_for_seed_and_different_for_other_seed(name):
     params = {"n_samples": 40, "noise": 0.1}
+    params = {k: v for k, v in params.items() if k in BUILTIN_DATASETS[name].defaults}
     a = load_builtin(name, seed=3, **params)
     b = load_builtin(name, seed=3, **params)
     c = load_builtin(name, seed=4, **params)
