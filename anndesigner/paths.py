@@ -24,9 +24,18 @@ def samples_dir() -> Path:
     return _find("samples")
 
 
+#: the gallery's teaching order: the first neurons, then layers, then architectures
+GALLERY_ORDER = (
+    "mp-neuron", "perceptron", "hebbian", "xor", "xor-neurons", "house-prices", "spirals",
+    "digits-mlp", "digits-cnn", "autoencoder", "sine-lstm", "tiny-transformer",
+)
+
+
 def sample_files() -> list[Path]:
-    """The sample networks, sorted by name."""
+    """The sample networks, in the gallery's order (others after, by name)."""
     try:
-        return sorted(samples_dir().glob("*.ann"))
+        files = sorted(samples_dir().glob("*.ann"))
     except FileNotFoundError:
         return []
+    rank = {name: i for i, name in enumerate(GALLERY_ORDER)}
+    return sorted(files, key=lambda p: (rank.get(p.stem, len(rank)), p.stem))

@@ -142,6 +142,20 @@ def _read_weights(data: bytes, path: Path) -> dict[str, np.ndarray]:
     return out
 
 
+def read_meta(path: str | os.PathLike) -> dict[str, Any]:
+    """A network file's metadata (title, description, target) without loading it;
+    {} when the file cannot be read."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            if z.getinfo("network.json").file_size > MEMBER_LIMITS["network.json"]:
+                return {}
+            doc = json.loads(z.read("network.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return {}
+    meta = doc.get("meta") if isinstance(doc, dict) else None
+    return dict(meta) if isinstance(meta, dict) else {}
+
+
 def load_network(path: str | os.PathLike):
     """Read a network file; raises :class:`FileFormatError` for any bad file."""
     from ..engine.network import Network

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from ..engine.rewrite import plan_collapse_neurons, plan_expand_dense
 from ..errors import AnnError
+from ..io.annfile import read_meta
 from ..paths import sample_files
 from . import commands as C
 from .canvas import CanvasView, GraphScene
@@ -230,8 +231,13 @@ class MainWindow(QMainWindow):
             t.addAction(a)
         self.examples_menu = mb.addMenu("E&xamples")
         for p in sample_files():
-            a = self.examples_menu.addAction(p.stem, lambda p=p: self.open_example(p))
+            meta = read_meta(p)
+            title = str(meta.get("title") or p.stem)
+            a = self.examples_menu.addAction(title, lambda p=p: self.open_example(p))
             a.setObjectName(f"example_{p.stem}")
+            a.setStatusTip(str(meta.get("description") or "")[:200])
+            if p.stem in ("xor", "digits-mlp", "sine-lstm"):  # where the gallery moves on to a new idea
+                self.examples_menu.insertSeparator(a)
         h = mb.addMenu("&Help")
         h.addAction(self.act_shortcuts)
         h.addAction(self.act_about)

@@ -14,6 +14,11 @@ ROLE_COLORS = {
     "regularization": ("#ECEFF1", "#607D8B"),  # grey-blue: Dropout
     "merge": ("#E0F7FA", "#00ACC1"),       # cyan: Concatenate, Add
     "output": ("#FCE4EC", "#D81B60"),      # pink: Output
+    "convolution": ("#E0F2F1", "#00897B"),  # teal: Conv2D, pools
+    "sequence": ("#FFF8E1", "#FFA000"),    # amber: recurrent layers, Embedding, positions
+    "attention": ("#E8EAF6", "#3949AB"),   # indigo: self-attention
+    "normalization": ("#F9FBE7", "#9E9D24"),  # lime: BatchNorm, LayerNorm
+    "shape": ("#F5F5F5", "#757575"),       # grey: Flatten, Reshape
 }
 
 CATEGORY_ROLE = {
@@ -23,6 +28,11 @@ CATEGORY_ROLE = {
     "Regularization": "regularization",
     "Merge": "merge",
     "Output": "output",
+    "Convolution": "convolution",
+    "Sequence": "sequence",
+    "Attention": "attention",
+    "Normalization": "normalization",
+    "Shape": "shape",
 }
 
 ERROR_COLOR = QColor("#E53935")

@@ -81,13 +81,22 @@ def test_bad_file_shows_message_and_keeps_document(window, tmp_path):
 
 
 def test_examples_menu_opens_every_sample(window):
-    actions = [a for a in window.examples_menu.actions() if a.text()]
-    assert {a.text() for a in actions} == {p.stem for p in sample_files()}
+    from PySide6.QtWidgets import QLabel, QPlainTextEdit
+
+    actions = [a for a in window.examples_menu.actions() if not a.isSeparator()]
+    # in the gallery's order, each titled as in its file
+    assert [a.objectName() for a in actions] == [f"example_{p.stem}" for p in sample_files()]
     for a in actions:
         a.trigger()
+        meta = window.document.graph.meta
         assert window.document.graph.nodes, a.text()
         assert window.document.path is None  # an untitled copy: saving never overwrites the sample
-        assert window.document.graph.meta.get("title")
+        assert a.text() == meta["title"]
+        # the description and target are shown as it opens: in the inspector (nothing selected)
+        desc = window.inspector.findChild(QPlainTextEdit, "meta_description")
+        assert desc.toPlainText() == meta["description"]
+        target = window.inspector.findChild(QLabel, "meta_target")
+        assert target.text().startswith("Target: ") and not target.isHidden()
     assert not window.errors
 
 

@@ -151,6 +151,25 @@ def node_details(node: "Node", t: "NodeType") -> list[str]:
         else:
             first = f"{_act_name(p['activation'])} · no weights"
         return [first, f"loss: {LOSS_SHORT.get(p['loss'], _act_name(p['loss']))}"]
+    if tid == "Conv2D":
+        k = "×".join(str(v) for v in p["kernel_size"])
+        st = "" if list(p["strides"]) == [1, 1] else f" /{'×'.join(str(v) for v in p['strides'])}"
+        return [f"{p['filters']} filters {k}{st}", f"{p['padding']} · {_act_name(p['activation'])}"]
+    if tid in ("MaxPool2D", "AvgPool2D"):
+        return [f"{'×'.join(str(v) for v in p['pool_size'])} · stride {'×'.join(str(v) for v in p['strides'])}"]
+    if tid in ("SimpleRNN", "LSTM", "GRU"):
+        return [_units(p["units"]), "every step" if p["return_sequences"] else "last step"]
+    if tid == "Embedding":
+        return [f"{p['input_dim']} tokens → {p['output_dim']}"]
+    if tid == "SelfAttention":
+        return [f"{p['heads']} heads × {p['key_dim']}" + (" · causal" if p["causal"] else "")]
+    if tid == "PositionalEncoding":
+        return [p["kind"]]
+    if tid == "Reshape":
+        return [f"to {fmt_shape(p['shape'])}"]
+    if tid in ("Flatten", "GlobalAvgPool", "BatchNorm", "LayerNorm"):
+        return [{"Flatten": "to one row", "GlobalAvgPool": "mean over positions",
+                 "BatchNorm": f"momentum {p.get('momentum', 0):g}", "LayerNorm": "per sample"}[tid]]
     out = []  # a type of another registry: its first parameters
     for spec in t.params[:2]:
         v = p.get(spec.name)
