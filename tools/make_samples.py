@@ -23,10 +23,12 @@ from anndesigner.graph.layout import apply_layout, layered_layout
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
-def builtin(name: str, standardize: bool = False, **params) -> dict:
+def builtin(name: str, standardize: bool = False, reconstruct: bool = False, **params) -> dict:
     src = {"kind": "builtin", "name": name, "params": params}
     if standardize:
         src["standardize"] = True
+    if reconstruct:
+        src["reconstruct"] = True  # the inputs are the targets (an autoencoder)
     return src
 
 
@@ -231,12 +233,14 @@ def autoencoder() -> None:
     finish(g, "autoencoder.ann", "An autoencoder squeezing digits through 3 numbers",
            "The network learns to reproduce its input, a digit's 64 pixels, through a bottleneck of just "
            "3 units. To succeed it must find a compact code for digits: similar digits get similar codes. "
-           "The target is the input itself (the data set's 'reconstruct inputs' option). Reconstruction "
-           "error: mean squared error per pixel on the held-out digits, with pixels in 0..1.",
-           data=builtin("digits_reconstruct"),
+           "The target is the input itself (the data source's 'reconstruct' option). The reconstruction "
+           "error it reaches, the mean squared error per pixel on held-out digits with pixels in 0..1, "
+           "is about 0.03 (a blurry but recognisable digit); the 3 code values can be read off the "
+           "bottleneck node.",
+           data=builtin("digits", reconstruct=True),
            training={"epochs": 80, "batch_size": 32, "optimizer": "adam", "learning_rate": 0.003,
                      "validation_split": 0.2},
-           target={"metric": "val_loss", "max": 0.045})
+           target={"metric": "val_loss", "max": 0.035})
 
 
 # ------------------------------------------------------------- sequences

@@ -26,6 +26,7 @@ from ..errors import DataError
 from ._common import MAX_CENTERS, MAX_SAMPLES, _binary, _check_n, _check_noise, _source, _two_class_counts
 from .dataset import Dataset, Standardizer, _check_seed
 from .digits import DIGITS_SAMPLES, make_digits
+from .patterns import make_letters
 from .sequences import MAX_STEPS, MAX_VOCAB, make_parity, make_pattern, make_sine_sequence
 
 # ----------------------------------------------------------------- logic gates
@@ -293,6 +294,9 @@ BUILTIN_DATASETS: Mapping[str, BuiltinInfo] = MappingProxyType(
                   "1,797 handwritten digits as 8×8 grey images (UCI, CC BY 4.0), 10 classes.",
                   "classification", make_digits, input_kind="image",
                   limits={"n_samples": (1, DIGITS_SAMPLES)}, n_samples=DIGITS_SAMPLES, seed=0),
+            _info("letters", "Letters (5×5, ±1)",
+                  "Noisy copies of four 5×5 letters with the clean letter as target: an associative memory.",
+                  "regression", make_letters, input_kind="image", n_samples=200, noise=0.08, seed=0),
             _info("sine_sequence", "Sine next value",
                   "Predict the next value of a noisy sine wave from the previous steps.",
                   "regression", make_sine_sequence, input_kind="sequence",

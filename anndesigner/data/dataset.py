@@ -192,6 +192,23 @@ class Dataset:
         """``X`` reshaped to ``(n,) + sample_shape`` (a view, not a copy)."""
         return self.X.reshape((len(self),) + self.sample_shape)
 
+    def reconstruct(self) -> "Dataset":
+        """The same inputs as targets (for an autoencoder): a regression data set
+        whose targets are the inputs as the network sees them (after any scaling)."""
+        src = _copy_json(self.source)
+        src["reconstruct"] = True
+        return replace(
+            self,
+            X=self.X.copy(),
+            Y=self.X.copy(),
+            name=f"{self.name} (reconstruct inputs)",
+            task="regression",
+            input_names=list(self.input_names),
+            target_names=list(self.input_names),
+            classes=None,
+            source=src,
+        )
+
     def subset(self, indices: Any, *, name: str | None = None, source: dict | None = None) -> "Dataset":
         """A new data set with the rows ``indices`` (copies, same metadata and scaler)."""
         idx = np.asarray(indices, dtype=np.int64).reshape(-1)
@@ -301,6 +318,13 @@ def load_source(source: Any, base_dir: str | Path | None = None) -> Dataset:
         ds = _load_csv_source(source, base_dir)
     else:
         raise DataError(f"unknown data source kind {kind!r} (expected 'builtin' or 'csv')")
+
+    reconstruct = source.get("reconstruct", False)
+    if not isinstance(reconstruct, bool):
+        raise DataError(f"data source 'reconstruct' must be true or false, not {reconstruct!r}")
+    if reconstruct:
+        ds = ds.reconstruct()
+        ds.source = _copy_json(source)
 
     split = source.get("split")
     if split is not None:
