@@ -44,7 +44,7 @@ BATCH_NORM = NodeType(
                   "How slowly the moving mean and variance follow the batches (0..1)",
                   minimum=0.0, maximum=1.0, live=True),
         ParamSpec("epsilon", "float", 1e-3, "Epsilon ε", "Added to the variance so it is never divided by 0",
-                  minimum=1e-12),
+                  minimum=1e-8, maximum=1.0),
         _center(), _scale(),
     ),
     IN, ("out",),
@@ -60,7 +60,7 @@ LAYER_NORM = NodeType(
     "used after the residual Add of a transformer block.",
     (
         ParamSpec("epsilon", "float", 1e-5, "Epsilon ε", "Added to the variance so it is never divided by 0",
-                  minimum=1e-12),
+                  minimum=1e-8, maximum=1.0),
         _center(), _scale(),
     ),
     IN, ("out",),

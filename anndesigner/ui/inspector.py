@@ -57,6 +57,7 @@ MAX_ERRORS_SHOWN = 5
 INT_RANGE = (-1_000_000_000, 1_000_000_000)
 FLOAT_RANGE = (-1e6, 1e6)
 FLOAT_DECIMALS = 4
+SMALL_FLOAT_DECIMALS = 8
 
 
 class RefusedText(ValueError):
@@ -144,6 +145,13 @@ class ParamField:
             tip += "\n(can be changed while training)"
         self.editor.setToolTip(tip.strip())
 
+    @property
+    def decimals(self) -> int:
+        """4 decimals, or 8 for parameters that live near zero (a norm's ε = 0.00001)."""
+        d = self.spec.default
+        small = isinstance(d, (int, float)) and 0 < abs(d) < 0.01
+        return SMALL_FLOAT_DECIMALS if small else FLOAT_DECIMALS
+
     # ------------------------------------------------------------ build
     def _make_editor(self, commit: Callable[[], None]) -> QWidget:
         k = self.kind
@@ -157,8 +165,9 @@ class ParamField:
             return e
         if k == "float":
             e = _DoubleSpinBox()
-            e.setDecimals(FLOAT_DECIMALS)
-            e.setSingleStep(0.05)
+            e.setDecimals(self.decimals)
+            d = self.spec.default
+            e.setSingleStep(0.05 if self.decimals == FLOAT_DECIMALS else float(d))
             lo = float(self.minimum) if self.minimum is not None else FLOAT_RANGE[0]
             hi = float(self.maximum) if self.maximum is not None else FLOAT_RANGE[1]
             e.setRange(lo, hi)
@@ -263,7 +272,7 @@ class ParamField:
     def same(self, model_value: Any, value: Any) -> bool:
         """True when committing ``value`` would not change ``model_value``."""
         if self.kind == "float":  # the editor shows 4 decimals: do not "change" 0.12345 to 0.1235
-            return round(float(model_value), FLOAT_DECIMALS) == round(float(value), FLOAT_DECIMALS)
+            return round(float(model_value), self.decimals) == round(float(value), self.decimals)
         if self.kind == "shape":
             return list(model_value) == list(value)
         return model_value == value

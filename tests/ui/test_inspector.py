@@ -95,7 +95,10 @@ def test_form_is_built_from_each_types_schema(qtbot, every_type_doc):
                 if p.minimum is not None:
                     assert e.minimum() == p.minimum and e.maximum() == p.maximum
                 assert not e.keyboardTracking()  # no command per keystroke
-            if p.kind == "float":
+            if p.kind == "float" and 0 < p.default < 0.01:  # ε: 8 decimals, steps of its default
+                assert e.decimals() == 8 and e.singleStep() == pytest.approx(p.default)
+                assert e.value() == pytest.approx(p.default) and e.text() != "0.0000"
+            elif p.kind == "float":
                 assert e.decimals() == 4 and e.singleStep() == pytest.approx(0.05)
             if p.kind == "bool":
                 assert e.isChecked() is value
