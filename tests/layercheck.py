@@ -28,6 +28,7 @@ def layer_program(type_id, in_shape, seed=0, dtype=np.float64, **params):
 
 
 def _fd(f, x, eps):
+    assert x.flags.c_contiguous, "finite differences nudge x in place through a flat view"
     g = np.zeros_like(x)
     flat, gflat = x.reshape(-1), g.reshape(-1)
     for i in range(flat.size):

@@ -422,8 +422,9 @@ def compile_graph(graph: Graph, *, seed: int = 0, dtype: Any = np.float32,
         if isinstance(w, dict):  # a network's stash: shape -> array
             w = w.get(tuple(spec.shape))
         if w is not None and tuple(np.shape(w)) == tuple(spec.shape):
-            return np.array(w, dtype=dtype)
-        return initialize(spec.initializer, spec.shape, spec.fan_in, spec.fan_out, rng_for(seed, name), dtype)
+            return np.array(w, dtype=dtype, order="C")
+        w = initialize(spec.initializer, spec.shape, spec.fan_in, spec.fan_out, rng_for(seed, name), dtype)
+        return np.require(w, requirements="C")  # (ascontiguousarray would turn a scalar into 1-d)
 
     def add_param(value: np.ndarray, name: str, regularize: bool, parts=None, trainable: bool = True) -> Param:
         p = Param(name, value, np.zeros_like(value), regularize, parts, trainable=trainable)

@@ -39,7 +39,7 @@ def initialize(kind: str, shape: tuple[int, ...], fan_in: int, fan_out: int, rng
         q, r = np.linalg.qr(a)
         q *= np.sign(np.diag(r))
         q = q if rows >= cols else q.T
-        return q[:rows, :cols].reshape(shape).astype(dtype)
+        return np.require(q[:rows, :cols].reshape(shape), dtype=dtype, requirements="C")
     if kind == "normal":
         return (rng.standard_normal(shape) * 0.05).astype(dtype)
     if kind == "uniform":

@@ -51,3 +51,12 @@ def test_forget_gate_bias_is_one_only_on_the_second_quarter():
 
     b = initialize("forget_gate_ones", (8,), 1, 1, np.random.default_rng(0), np.float32)
     np.testing.assert_array_equal(b, [0, 0, 1, 1, 0, 0, 0, 0])
+
+
+def test_every_initializer_returns_a_c_contiguous_array():
+    from anndesigner.engine.initializers import initialize
+
+    for name in NAMES:
+        for shape in [(3, 12), (12, 3), (2, 3, 4)]:
+            w = initialize(name, shape, 3, 12, np.random.default_rng(0), np.float32)
+            assert w.flags.c_contiguous and w.shape == shape, (name, shape)

@@ -246,3 +246,8 @@ def test_file_round_trip_predicts_the_same(kind, tmp_path):
     net.save(tmp_path / "r.ann")
     back = ad.load(tmp_path / "r.ann")
     np.testing.assert_array_equal(back.predict(X), net.predict(X))
+
+
+@pytest.mark.parametrize("type_id", ["SimpleRNN", "LSTM", "GRU"])
+def test_gradient_with_the_default_orthogonal_recurrent_kernel(type_id):
+    check_layer(type_id, (4, 3), units=3, return_sequences=True)
