@@ -1,5 +1,6 @@
 """The node palette: categories, search, add requests, drag payload, icons."""
 
+import html
 from pathlib import Path
 
 import pytest
@@ -78,7 +79,7 @@ def test_entries_have_icon_title_and_a_tooltip_with_the_math(palette):
         assert not item.icon(0).isNull()
         tip = item.toolTip(0)
         assert t.title in tip
-        assert t.description.split(":")[0].replace("'", "&#x27;") in tip
+        assert html.escape(t.description.split(":")[0]) in tip
     assert "z = Σ wᵢxᵢ + b, y = f(z)" in entry(palette, "Neuron").toolTip(0)
     assert "zeroes a fraction p" in entry(palette, "Dropout").toolTip(0)
     assert "Units = 8" in entry(palette, "Dense").toolTip(0)  # the parameters with their defaults
