@@ -34,8 +34,8 @@ def builtin(name: str, standardize: bool = False, reconstruct: bool = False, **p
 
 def finish(g: ad.Graph, name: str, title: str, description: str, *, data: dict, training: dict,
            target: dict, seed: int = 0, weights: dict | None = None, layout: bool = True) -> ad.Network:
-    if layout:
-        apply_layout(g, layered_layout(g, dx=220, dy=110))
+    if layout:  # long chains wrap after 4 columns, so they read at a normal zoom
+        apply_layout(g, layered_layout(g, dx=220, dy=110, wrap=4))
     g.set_meta(title=title, description=description, target=target)
     net = ad.Network(g, seed=seed, training=training, data=data)
     if weights:

@@ -6,9 +6,12 @@ from .model import Graph
 
 
 def layered_layout(graph: Graph, *, dx: float = 200.0, dy: float = 90.0,
-                   origin: tuple[float, float] = (0.0, 0.0)) -> dict[str, tuple[float, float]]:
+                   origin: tuple[float, float] = (0.0, 0.0),
+                   wrap: int | None = None) -> dict[str, tuple[float, float]]:
     """Positions for every node: column = longest path from a source; rows
-    ordered to follow their parents (a barycentre pass) and centred vertically."""
+    ordered to follow their parents (a barycentre pass) and centred vertically.
+    With ``wrap``, a long network continues in a new band below after that many
+    columns, as text wraps, so it stays readable without zooming out."""
     try:
         order = graph.topological_order()
     except Exception:
@@ -33,11 +36,13 @@ def layered_layout(graph: Graph, *, dx: float = 200.0, dy: float = 90.0,
         for i, n in enumerate(col):
             row[n] = float(i)
     height = max((len(c) for c in columns.values()), default=1)
+    band = (height + 0.6) * dy
     out = {}
     for d, col in columns.items():
         off = (height - len(col)) / 2.0
+        b, c = divmod(d, wrap) if wrap else (0, d)
         for i, n in enumerate(col):
-            out[n] = (origin[0] + d * dx, origin[1] + (i + off) * dy)
+            out[n] = (origin[0] + c * dx, origin[1] + b * band + (i + off) * dy)
     return out
 
 

@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from typing import Any, Callable
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QFocusEvent, QFont, QIcon, QPainter, QPixmap, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -828,10 +828,12 @@ class InspectorWidget(QWidget):
     def _fit_description(page: _Page) -> None:
         """Tall enough for the whole description (5 to 14 lines), so a sample's story reads at once."""
         e = page.description_edit
-        line = e.fontMetrics().lineSpacing()
-        doc = e.document()
-        doc.setTextWidth(max(e.viewport().width(), 200))
-        lines = max(5, min(14, int(doc.size().height() / max(line, 1)) + 1))
+        fm = e.fontMetrics()
+        line = fm.lineSpacing()
+        width = max(e.viewport().width(), e.width() - 24, 240) - 8
+        text_h = fm.boundingRect(QRect(0, 0, int(width), 100_000), Qt.TextFlag.TextWordWrap,
+                                 e.toPlainText()).height()
+        lines = max(5, min(14, text_h // max(line, 1) + 1))
         e.setFixedHeight(line * lines + 12)
 
     def _refresh_facts(self) -> None:

@@ -181,3 +181,19 @@ def test_revision_counts_structural_changes_only():
     assert g.revision == r
     g.set_params(h, units=7)
     assert g.revision == r + 1
+
+
+def test_layout_wraps_long_chains_into_bands():
+    from anndesigner.graph.layout import layered_layout
+
+    g = ad.Graph()
+    nodes = [g.add_node("Input", units=2)] + [g.add_node("Dense", units=2) for _ in range(6)]
+    for a, b in zip(nodes, nodes[1:]):
+        g.connect(a, b)
+    flat = layered_layout(g, dx=100, dy=50)
+    assert [flat[n.id] for n in nodes] == [(100.0 * i, 0.0) for i in range(7)]
+    wrapped = layered_layout(g, dx=100, dy=50, wrap=3)
+    xs = [wrapped[n.id][0] for n in nodes]
+    ys = [wrapped[n.id][1] for n in nodes]
+    assert xs == [0, 100, 200, 0, 100, 200, 0]
+    assert ys[0] == ys[1] == ys[2] < ys[3] == ys[4] == ys[5] < ys[6]

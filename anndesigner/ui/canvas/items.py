@@ -181,6 +181,17 @@ def _params_text(n: int) -> str:
     return "1 param" if n == 1 else f"{n:,} params".replace(",", " ")
 
 
+def _short_count(n: int) -> str:
+    """'950', '1.1k', '38k', '2.4M' (a node's parameter count where room is short)."""
+    if n < 1000:
+        return str(n)
+    if n < 10_000:
+        return f"{n / 1000:.1f}k"
+    if n < 1_000_000:
+        return f"{n // 1000}k"
+    return f"{n / 1e6:.1f}M"
+
+
 # ------------------------------------------------------ activation glyphs
 _ACT_FUNCS: dict[str, Callable[[float], float]] = {
     "linear": lambda x: x,
@@ -327,7 +338,7 @@ class NodeItem(QGraphicsItem):
 
     def status_text(self) -> str:
         parts = [f"{self.node_id} ({self.type_title})"] + self.details + [f"→ {self.shape_text}"]
-        if self.weighted:
+        if self.weighted or self.param_count:
             parts.append(_params_text(self.param_count))
         if self.errors:
             parts.append(self.errors[0])
@@ -339,7 +350,7 @@ class NodeItem(QGraphicsItem):
     def caption_lines(self) -> list[str]:
         """The texts the node shows, unelided: title, id, details, "→ shape", "N params"."""
         lines = [self.title, self.node_id] + list(self.details) + [f"→ {self.shape_text}"]
-        if self.weighted and self.param_count:
+        if self.param_count:
             lines.append(_params_text(self.param_count))
         return lines
 
@@ -465,11 +476,19 @@ class BlockItem(NodeItem):
             self._bounds = self._body.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN + 2)
         inner = BLOCK_W - 2 * self.PAD
         show_id = self.title != self.node_id
-        # the title keeps its room first; the id takes what is left (at least 36 px)
+        # the title keeps its room first; the id shows in what is left, when that is at least 36 px
+        title_w = min(f.fm_title.horizontalAdvance(self.title), inner)
         id_full = f.fm_small.horizontalAdvance(self.node_id) if show_id else 0.0
-        title_w = min(f.fm_title.horizontalAdvance(self.title), inner - (min(id_full, 36.0) + 8 if show_id else 0))
         id_w = min(id_full, inner - title_w - 8)
-        params = _params_text(self.param_count) if self.weighted and self.param_count else ""
+        show_id = show_id and id_w >= min(id_full, 36.0)
+        # the output shape keeps its room first; the parameter count shortens ("1.1k") or hides
+        shape_full = f.fm_shape.horizontalAdvance("→ " + self.shape_text)
+        params = ""
+        if self.param_count:
+            for text in (_params_text(self.param_count), _short_count(self.param_count)):
+                if shape_full + 8 + f.fm_small.horizontalAdvance(text) <= inner:
+                    params = text
+                    break
         par_w = f.fm_small.horizontalAdvance(params) if params else 0.0
         self._el = {
             "title": _elide(f.fm_title, self.title, title_w),
@@ -656,9 +675,37 @@ def make_node_item(node: "Node", node_type: "NodeType") -> NodeItem:
 def wire_path(p1: QPointF, p2: QPointF) -> QPainterPath:
     """A cubic Bézier from an output port (p1) to an input port (p2), leaving
     and entering horizontally."""
-    dx = max(40.0, abs(p2.x() - p1.x()) * 0.5, min(abs(p2.y() - p1.y()) * 0.5, 120.0))
+    x1, y1, x2, y2 = p1.x(), p1.y(), p2.x(), p2.y()
+    if x2 < x1 - BACK_WIRE_OUT and abs(y2 - y1) > 4 * BACK_WIRE_R:
+        return _back_wire_path(x1, y1, x2, y2)
+    dx = max(40.0, abs(x2 - x1) * 0.5, min(abs(y2 - y1) * 0.5, 120.0))
     path = QPainterPath(p1)
-    path.cubicTo(QPointF(p1.x() + dx, p1.y()), QPointF(p2.x() - dx, p2.y()), p2)
+    path.cubicTo(QPointF(x1 + dx, y1), QPointF(x2 - dx, y2), p2)
+    return path
+
+
+BACK_WIRE_OUT = 28.0  # how far a wire going back leaves its port before it turns
+BACK_WIRE_R = 14.0    # its corner radius
+
+
+def _back_wire_path(x1: float, y1: float, x2: float, y2: float) -> QPainterPath:
+    """A wire to a node further left (a wrapped layout's next band): out to the
+    right, down (or up) to halfway, back left along the gap between the nodes,
+    and in from the left, with rounded corners."""
+    a, b = x1 + BACK_WIRE_OUT, x2 - BACK_WIRE_OUT
+    r = BACK_WIRE_R
+    s = 1.0 if y2 > y1 else -1.0
+    mid = (y1 + y2) / 2
+    path = QPainterPath(QPointF(x1, y1))
+    path.lineTo(a - r, y1)
+    path.quadTo(a, y1, a, y1 + s * r)
+    path.lineTo(a, mid - s * r)
+    path.quadTo(a, mid, a - r, mid)
+    path.lineTo(b + r, mid)
+    path.quadTo(b, mid, b, mid + s * r)
+    path.lineTo(b, y2 - s * r)
+    path.quadTo(b, y2, b + r, y2)
+    path.lineTo(x2, y2)
     return path
 
 
