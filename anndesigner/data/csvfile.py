@@ -26,6 +26,11 @@ Rules
 * Class labels are sorted (numerically when all are numbers; numeric labels
   are written canonically, ``"1.0"`` becomes ``"1"``). Two classes give a
   single 0/1 column, more give one-hot columns named ``target=label``.
+* ``input_shape`` (e.g. ``(8, 8, 1)`` for 8×8 grey images, ``(20, 1)`` for
+  sequences of 20 steps) says how each row's input values, in the chosen
+  column order, form one sample; it must hold exactly as many values as there
+  are input columns. It is stored in the source (``"input_shape"``, only when
+  given) and becomes the data set's ``input_shape``.
 """
 
 from __future__ import annotations
@@ -314,6 +319,7 @@ def load_csv(
     *,
     classes: Sequence[str] | None = None,
     scaler: Standardizer | dict | None = None,
+    input_shape: Sequence[int] | None = None,
 ) -> Dataset:
     """Read a CSV file into a :class:`Dataset` (see the module doc for the rules).
 
@@ -322,12 +328,14 @@ def load_csv(
     the class order (the file must then contain exactly these labels) and
     ``scaler`` reuses saved standardization statistics instead of fitting new
     ones; :func:`load_source` uses both to reproduce an earlier import.
+    ``input_shape`` gives each sample's natural shape (see the module doc).
     """
     p = Path(path)
     if task not in ("auto", *TASKS):
         raise DataError(f"task must be 'auto', 'classification' or 'regression', not {task!r}")
     if not isinstance(standardize, bool):
         raise DataError(f"standardize must be true or false, not {standardize!r}")
+    shape = check_sample_shape(input_shape)
     table = _Table(p, header, delimiter)
     table.check_shape()
 
@@ -346,6 +354,12 @@ def load_csv(
     if not input_cols:
         raise DataError(f"{table.file}: choose at least one input column (the file has only the target)")
 
+    if shape is not None and math.prod(shape) != len(input_cols):
+        raise DataError(
+            f"{table.file}: the sample shape {_fmt_shape(shape)} holds {math.prod(shape):,} values "
+            f"but {len(input_cols):,} input column{'' if len(input_cols) == 1 else 's'} "
+            f"{'is' if len(input_cols) == 1 else 'are'} chosen"
+        )
     X = table.numeric(input_cols)
     input_names = [table.names[i] for i in input_cols]
     target_names_raw = [table.names[i] for i in target_cols]
@@ -409,6 +423,8 @@ def load_csv(
         "classes": None if class_list is None else list(class_list),
         "scaler": None if fitted is None else fitted.to_dict(),
     }
+    if shape is not None:
+        source["input_shape"] = list(shape)
     return Dataset(
         X=X,
         Y=Y,
@@ -419,6 +435,7 @@ def load_csv(
         classes=class_list,
         source=source,
         scaler=fitted,
+        input_shape=shape,
     )
 
 
@@ -449,6 +466,9 @@ def _load_csv_source(source: dict, base_dir: str | Path | None) -> Dataset:
     scaler = source.get("scaler")
     if scaler is not None:
         scaler = Standardizer.from_dict(scaler)
+    input_shape = source.get("input_shape")
+    if input_shape is not None and not isinstance(input_shape, list):
+        raise DataError(f"CSV data source 'input_shape' must be a list of positive integers, not {input_shape!r}")
     if classes is not None and task != "classification":
         raise DataError("CSV data source has 'classes' but its task is not classification")
     return load_csv(
@@ -461,7 +481,49 @@ def _load_csv_source(source: dict, base_dir: str | Path | None) -> Dataset:
         delimiter=delimiter,
         classes=classes,
         scaler=scaler if standardize else None,
+        input_shape=input_shape,
     )
+
+
+# --------------------------------------------------------------- sample shape
+def _fmt_shape(shape: Sequence[int]) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def check_sample_shape(shape: Any) -> tuple[int, ...] | None:
+    """``shape`` as a tuple of positive integers, or None for a flat sample (None or empty)."""
+    if shape is None:
+        return None
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, (list, tuple)):
+        raise DataError(f"the sample shape must be a list of positive integers, not {shape!r}")
+    if not shape:
+        return None
+    dims = []
+    for d in shape:
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
+            raise DataError(f"the sample shape must be a list of positive integers, not {list(shape)!r}")
+        dims.append(int(d))
+    return tuple(dims)
+
+
+def parse_sample_shape(text: str) -> tuple[int, ...] | None:
+    """``"8, 8, 1"`` (or ``"8x8x1"``, ``"8 8 1"``, ``"(8, 8, 1)"``) as ``(8, 8, 1)``; None for blank text.
+
+    Raises :class:`DataError` with a readable message for anything else.
+    """
+    body = str(text).strip().strip("()[]").strip()
+    if not body:
+        return None
+    parts = [p for p in re.split(r"[\s,;x×*]+", body) if p]
+    if not parts or not all(p.isascii() and p.isdigit() for p in parts):
+        raise DataError(f"sample shape '{text.strip()}' is not a list of whole numbers; write e.g. 8, 8, 1 "
+                        "(height, width, channels) or 20, 1 (steps, features)")
+    dims = tuple(int(p) for p in parts)
+    if any(d < 1 for d in dims):
+        raise DataError(f"sample shape '{text.strip()}' has a zero size; every size must be at least 1")
+    return dims
 
 
 # -------------------------------------------------------------------- preview
@@ -476,4 +538,4 @@ def read_csv_preview(path: str | Path, max_rows: int = 20) -> tuple[list[str], l
     return list(table.names), table.preview(max_rows), table.header
 
 
-__all__ = ["load_csv", "read_csv_preview", "MAX_AUTO_CLASSES"]
+__all__ = ["load_csv", "read_csv_preview", "parse_sample_shape", "check_sample_shape", "MAX_AUTO_CLASSES"]

@@ -269,3 +269,56 @@ def test_non_numeric_regression_target_and_bad_options(tmp_path):
     with pytest.raises(DataError) as info:
         load_csv(write(tmp_path, "x,y\n1,a\n2,a\n", name="one.csv"))
     assert "only one class" in info.value.message
+
+
+# ------------------------------------------------------------ sample shape
+def eight_input_csv(tmp_path):
+    rows = "".join(",".join(str((i * 7 + j) % 5) for j in range(8)) + f",{i % 2}\n" for i in range(6))
+    return write(tmp_path, ",".join(f"p{j}" for j in range(8)) + ",label\n" + rows, name="pix.csv")
+
+
+def test_sample_shape_is_applied_and_round_trips(tmp_path):
+    path = eight_input_csv(tmp_path)
+    ds = load_csv(path, standardize=False, input_shape=(2, 4, 1))
+    assert ds.input_shape == (2, 4, 1) and ds.sample_shape == (2, 4, 1)
+    assert ds.source["input_shape"] == [2, 4, 1]
+    assert json.loads(json.dumps(ds.source)) == ds.source
+    # the columns, in the chosen order, fill each sample row by row
+    assert ds.samples()[1, 0, :, 0].tolist() == ds.X[1, :4].tolist()
+    assert ds.samples()[1, 1, :, 0].tolist() == ds.X[1, 4:].tolist()
+    again = load_source(json.loads(json.dumps(ds.source)), tmp_path)
+    assert again.input_shape == (2, 4, 1)
+    np.testing.assert_array_equal(again.X, ds.X)
+    # standardized, the shape stays
+    assert load_csv(path, input_shape=[8, 1]).input_shape == (8, 1)
+    # without a shape the source has no such key and the samples are flat
+    flat = load_csv(path, standardize=False)
+    assert flat.input_shape is None and "input_shape" not in flat.source
+
+
+def test_wrong_sample_shape_names_both_sizes(tmp_path):
+    path = eight_input_csv(tmp_path)
+    with pytest.raises(DataError) as info:
+        load_csv(path, input_shape=(2, 4, 2))
+    msg = str(info.value)
+    assert "(2, 4, 2)" in msg and "16 values" in msg and "8 input columns" in msg
+    with pytest.raises(DataError, match="1 input column is chosen"):
+        load_csv(path, inputs=["p0"], input_shape=(2, 2))
+    with pytest.raises(DataError, match="positive integers"):
+        load_csv(path, input_shape=(2, 0, 4))
+    bad = load_csv(path, standardize=False).source
+    bad["input_shape"] = "2x4"
+    with pytest.raises(DataError, match="input_shape"):
+        load_source(bad, tmp_path)
+
+
+def test_parse_sample_shape():
+    from anndesigner.data.csvfile import parse_sample_shape
+
+    assert parse_sample_shape("8, 8, 1") == (8, 8, 1)
+    assert parse_sample_shape("(20, 1)") == (20, 1)
+    assert parse_sample_shape("8x8") == (8, 8)
+    assert parse_sample_shape("  ") is None
+    for text in ("8, a", "8.5", "8, 0", "²"):
+        with pytest.raises(DataError, match="sample shape"):
+            parse_sample_shape(text)

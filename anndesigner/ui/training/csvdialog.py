@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -40,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from ...data import Dataset, load_csv
 from ...data.csvfile import _Table  # the same reader load_csv uses, with header/delimiter choices
+from ...data.csvfile import parse_sample_shape
 from ...errors import AnnError, DataError
 from ..icons import icon
 from ..inspector import _ComboBox, _muted, _section
@@ -63,9 +65,18 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
+def _shape_text(shape) -> str:
+    return "(" + ", ".join(str(int(d)) for d in shape) + ")"
+
+
 def dataset_summary(ds: Dataset) -> str:
-    """``"200 samples · 2 inputs · 1 output · classification (2 classes)"``."""
-    parts = [_plural(len(ds), "sample"), _plural(ds.n_inputs, "input"), _plural(ds.n_outputs, "output")]
+    """``"200 samples · 2 inputs · 1 output · classification (2 classes)"``; a data set
+    with a sample shape adds it to the inputs: ``"64 inputs (8, 8, 1)"``."""
+    inputs = _plural(ds.n_inputs, "input")
+    shape = getattr(ds, "input_shape", None)
+    if shape is not None and len(shape) > 1:
+        inputs += f" {_shape_text(shape)}"
+    parts = [_plural(len(ds), "sample"), inputs, _plural(ds.n_outputs, "output")]
     task = ds.task
     if ds.task == "classification" and ds.classes is not None:
         k = len(ds.classes)
@@ -291,6 +302,19 @@ class CsvImportDialog(QDialog):
                                         "(the statistics are saved with the network)")
         self.standardize_box.toggled.connect(lambda _b: self._revalidate())
         form.addRow(self.standardize_box)
+        self.shape_edit = QLineEdit()
+        self.shape_edit.setObjectName("csv_shape")
+        self.shape_edit.setPlaceholderText("flat, or e.g. 8, 8, 1")
+        self.shape_edit.setClearButtonEnabled(True)
+        self.shape_edit.setToolTip(
+            "How the input columns of one row form a sample, in column order: 8, 8, 1 for an 8×8 grey "
+            "image (height, width, channels), 20, 1 for 20 time steps of one value. "
+            "Empty: a flat list of values. It must hold as many values as there are input columns.")
+        self.shape_edit.textChanged.connect(lambda _t: self._revalidate())
+        shape_label = QLabel("Sample shape")
+        shape_label.setBuddy(self.shape_edit)
+        shape_label.setToolTip(self.shape_edit.toolTip())
+        form.addRow(shape_label, self.shape_edit)
         v.addLayout(form)
         return box
 
@@ -491,6 +515,9 @@ class CsvImportDialog(QDialog):
             self.task_box.setCurrentIndex(self.task_box.findData(task))
         if isinstance(src.get("standardize"), bool):
             self.standardize_box.setChecked(src["standardize"])
+        shape = src.get("input_shape")
+        if isinstance(shape, (list, tuple)) and shape:
+            self.shape_edit.setText(", ".join(str(d) for d in shape))
 
     # ------------------------------------------------------------ events
     def _on_header_toggled(self, checked: bool) -> None:
@@ -527,10 +554,11 @@ class CsvImportDialog(QDialog):
                     raise DataError("Choose a target column: the values the network should learn to output")
                 if not inputs:
                     raise DataError("Choose at least one input column")
+                shape = parse_sample_shape(self.shape_edit.text())
                 self._dataset = load_csv(
                     self.path, inputs=inputs, targets=targets, task=self.task_box.currentData(),
                     standardize=self.standardize_box.isChecked(), header=self.header_box.isChecked(),
-                    delimiter=self.delimiter_box.currentData())
+                    delimiter=self.delimiter_box.currentData(), input_shape=shape)
                 self._error = None
             except DataError as e:
                 self._error = e
@@ -539,6 +567,8 @@ class CsvImportDialog(QDialog):
         self._tint_preview()
         ok = self._dataset is not None
         self.ok_button().setEnabled(ok)
+        shape_bad = not ok and self._error is not None and "sample shape" in self._error.message
+        self.shape_edit.setStyleSheet(f"QLineEdit {{ border: 1px solid {ERROR_COLOR.name()}; }}" if shape_bad else "")
         if ok:
             self.error_label.hide()
             self.error_label.clear()
@@ -570,6 +600,8 @@ class CsvImportDialog(QDialog):
             more = f", … ({len(ds.classes) - 8} more)" if len(ds.classes) > 8 else ""
             details.append("classes: " + ", ".join(html.escape(c) for c in shown) + more)
         details.append("inputs standardized" if ds.scaler is not None else "inputs as in the file")
+        if ds.input_shape is not None:
+            details.append(f"each sample shaped {_shape_text(ds.input_shape)}")
         return text + "<br><span style='color:#2E7D32'>" + " · ".join(details) + "</span>"
 
     # --------------------------------------------------------- public API
@@ -620,6 +652,10 @@ class CsvImportDialog(QDialog):
 
     def set_standardize(self, on: bool) -> None:
         self.standardize_box.setChecked(bool(on))
+
+    def set_sample_shape(self, text: str) -> None:
+        """The sample shape as typed, e.g. ``"8, 8, 1"``; ``""`` for flat samples."""
+        self.shape_edit.setText(text)
 
     def set_header(self, on: bool) -> None:
         self.header_box.setChecked(bool(on))

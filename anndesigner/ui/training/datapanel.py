@@ -10,11 +10,16 @@ once without pushing anything back.
 The panel also compares the data with the network (inputs against the single
 Input node's shape, outputs against the Output node's units) and reports the
 mismatches as ``{node_id: message}`` for the canvas to badge.
+
+The preview follows what a sample is: a scatter plot for one or two plain
+inputs, a grid of small pictures for images, lines over the time steps for
+sequences, and a table otherwise (token sequences, many CSV columns).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import html
 import math
 from pathlib import Path
@@ -45,8 +50,9 @@ from PySide6.QtWidgets import (
 )
 
 from ...data import BUILTIN_DATASETS, Dataset
-from ...data.builtin import MAX_CENTERS, MAX_SAMPLES
-from ...errors import AnnError
+from ...data.builtin import MAX_CENTERS, MAX_SAMPLES, load_builtin
+from ...data.sequences import MAX_STEPS, MAX_VOCAB
+from ...errors import AnnError, GraphError
 from ...graph.events import Connections
 from ...graph.nodetypes import fmt_shape
 from .. import commands as C
@@ -58,6 +64,15 @@ from .csvdialog import CsvImportDialog, dataset_summary
 #: at most this many points are drawn in the preview (the rows are in random order)
 PREVIEW_POINTS = 2000
 TABLE_ROWS = 8
+#: image previews: this many samples, in rows of IMAGE_COLUMNS tiles
+PREVIEW_IMAGES = 24
+IMAGE_COLUMNS = 6
+#: sequence previews: this many samples, one line each
+PREVIEW_SEQUENCES = 8
+#: the image tiles' colours: the lowest value (paper) and the highest (ink)
+IMAGE_PAPER = QColor("#F4F6F7")
+IMAGE_INK = QColor("#1C262B")
+TOKEN_WARNING = "Standardizing turns token ids into fractions; an Embedding needs whole numbers."
 CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
 CSV_ITEM = "__csv__"
 SEED_MAX = 2**31 - 1
@@ -70,7 +85,12 @@ PARAMS = {
     "noise": ("Noise", "Standard deviation of the Gaussian noise added to the inputs"),
     "seed": ("Seed", "Random seed: the same seed gives the same data"),
     "centers": ("Centers", "Number of clusters, one class each"),
+    "steps": ("Time steps", "Length of each sequence (values or tokens per sample)"),
+    "vocab": ("Vocabulary", "Number of different tokens: ids 0 … vocabulary − 1"),
 }
+#: a parameter's range when the data set does not give one (``BuiltinInfo.limits``)
+DEFAULT_LIMITS = {"n_samples": (1, MAX_SAMPLES), "seed": (0, SEED_MAX), "centers": (2, MAX_CENTERS),
+                  "steps": (1, MAX_STEPS), "vocab": (3, MAX_VOCAB)}
 
 
 def _plural(n: int, word: str) -> str:
@@ -91,8 +111,11 @@ def _builtin_source(src: dict | None) -> dict | None:
         return None
     info = BUILTIN_DATASETS[src["name"]]
     params = src.get("params") if isinstance(src.get("params"), dict) else {}
-    return {"kind": "builtin", "name": info.name, "params": {**info.defaults, **copy.deepcopy(params)},
+    full = {"kind": "builtin", "name": info.name, "params": {**info.defaults, **copy.deepcopy(params)},
             "standardize": bool(src.get("standardize", False))}
+    if src.get("reconstruct", False) is not False:  # kept as it is: a malformed value gets the load error
+        full["reconstruct"] = copy.deepcopy(src["reconstruct"])
+    return full
 
 
 def _same_source(a: dict | None, b: dict | None) -> bool:
@@ -103,13 +126,98 @@ def _same_source(a: dict | None, b: dict | None) -> bool:
 
 
 
-def _input_shape_for(node, ds: Dataset) -> list[int]:
+@functools.lru_cache(maxsize=None)
+def _scales_differ(name: str) -> bool:
+    """Whether the built-in set's inputs (with default settings) have very different
+    spreads (a factor of 10 or more between the standard deviations)."""
+    X = load_builtin(name).X
+    if X.shape[1] < 2 or len(X) < 2:
+        return False
+    std = X.astype(np.float64).std(axis=0)
+    std = std[std > 0]
+    return std.size > 1 and float(std.max() / std.min()) >= 10.0
+
+
+def _default_standardize(info, old: dict | None) -> bool:
+    """Standardize when picking ``info``: off for images (already 0..1) and tokens (ids
+    must stay whole numbers), on for regression features on very different scales,
+    otherwise as the previous built-in set had it."""
+    if info.input_kind in ("image", "tokens"):
+        return False
+    if info.task == "regression" and info.input_kind == "features" and _scales_differ(info.name):
+        return True
+    return bool(old["standardize"]) if old is not None else False
+
+
+def _input_kind(ds: Dataset) -> str:
+    """``"features"``, ``"image"``, ``"sequence"`` or ``"tokens"``: the built-in set's
+    kind, or for other data what its sample shape suggests (3 axes: an image, 2: a sequence)."""
+    src = ds.source if isinstance(ds.source, dict) else {}
+    if src.get("kind") == "builtin" and src.get("name") in BUILTIN_DATASETS:
+        kind = BUILTIN_DATASETS[src["name"]].input_kind
+        if kind != "features" and ds.input_shape is None:
+            return "features"  # cannot happen for the shipped sets; do not guess a shape
+        return kind
+    shape = ds.input_shape
+    if shape is not None and len(shape) == 3:
+        return "image"
+    if shape is not None and len(shape) == 2:
+        return "sequence"
+    return "features"
+
+
+def _takes_shape(graph, node, shape: tuple[int, ...]) -> bool:
+    """Whether the layers right after ``node`` are made for samples of ``shape``: each
+    is a Flatten, or takes ``shape`` but refuses a flat vector of the same size (a
+    Conv2D, a recurrent layer, ...). A Dense layer takes both, so it does not count."""
+    edges = graph.out_edges(node.id)
+    if not edges:
+        return False
+    flat = (math.prod(shape),)
+    for e in edges:
+        dst = graph.nodes.get(e.dst)
+        if dst is None:
+            return False
+        if dst.type_id == "Flatten":
+            continue
+        try:
+            t = graph.registry.get(dst.type_id)
+        except (AnnError, KeyError):
+            return False
+
+        def fits(s, t=t, dst=dst, port=e.dst_port) -> bool:
+            try:
+                t.infer(dst.params, {port: [tuple(s)]})
+            except (GraphError, ValueError, TypeError, KeyError, IndexError):
+                return False
+            return True
+
+        if not fits(shape) or fits(flat):
+            return False
+    return True
+
+
+def _input_shape_for(node, ds: Dataset, graph=None) -> list[int]:
     """The Input shape that fits ``ds``: its natural (image or sequence) shape when the
-    Input already has several axes, else a flat vector of its input count."""
+    Input already has several axes, or when the layers after a flat Input are made for
+    that shape (a Conv2D or a Flatten after it, see :func:`_takes_shape`); else a flat
+    vector of its input count."""
     natural = getattr(ds, "input_shape", None)
-    if natural and len(node.params.get("shape", [])) > 1:
-        return [int(v) for v in natural]
+    if natural and len(natural) > 1:
+        if len(node.params.get("shape", [])) > 1:
+            return [int(v) for v in natural]
+        if graph is not None and _takes_shape(graph, node, tuple(int(v) for v in natural)):
+            return [int(v) for v in natural]
     return [ds.n_inputs]
+
+def _step_ticks(steps: int) -> list[int]:
+    """Time steps to label on an axis of ``steps`` steps: at most about ten, round ones."""
+    for step in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000):
+        if steps / step <= 10:
+            break
+    ticks = list(range(step, steps + 1, step))
+    return ([1] if step > 2 or not ticks else []) + ticks
+
 
 class _PlotWidget(pg.PlotWidget):
     """A preview plot: the wheel scrolls the panel, it never zooms the plot."""
@@ -243,8 +351,7 @@ class DataPanel(QWidget):
                 spin.setSingleStep(0.01)
             else:
                 spin = _SpinBox()
-                lo, hi = {"n_samples": (1, MAX_SAMPLES), "seed": (0, SEED_MAX), "centers": (2, MAX_CENTERS)}[key]
-                spin.setRange(lo, hi)
+                spin.setRange(*DEFAULT_LIMITS[key])  # each data set's own limits are set when it is shown
                 if key == "n_samples":
                     spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
                     spin.setGroupSeparatorShown(True)
@@ -283,6 +390,13 @@ class DataPanel(QWidget):
                                         "usually makes training faster and steadier")
         self.standardize_box.toggled.connect(self._commit_standardize)
         form.addRow("", self.standardize_box)
+        self.reconstruct_box = QCheckBox("Targets = inputs (autoencoder)")
+        self.reconstruct_box.setObjectName("data_reconstruct")
+        self.reconstruct_box.setToolTip("Train the network to reproduce its inputs: the targets are the "
+                                        "inputs themselves (a regression), as for an autoencoder or an "
+                                        "associative memory; the data set's own targets are not used")
+        self.reconstruct_box.toggled.connect(self._commit_reconstruct)
+        form.addRow("", self.reconstruct_box)
 
         # the validation split is a training setting, but it decides which data trains
         self.split_spin = _SpinBox()
@@ -321,6 +435,11 @@ class DataPanel(QWidget):
         self.summary_label.setFont(f)
         self.summary_label.setStyleSheet(f"color: {TEXT_COLOR.name()};")
         lay.addWidget(self.summary_label)
+        self.preview_warning = _muted()
+        self.preview_warning.setObjectName("data_preview_warning")
+        self.preview_warning.setStyleSheet("color: #8D6E63; background: #FFF8E1; border-radius: 3px; padding: 4px;")
+        self.preview_warning.hide()
+        lay.addWidget(self.preview_warning)
 
         self.plot = _PlotWidget(background="w")
         self.plot.setObjectName("data_plot")
@@ -344,6 +463,13 @@ class DataPanel(QWidget):
             ax.label.setFont(small)
         self.scatter = pg.ScatterPlotItem(size=6, pxMode=True)
         pi.addItem(self.scatter)
+        self._small_font = small
+        self.image = pg.ImageItem(axisOrder="row-major")  # the image tiles, composed into one picture
+        self.image.setObjectName("data_images")
+        self.image.hide()
+        pi.addItem(self.image)
+        self._extra_items: list = []  # the sequence lines and text labels of the current preview
+        self._preview_mode = "none"
         self.plot.hide()
         lay.addWidget(self.plot)
         self.key_label = _muted()
@@ -436,12 +562,26 @@ class DataPanel(QWidget):
         """The preview's scatter plot item (its data is the points drawn)."""
         return self.scatter
 
+    def image_item(self) -> pg.ImageItem:
+        """The preview's image item: the image tiles composed into one RGBA picture
+        (row-major, row 0 at the top); hidden unless the data are images."""
+        return self.image
+
+    def preview_mode(self) -> str:
+        """What the preview shows: ``"none"``, ``"scatter"``, ``"images"``, ``"sequences"`` or ``"table"``."""
+        return self._preview_mode
+
+    def preview_items(self) -> list:
+        """The extra plot items of an image or sequence preview (lines and text labels)."""
+        return list(self._extra_items)
+
     def field(self, name: str) -> QWidget | None:
-        """The editor for ``source``, ``n_samples``, ``noise``, ``seed``, ``centers``,
-        ``standardize`` or ``validation_split``."""
+        """The editor for ``source``, ``n_samples``, ``noise``, ``seed``, ``centers``, ``steps``,
+        ``vocab``, ``standardize``, ``reconstruct`` or ``validation_split``."""
         if name in self.param_spins:
             return self.param_spins[name]
         return {"source": self.source_box, "standardize": self.standardize_box,
+                "reconstruct": self.reconstruct_box,
                 "validation_split": self.split_spin, "import": self.import_button,
                 "fix": self.fix_button}.get(name)
 
@@ -513,7 +653,7 @@ class DataPanel(QWidget):
                 if node is None:
                     continue
                 if node.type_id == "Input":
-                    commands.append(C.SetParamsCommand(doc, {nid: {"shape": _input_shape_for(node, ds)}}))
+                    commands.append(C.SetParamsCommand(doc, {nid: {"shape": _input_shape_for(node, ds, g)}}))
                 elif node.type_id == "Output":
                     commands.append(C.SetParamsCommand(doc, {nid: {"units": ds.n_outputs}}))
         except AnnError as e:
@@ -583,7 +723,7 @@ class DataPanel(QWidget):
                 self.description.setText(info.description)
                 self.source_box.setToolTip(info.description)
                 params = full["params"]
-                self._limit_blobs(params)  # before the values, so that no limit clamps them
+                self._apply_limits(info, params)  # before the values, so that no limit clamps them
                 for key, spin in self.param_spins.items():
                     present = key in info.defaults
                     self.settings_form.setRowVisible(spin, present)
@@ -593,8 +733,10 @@ class DataPanel(QWidget):
                         except TypeError:  # a malformed value in the file: the load error explains it
                             pass
                 self.standardize_box.setChecked(full["standardize"])
+                self.reconstruct_box.setChecked(full.get("reconstruct") is True)
                 self._title.setText(info.title)
-                self._subtitle.setText(f"Built-in · {info.task}")
+                self._subtitle.setText("Built-in · targets = inputs" if full.get("reconstruct") is True
+                                       else f"Built-in · {info.task}")
             elif src and src.get("kind") == "csv":
                 self.source_box.setCurrentIndex(self.source_box.findData(CSV_ITEM))
                 path = str(src.get("path", ""))
@@ -605,7 +747,9 @@ class DataPanel(QWidget):
                 self.csv_file.setToolTip(path)
                 ins = src.get("inputs") or []
                 tgs = src.get("targets") or []
-                self.csv_inputs.setText(", ".join(map(str, ins)) or "—")
+                shape = src.get("input_shape")
+                shaped = (f" → samples {fmt_shape(shape)}" if isinstance(shape, list) and len(shape) > 1 else "")
+                self.csv_inputs.setText((", ".join(map(str, ins)) or "—") + shaped)
                 self.csv_target.setText(", ".join(map(str, tgs)) or "—")
                 task = str(src.get("task", "auto"))
                 classes = src.get("classes")
@@ -631,18 +775,23 @@ class DataPanel(QWidget):
             for w in self._csv_rows:
                 self.settings_form.setRowVisible(w, kind == "csv")
             self.settings_form.setRowVisible(self.standardize_box, kind is not None)
+            self.settings_form.setRowVisible(self.reconstruct_box, kind == "builtin")
         finally:
             self._updating = False
 
-    def _limit_blobs(self, params: dict) -> None:
-        """Blobs need at least as many samples as centers: keep the spin boxes consistent."""
+    def _apply_limits(self, info, params: dict) -> None:
+        """Each spin box gets the data set's range for its parameter (``info.limits``);
+        blobs also need at least as many samples as centers."""
+        limits = {**DEFAULT_LIMITS, **info.limits}
+        for key, spin in self.param_spins.items():
+            if key in limits:
+                spin.setRange(*limits[key])
         n, c = self.param_spins["n_samples"], self.param_spins["centers"]
         if "centers" in params and isinstance(params.get("centers"), int) and isinstance(params.get("n_samples"), int):
-            n.setMinimum(max(1, min(params["centers"], MAX_SAMPLES)))
-            c.setMaximum(max(2, min(MAX_CENTERS, params["n_samples"])))
-        else:
-            n.setMinimum(1)
-            c.setMaximum(MAX_CENTERS)
+            n_lo, n_hi = limits["n_samples"]
+            c_lo, c_hi = limits["centers"]
+            n.setMinimum(max(n_lo, min(params["centers"], n_hi)))
+            c.setMaximum(max(c_lo, min(c_hi, params["n_samples"])))
 
     def _sync_csv_item(self) -> None:
         """The chooser offers the current (or last used) CSV import after the built-ins."""
@@ -698,7 +847,7 @@ class DataPanel(QWidget):
     def _apply_lock(self) -> None:
         reason = self._doc.lock_reason if self._doc is not None else ""
         enabled = self._doc is not None and not reason
-        for w in (self.source_box, self.import_button, self.standardize_box, self.csv_edit_button,
+        for w in (self.source_box, self.import_button, self.standardize_box, self.reconstruct_box, self.csv_edit_button,
                   self.split_spin, self.fix_button, *self.param_spins.values()):
             w.setEnabled(enabled)
         self.lock_label.setText(reason)
@@ -744,10 +893,12 @@ class DataPanel(QWidget):
 
     def _show_preview(self, ds: Dataset | None) -> None:
         self._shown = ds
+        self._clear_plot()
+        self.preview_warning.hide()
         if ds is None:
+            self._preview_mode = "none"
             self.summary_label.setText("No data set chosen")
             self.summary_label.setStyleSheet(f"color: {MUTED_TEXT.name()};")
-            self.scatter.clear()
             self.plot.hide()
             self.key_label.hide()
             self.table.hide()
@@ -755,26 +906,196 @@ class DataPanel(QWidget):
             return
         self.summary_label.setStyleSheet(f"color: {TEXT_COLOR.name()};")
         self.summary_label.setText(dataset_summary(ds))
+        kind = _input_kind(ds)
         plottable = ds.n_inputs == 2 or (ds.n_inputs == 1 and ds.n_outputs == 1)
         notes = []
-        if plottable:
-            self.table.hide()
+        if kind == "image":
+            mode = "images"
+            notes.append(self._plot_images(ds))
+        elif kind == "sequence":
+            mode = "sequences"
+            notes.append(self._plot_sequences(ds))
+        elif kind == "features" and plottable:
+            mode = "scatter"
             self._plot(ds)
-            self.plot.show()
             m = min(len(ds), PREVIEW_POINTS)
             if m < len(ds):
                 notes.append(f"Showing {m:,} of {len(ds):,} samples.")
         else:
-            self.plot.hide()
-            self.key_label.hide()
-            self.scatter.clear()
-            self._fill_table(ds)
-            self.table.show()
+            mode = "table"
+            tokens = kind == "tokens"
+            self._fill_table(ds, tokens=tokens)
             m = min(len(ds), TABLE_ROWS)
-            notes.append(f"First {m:,} of {len(ds):,} rows.")
+            if tokens:
+                notes.append(f"First {m:,} of {len(ds):,} token sequences ({_plural(ds.n_inputs, 'step')}).")
+            else:
+                notes.append(f"First {m:,} of {len(ds):,} rows.")
+        self._preview_mode = mode
+        self.table.setVisible(mode == "table")
+        self.plot.setVisible(mode != "table")
+        if mode == "table":
+            self.key_label.hide()
+        if isinstance(ds.source, dict) and ds.source.get("reconstruct") is True:
+            notes.append("The targets are the inputs: the network learns to reproduce them.")
         if ds.scaler is not None:
             notes.append("Inputs are standardized (mean 0, standard deviation 1).")
+            if kind == "tokens":
+                self.preview_warning.setText(f"⚠ {TOKEN_WARNING}")
+                self.preview_warning.show()
         self.preview_note.setText(" ".join(notes))
+
+    def _clear_plot(self) -> None:
+        """Empty the plot and put back the scatter plot's look (axes, grid, upright y)."""
+        pi = self.plot.getPlotItem()
+        for item in self._extra_items:
+            pi.removeItem(item)
+        self._extra_items = []
+        self.scatter.clear()
+        self.image.clear()
+        self.image.hide()
+        pi.showAxis("left")
+        pi.showAxis("bottom")
+        pi.showGrid(x=True, y=True, alpha=0.18)
+        pi.getViewBox().invertY(False)
+        pi.setAspectLocked(False)
+        pi.getAxis("left").setTicks(None)
+        pi.getAxis("bottom").setTicks(None)
+
+    def _add(self, item, bounds: bool = True):
+        self.plot.getPlotItem().addItem(item, ignoreBounds=not bounds)
+        self._extra_items.append(item)
+        return item
+
+    def _text(self, text: str, color, anchor: tuple[float, float], bold: bool = False) -> pg.TextItem:
+        item = pg.TextItem(text, color=QColor(color), anchor=anchor)
+        f = QFont(self._small_font)
+        f.setBold(bold)
+        item.setFont(f)
+        return item
+
+    def _plot_images(self, ds: Dataset) -> str:
+        """The first samples as small pictures, lowest value light and highest dark, with the
+        class under each (for class targets). Returns the note for under the preview."""
+        shape = ds.input_shape
+        m = min(len(ds), PREVIEW_IMAGES)
+        h, w = int(shape[0]), int(shape[1])
+        c = int(math.prod(shape[2:])) if len(shape) > 2 else 1
+        pics = ds.X[:m].astype(np.float64).reshape(m, h, w, c)
+        rgb = c == 3
+        if not rgb:
+            pics = pics[..., :1]
+        finite = pics[np.isfinite(pics)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        t = np.clip((pics - lo) / (hi - lo), 0.0, 1.0) if hi > lo else np.full(pics.shape, 0.5)
+        t = np.nan_to_num(t, nan=0.0)
+        classify = ds.task == "classification" and bool(ds.classes)
+        idx = self._class_index(ds, m) if classify else None
+        cols = max(1, min(m, IMAGE_COLUMNS))
+        rows = max(1, math.ceil(m / cols))
+        gap = max(1, round(max(h, w) / 7))
+        band = max(2, round(h * 0.55)) if classify else 0  # room for the label under each tile
+        height = rows * (h + band) + (rows - 1) * gap
+        width = cols * w + (cols - 1) * gap
+        mosaic = np.zeros((height, width, 4), dtype=np.uint8)  # transparent around the tiles
+        paper = np.array(IMAGE_PAPER.getRgb()[:3], dtype=np.float64)
+        ink = np.array(IMAGE_INK.getRgb()[:3], dtype=np.float64)
+        for i in range(m):
+            r, col = divmod(i, cols)
+            y0, x0 = r * (h + band + gap), col * (w + gap)
+            tile = t[i] * 255.0 if rgb else paper + t[i] * (ink - paper)  # (h, w, 3)
+            mosaic[y0:y0 + h, x0:x0 + w, :3] = np.round(tile).astype(np.uint8)
+            mosaic[y0:y0 + h, x0:x0 + w, 3] = 255
+            if classify:
+                label = self._text(ds.classes[int(idx[i])], TEXT_COLOR, (0.5, 0.0))
+                label.setPos(x0 + w / 2, y0 + h)
+                self._add(label, bounds=False)
+        self.image.setImage(mosaic, autoLevels=False, levels=(0, 255))
+        self.image.setRect(0, 0, width, height)
+        self.image.show()
+        pi = self.plot.getPlotItem()
+        pi.hideAxis("left")
+        pi.hideAxis("bottom")
+        pi.showGrid(x=False, y=False)
+        pi.getViewBox().invertY(True)  # row 0 at the top: the pictures stand upright
+        pi.setAspectLocked(True, ratio=1.0)
+        pi.setRange(xRange=(0, width), yRange=(0, height), padding=0.02)
+        self.key_label.hide()
+        size = f"{h}×{w}" + (f"×{c}" if c > 1 else "")
+        note = f"First {m:,} of {len(ds):,} images ({size})"
+        if c > 1 and not rgb:
+            note += ", channel 1 shown"
+        if classify:
+            note += " with their classes"
+        return note + "."
+
+    def _plot_sequences(self, ds: Dataset) -> str:
+        """The first sequences over their time steps (feature 1): for class targets one lane
+        each, coloured and labelled by class; otherwise overlaid lines coloured by the target
+        value. Returns the note for under the preview."""
+        steps = int(ds.input_shape[0])
+        features = int(math.prod(ds.input_shape[1:]))
+        m = min(len(ds), PREVIEW_SEQUENCES)
+        values = ds.X[:m].astype(np.float64).reshape(m, steps, features)[:, :, 0]
+        finite = values[np.isfinite(values)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        span = hi - lo if hi > lo else 1.0
+        pi = self.plot.getPlotItem()
+        t = np.arange(1, steps + 1, dtype=np.float64)
+        edges = np.arange(0.5, steps + 1.0, dtype=np.float64)
+        classify = ds.task == "classification" and bool(ds.classes)
+        if classify:
+            idx = self._class_index(ds, m)
+            for i in range(m):
+                base = m - 1 - i  # the first sample on top
+                color = QColor(CLASS_COLORS[int(idx[i]) % len(CLASS_COLORS)])
+                fill = QColor(color)
+                fill.setAlpha(45)
+                y = base + 0.12 + 0.72 * (values[i] - lo) / span
+                line = pg.PlotDataItem(edges, y, stepMode="center", pen=pg.mkPen(color, width=2),
+                                       fillLevel=base + 0.12, brush=QBrush(fill), antialias=True)
+                self._add(line)
+                label = self._text(ds.classes[int(idx[i])], color, (0.0, 0.5), bold=True)
+                label.setPos(steps + 0.5 + max(0.15, 0.02 * steps), base + 0.5)
+                self._add(label, bounds=False)
+            pi.showGrid(x=True, y=False, alpha=0.18)
+            pi.getAxis("left").setTicks([[(m - 1 - i + 0.5, f"#{i + 1}") for i in range(m)]])
+            pi.setLabel("left", "sample")
+            pi.setRange(xRange=(0.5, steps + 0.5 + max(1.6, 0.2 * steps)), yRange=(0, m), padding=0.01)
+            self._class_key(ds)
+        else:
+            target = ds.Y[:m, 0].astype(np.float64)
+            tlo, thi = float(np.nanmin(target)), float(np.nanmax(target))
+            cmap = pg.ColorMap([0.0, 0.5, 1.0], [QColor(VALUE_COLORS[0]), QColor("#78909C"), QColor(VALUE_COLORS[2])])
+            shade = (target - tlo) / (thi - tlo) if thi > tlo else np.full(m, 0.5)
+            show_target = ds.n_outputs == 1 and ds.scaler is None  # the target on the inputs' scale
+            for i in range(m):
+                color = cmap.map(float(shade[i]), mode="qcolor")
+                self._add(pg.PlotDataItem(t, values[i], pen=pg.mkPen(color, width=1.6), antialias=True))
+                if show_target:
+                    self._add(pg.ScatterPlotItem([steps + 1.0], [target[i]], size=7, brush=QBrush(color),
+                                                 pen=pg.mkPen("w", width=0.8)))
+            pi.setLabel("left", "value" if features == 1 else "feature 1")
+            pi.enableAutoRange()
+            pi.autoRange()
+            grad = "".join(f"<span style='color:{cmap.map(s, mode='qcolor').name()}'>█</span>"
+                           for s in np.linspace(0, 1, 12))
+            dot = f" (● at step {steps + 1})" if show_target else ""
+            self.key_label.setText(f"{html.escape(ds.target_names[0])}{dot}: {tlo:.4g} {grad} {thi:.4g}")
+            self.key_label.show()
+        pi.setLabel("bottom", "time step")
+        pi.getAxis("bottom").setTicks([[(float(v), str(v)) for v in _step_ticks(steps)]])
+        note = f"First {m:,} of {len(ds):,} sequences ({_plural(steps, 'step')}"
+        note += f", feature 1 of {features})." if features > 1 else ")."
+        return note
+
+    def _class_key(self, ds: Dataset) -> None:
+        keys = []
+        for i, label in enumerate(ds.classes[:12]):
+            color = CLASS_COLORS[i % len(CLASS_COLORS)]
+            keys.append(f"<span style='color:{color}; font-size:large'>●</span>&nbsp;{html.escape(label)}")
+        more = f" … {len(ds.classes) - 12} more" if len(ds.classes) > 12 else ""
+        self.key_label.setText("&nbsp;&nbsp; ".join(keys) + more)
+        self.key_label.show()
 
     def _class_index(self, ds: Dataset, m: int) -> np.ndarray:
         Y = ds.Y[:m]
@@ -798,13 +1119,7 @@ class DataPanel(QWidget):
             idx = self._class_index(ds, m)
             brushes_by_class = [QBrush(QColor(CLASS_COLORS[i % len(CLASS_COLORS)])) for i in range(len(ds.classes))]
             brushes = [brushes_by_class[i] for i in idx]
-            keys = []
-            for i, label in enumerate(ds.classes[:12]):
-                color = CLASS_COLORS[i % len(CLASS_COLORS)]
-                keys.append(f"<span style='color:{color}; font-size:large'>●</span>&nbsp;{html.escape(label)}")
-            more = f" … {len(ds.classes) - 12} more" if len(ds.classes) > 12 else ""
-            self.key_label.setText("&nbsp;&nbsp; ".join(keys) + more)
-            self.key_label.show()
+            self._class_key(ds)
         elif ds.n_inputs == 2:  # regression: colour by the (first) target value
             values = ds.Y[:m, 0].astype(np.float64)
             lo, hi = float(values.min()), float(values.max())
@@ -833,10 +1148,12 @@ class DataPanel(QWidget):
         pi.enableAutoRange()
         pi.autoRange()
 
-    def _fill_table(self, ds: Dataset) -> None:
+    def _fill_table(self, ds: Dataset, tokens: bool = False) -> None:
+        """The first rows as a table; ``tokens``: the inputs are token ids (columns t1..tN,
+        whole numbers shown as integers)."""
         m = min(len(ds), TABLE_ROWS)
         classify = ds.task == "classification" and bool(ds.classes)
-        heads = list(ds.input_names)
+        heads = [f"t{i + 1}" for i in range(ds.n_inputs)] if tokens else list(ds.input_names)
         if classify:
             heads.append(ds.target_names[0].split("=")[0] if ds.n_outputs > 1 else ds.target_names[0])
         else:
@@ -848,13 +1165,17 @@ class DataPanel(QWidget):
         _, accent = role_colors("output")
         for c, h in enumerate(heads):
             item = QTableWidgetItem(h)
-            item.setToolTip(h)
+            item.setToolTip(ds.input_names[c] if tokens and c < ds.n_inputs else h)
             if c >= ds.n_inputs:
                 item.setForeground(accent.darker(110))
             t.setHorizontalHeaderItem(c, item)
         idx = self._class_index(ds, m) if classify else None
         for r in range(m):
-            values = [_fmt(v) for v in ds.X[r]]
+            row = ds.X[r]
+            if tokens and np.all(np.isfinite(row)) and np.all(row == np.round(row)):
+                values = [str(int(v)) for v in row]
+            else:
+                values = [_fmt(v) for v in row]
             if classify:
                 values.append(ds.classes[int(idx[r])])
             else:
@@ -866,6 +1187,10 @@ class DataPanel(QWidget):
                     item.setForeground(accent.darker(120))
                 t.setItem(r, c, item)
         hh = t.horizontalHeader()
+        if tokens:  # narrow columns: a token sequence fits the panel without scrolling
+            hh.setMinimumSectionSize(22)
+        else:
+            hh.setMinimumSectionSize(36)
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         bar = t.horizontalScrollBar().sizeHint().height()
         h = hh.sizeHint().height() + sum(t.rowHeight(r) for r in range(m)) + 4
@@ -916,7 +1241,8 @@ class DataPanel(QWidget):
             parts = []
             for nid in found:
                 node = doc.graph.nodes[nid]
-                parts.append(f"{nid} shape to {fmt_shape(_input_shape_for(node, ds))}" if node.type_id == "Input"
+                parts.append(f"{nid} shape to {fmt_shape(_input_shape_for(node, ds, doc.graph))}"
+                             if node.type_id == "Input"
                              else f"{nid} units to {ds.n_outputs}")
             self.fix_button.setToolTip("Set " + " and ".join(parts) + " (one undo step)")
         if found != self._mismatches:
@@ -945,8 +1271,10 @@ class DataPanel(QWidget):
         old = _builtin_source(current)
         if old is not None and old["name"] == info.name:
             return
-        standardize = old["standardize"] if old is not None else False
-        src = {"kind": "builtin", "name": info.name, "params": info.defaults, "standardize": standardize}
+        src = {"kind": "builtin", "name": info.name, "params": info.defaults,
+               "standardize": _default_standardize(info, old)}
+        if old is not None and old.get("reconstruct") is True:  # an autoencoder stays one
+            src["reconstruct"] = True
         self._push_source(src, f"Choose data: {info.title}")
         self.statusMessage.emit(f"Data: {info.title}")
 
@@ -993,6 +1321,18 @@ class DataPanel(QWidget):
                 return
             self._push_source(new, text)
 
+    def _commit_reconstruct(self, checked: bool) -> None:
+        if self._updating or self._doc is None:
+            return
+        full = _builtin_source(self._doc.network.data_source)
+        if full is None or (full.get("reconstruct") is True) == bool(checked):
+            return
+        if checked:
+            full["reconstruct"] = True
+        else:
+            full.pop("reconstruct", None)
+        self._push_source(full, "Use the inputs as targets" if checked else "Use the data set's targets")
+
     def _restandardized_csv(self, src: dict, standardize: bool) -> dict | None:
         """The CSV source with scaling switched on (fitted anew) or off."""
         from ...data import load_csv
@@ -1004,12 +1344,15 @@ class DataPanel(QWidget):
             ds = load_csv(path, inputs=src.get("inputs"), targets=src.get("targets"),
                           task=src.get("task", "auto"), standardize=standardize,
                           header=src.get("header", "auto"), delimiter=src.get("delimiter", "auto"),
-                          classes=src.get("classes"))
+                          classes=src.get("classes"), input_shape=src.get("input_shape"))
         except (AnnError, OSError, ValueError) as e:
             self.statusMessage.emit(f"Cannot change the scaling: {e}")
             return None
         new = dict(ds.source)
         new["path"] = src.get("path")  # keep the path as it was saved (relative or absolute)
+        for key in ("reconstruct",):  # keys load_csv does not know about
+            if key in src:
+                new[key] = copy.deepcopy(src[key])
         return new
 
     def _commit_split(self) -> None:
