@@ -438,3 +438,20 @@ def test_layers_follow_the_snapshot_after_graph_edits(plots, net):
     plots.update_snapshot(snapshot(weights=net.get_weights(), step=13))
     assert plots.layers() == ["dense_1", "output_1"]
     assert plots.layer_combo.count() == 2
+
+
+def test_a_conv_kernel_shows_as_a_mosaic_of_filters():
+    from anndesigner.ui.training.plots import MOSAIC_CHANNELS, kernel_image
+
+    k = np.arange(3 * 2 * 2 * 4, dtype=np.float32).reshape(3, 2, 2, 4) + 1  # kh=3, kw=2, c_in=2, 4 filters
+    img, mosaic = kernel_image(k)
+    assert mosaic == (3, 2, 2, 4)
+    assert img.shape == (2 * 4 - 1, 4 * 3 - 1)  # tiles of 3×2 with one-pixel white gaps
+    for c in range(2):
+        for f in range(4):
+            np.testing.assert_array_equal(img[c * 4:c * 4 + 3, f * 3:f * 3 + 2], k[:, :, c, f])
+    assert (img[3, :] == 0).all() and (img[:, 2] == 0).all()
+    many = np.ones((3, 3, MOSAIC_CHANNELS + 5, 2), np.float32)
+    assert kernel_image(many)[0].shape[0] == MOSAIC_CHANNELS * 4 - 1
+    dense, none = kernel_image(np.ones((5, 3), np.float32))
+    assert none is None and dense.shape == (5, 3)

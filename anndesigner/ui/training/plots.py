@@ -92,6 +92,25 @@ def _max_abs(a: np.ndarray) -> float:
     return m
 
 
+#: a convolution kernel shows at most this many input channels (one row of filters each)
+MOSAIC_CHANNELS = 8
+
+
+def kernel_image(k: Any) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
+    """The heat map of a kernel and, for a Conv2D kernel (kh, kw, c_in, filters),
+    its layout: a mosaic with one kh×kw tile per filter (columns) and input
+    channel (rows), tiles separated by a line of zeros (white)."""
+    a = np.asarray(k, dtype=np.float32)
+    if a.ndim != 4:
+        return _as_2d_kernel(a), None
+    kh, kw, cin, f = a.shape
+    rows = min(cin, MOSAIC_CHANNELS)
+    t = np.zeros((rows, kh + 1, f, kw + 1), np.float32)
+    t[:, :kh, :, :kw] = a.transpose(2, 0, 3, 1)[:rows]
+    img = t.reshape(rows * (kh + 1), f * (kw + 1))[:-1, :-1]
+    return np.ascontiguousarray(img), (kh, kw, cin, f)
+
+
 def _as_2d_kernel(k: Any) -> np.ndarray:
     a = np.asarray(k, dtype=np.float32)
     if a.ndim == 0:
@@ -315,7 +334,8 @@ class TrainingPlots(QWidget):
         p.invertY(True)
         p.setMouseEnabled(x=False, y=False)
         p.setMenuEnabled(False)
-        self.weights_item = _HeatImage(lambda r, c, v: f"input {r + 1} → unit {c + 1}: {v:.4g}")
+        self._mosaic: tuple[int, int, int, int] | None = None
+        self.weights_item = _HeatImage(self._describe_weight)
         p.addItem(self.weights_item)
         self.colorbar = pg.ColorBarItem(values=(-1, 1), colorMap=diverging_colormap(), interactive=False,
                                         width=12, colorMapMenu=False)
@@ -668,14 +688,30 @@ class TrainingPlots(QWidget):
         self._show_kernel()
         self._update_weights_title()
 
+    def _describe_weight(self, r: int, c: int, v: float) -> str:
+        if self._mosaic is None:
+            return f"input {r + 1} → unit {c + 1}: {v:.4g}"
+        kh, kw, _, _ = self._mosaic
+        ch, u = divmod(r, kh + 1)
+        j, x = divmod(c, kw + 1)
+        if u == kh or x == kw:
+            return ""
+        return f"filter {j + 1}, input channel {ch + 1}, cell ({u + 1}, {x + 1}): {v:.4g}"
+
     def _update_weights_title(self) -> None:
         if not self._layers:
             set_title(self.weights_plot, "This network has no weight matrices")
         elif self._selected is None or f"{self._selected}/kernel" not in self._weights:
             set_title(self.weights_plot, "Weights appear when the network is valid")
         else:
-            shape = _as_2d_kernel(self._weights[f"{self._selected}/kernel"]).shape
-            set_title(self.weights_plot, f"{self._selected}: {shape[0]} inputs × {shape[1]} units")
+            img, mosaic = kernel_image(self._weights[f"{self._selected}/kernel"])
+            if mosaic is not None:
+                kh, kw, cin, f = mosaic
+                more = f" (first {MOSAIC_CHANNELS} shown)" if cin > MOSAIC_CHANNELS else ""
+                set_title(self.weights_plot, f"{self._selected}: {f} filters {kh}×{kw} × {cin} input "
+                                             f"channel{'s' if cin != 1 else ''}{more}")
+            else:
+                set_title(self.weights_plot, f"{self._selected}: {img.shape[0]} inputs × {img.shape[1]} units")
 
     # ---------------------------------------------------------- weights
     def _show_weights(self, weights: Mapping[str, np.ndarray]) -> None:
@@ -691,17 +727,28 @@ class TrainingPlots(QWidget):
         if k is None:
             self.weights_item.clear()
             return
-        img = _as_2d_kernel(k)
+        img, mosaic = kernel_image(k)
         m = _max_abs(img)
-        new_shape = self.weights_item.image is None or self.weights_item.image.shape != img.shape
+        new_shape = (self.weights_item.image is None or self.weights_item.image.shape != img.shape
+                     or mosaic != self._mosaic)
+        self._mosaic = mosaic
         if self._level == 0.0 or m > self._level:  # grow only (reset on a new layer or run)
             self._level = nice_ceil(max(m, 1e-6))
             self.colorbar.setLevels((-self._level, self._level))
         self.weights_item.setImage(img, autoLevels=False, levels=(-self._level, self._level))
         if new_shape:
             fan_in, units = img.shape
-            self.weights_plot.getAxis("left").setTicks([_index_ticks(fan_in), []])
-            self.weights_plot.getAxis("bottom").setTicks([_index_ticks(units), []])
+            if mosaic is not None:  # ticks at tile centres: filters along, input channels down
+                kh, kw, cin, f = mosaic
+                step = 1 if f <= 16 else int(nice_ceil(f / 12))
+                left = [(c * (kh + 1) + kh / 2, f"ch {c + 1}") for c in range(min(cin, MOSAIC_CHANNELS))]
+                bottom = [(j * (kw + 1) + kw / 2, str(j + 1)) for j in range(0, f, step)]
+            else:
+                left, bottom = _index_ticks(fan_in), _index_ticks(units)
+            self.weights_plot.getAxis("left").setTicks([left, []])
+            self.weights_plot.getAxis("bottom").setTicks([bottom, []])
+            self.weights_plot.setLabel("left", "input channel" if mosaic else "input", color=MUTED)
+            self.weights_plot.setLabel("bottom", "filter" if mosaic else "unit", color=MUTED)
             self.weights_plot.setRange(xRange=(0, units), yRange=(0, fan_in), padding=0)
             self._update_weights_title()
 
