@@ -48,6 +48,8 @@ class Monitor:
     """Collects batch losses and hands out snapshots at a bounded rate."""
 
     MAX_BATCH_LOSSES = 5000
+    #: at most this many values per node and snapshot
+    MAX_ACTIVATION_VALUES = 16384
     MAX_ACTIVATION_ROWS = 256
 
     def __init__(self, trainer: Trainer, epochs_total: int, min_interval: float = 1 / 30):
@@ -112,8 +114,10 @@ class Monitor:
         acts = {}
         for nid in prog.node_values:
             out = prog.node_output(nid)
-            if out is not None:
-                acts[nid] = np.array(out[: self.MAX_ACTIVATION_ROWS])
+            if out is not None:  # image and sequence outputs: fewer rows, so a snapshot stays small
+                per_row = max(1, out[0].size if len(out) else 1)
+                rows = max(1, min(self.MAX_ACTIVATION_ROWS, self.MAX_ACTIVATION_VALUES // per_row))
+                acts[nid] = np.array(out[:rows])
         elapsed = max(1e-9, time.perf_counter() - self._start - self._paused_time)
         total_steps = self.epochs_total * (ev.batches if ev else 1)
         done = ev.step if ev else 0
