@@ -84,6 +84,30 @@ def main() -> int:
     w.grab().save(str(OUT / "designer-training.png"))
     print("wrote", OUT / "designer-training.png")
     w.training.stop_and_wait()
+
+    # a convolutional network on the digits: the data as images, the filters as a mosaic
+    w.document.undo_stack.setClean()
+    w.open_example(ROOT / "samples" / "digits-cnn.ann")
+    w.data_dock.raise_()
+    settle(app)
+    w.view.fit_to_window()
+    w.scene.select_ids(["conv2d_1"])
+    w.training.start()
+    t0 = time.perf_counter()
+    while w.training.run is not None and w.training.run.epochs_done < 8 and time.perf_counter() - t0 < 60:
+        app.processEvents()
+        time.sleep(0.002)
+    w.training.pause()
+    from PySide6.QtWidgets import QTabWidget
+
+    tabs = w.plots.findChild(QTabWidget)
+    tabs.setCurrentIndex(next(i for i in range(tabs.count()) if tabs.tabText(i) == "Weights"))
+    for _ in range(10):
+        app.processEvents()
+        time.sleep(0.04)
+    w.grab().save(str(OUT / "designer-cnn.png"))
+    print("wrote", OUT / "designer-cnn.png")
+    w.training.stop_and_wait()
     w.ask_save_changes = lambda: __import__("PySide6.QtWidgets", fromlist=["QMessageBox"]).QMessageBox.StandardButton.Discard
     w.close()
     return 0

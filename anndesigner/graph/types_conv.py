@@ -101,7 +101,7 @@ def _conv_weights(params, inputs) -> list[WeightSpec]:
 
 CONV2D = NodeType(
     "Conv2D", 1, "Conv2D", "Convolution",
-    "Slides `filters` learned k×k×c kernels over the image: "
+    "Slides its learned k×k×c filters over the image: "
     "y[i,j,f] = f(Σ x[i·s+u, j·s+v, c]·K[u,v,c,f] + b[f]).",
     (
         ParamSpec("filters", "int", 8, "Filters", "Number of kernels, i.e. output channels",

@@ -441,10 +441,11 @@ def test_layers_follow_the_snapshot_after_graph_edits(plots, net):
 
 
 def test_a_conv_kernel_shows_as_a_mosaic_of_filters():
-    from anndesigner.ui.training.plots import MOSAIC_CHANNELS, kernel_image
+    from anndesigner.ui.training.plots import MOSAIC_CHANNELS, MOSAIC_WRAP, kernel_image, mosaic_cell
 
     k = np.arange(3 * 2 * 2 * 4, dtype=np.float32).reshape(3, 2, 2, 4) + 1  # kh=3, kw=2, c_in=2, 4 filters
     img, mosaic = kernel_image(k)
+    assert mosaic_cell(mosaic, 4, 4) == (1, 1, 0, 1)
     assert mosaic == (3, 2, 2, 4)
     assert img.shape == (2 * 4 - 1, 4 * 3 - 1)  # tiles of 3×2 with one-pixel white gaps
     for c in range(2):
@@ -453,5 +454,20 @@ def test_a_conv_kernel_shows_as_a_mosaic_of_filters():
     assert (img[3, :] == 0).all() and (img[:, 2] == 0).all()
     many = np.ones((3, 3, MOSAIC_CHANNELS + 5, 2), np.float32)
     assert kernel_image(many)[0].shape[0] == MOSAIC_CHANNELS * 4 - 1
+    # one input channel: 10 filters wrap into rows of MOSAIC_WRAP; every pixel maps back to its cell
+    one = np.random.default_rng(0).normal(size=(3, 3, 1, 10)).astype(np.float32)
+    img, mosaic = kernel_image(one)
+    assert img.shape == (2 * 4 - 1, MOSAIC_WRAP * 4 - 1)
+    seen = set()
+    for r in range(img.shape[0]):
+        for c in range(img.shape[1]):
+            cell = mosaic_cell(mosaic, r, c)
+            if cell is None:
+                assert img[r, c] == 0
+            else:
+                j, ch, u, x = cell
+                assert img[r, c] == one[u, x, ch, j]
+                seen.add(cell)
+    assert len(seen) == 3 * 3 * 10  # every weight shown once
     dense, none = kernel_image(np.ones((5, 3), np.float32))
     assert none is None and dense.shape == (5, 3)

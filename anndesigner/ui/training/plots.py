@@ -94,21 +94,45 @@ def _max_abs(a: np.ndarray) -> float:
 
 #: a convolution kernel shows at most this many input channels (one row of filters each)
 MOSAIC_CHANNELS = 8
+#: filters per row when a convolution has one input channel
+MOSAIC_WRAP = 8
 
 
 def kernel_image(k: Any) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
     """The heat map of a kernel and, for a Conv2D kernel (kh, kw, c_in, filters),
-    its layout: a mosaic with one kh×kw tile per filter (columns) and input
-    channel (rows), tiles separated by a line of zeros (white)."""
+    its layout: a mosaic of kh×kw tiles separated by a line of zeros (white),
+    one row of filters per input channel -- or, with one input channel, the
+    filters wrapped in rows of :data:`MOSAIC_WRAP`."""
     a = np.asarray(k, dtype=np.float32)
     if a.ndim != 4:
         return _as_2d_kernel(a), None
     kh, kw, cin, f = a.shape
-    rows = min(cin, MOSAIC_CHANNELS)
-    t = np.zeros((rows, kh + 1, f, kw + 1), np.float32)
-    t[:, :kh, :, :kw] = a.transpose(2, 0, 3, 1)[:rows]
-    img = t.reshape(rows * (kh + 1), f * (kw + 1))[:-1, :-1]
+    if cin == 1:
+        cols = min(f, MOSAIC_WRAP)
+        rows = -(-f // cols)
+        tiles = np.zeros((rows * cols, kh, kw), np.float32)
+        tiles[:f] = a[:, :, 0, :].transpose(2, 0, 1)
+        tiles = tiles.reshape(rows, cols, kh, kw).transpose(0, 2, 1, 3)  # (row, kh, col, kw)
+    else:
+        rows, cols = min(cin, MOSAIC_CHANNELS), f
+        tiles = a.transpose(2, 0, 3, 1)[:rows]
+    t = np.zeros((rows, kh + 1, cols, kw + 1), np.float32)
+    t[:, :kh, :, :kw] = tiles
+    img = t.reshape(rows * (kh + 1), cols * (kw + 1))[:-1, :-1]
     return np.ascontiguousarray(img), (kh, kw, cin, f)
+
+
+def mosaic_cell(mosaic: tuple[int, int, int, int], r: int, c: int) -> tuple[int, int, int, int] | None:
+    """(filter, input channel, row, column) of a mosaic pixel (0-based), None on a gap."""
+    kh, kw, cin, f = mosaic
+    tr, u = divmod(r, kh + 1)
+    tc, x = divmod(c, kw + 1)
+    if u == kh or x == kw:
+        return None
+    if cin == 1:
+        j = tr * min(f, MOSAIC_WRAP) + tc
+        return (j, 0, u, x) if j < f else None
+    return tc, tr, u, x
 
 
 def _as_2d_kernel(k: Any) -> np.ndarray:
@@ -691,11 +715,10 @@ class TrainingPlots(QWidget):
     def _describe_weight(self, r: int, c: int, v: float) -> str:
         if self._mosaic is None:
             return f"input {r + 1} → unit {c + 1}: {v:.4g}"
-        kh, kw, _, _ = self._mosaic
-        ch, u = divmod(r, kh + 1)
-        j, x = divmod(c, kw + 1)
-        if u == kh or x == kw:
+        cell = mosaic_cell(self._mosaic, r, c)
+        if cell is None:
             return ""
+        j, ch, u, x = cell
         return f"filter {j + 1}, input channel {ch + 1}, cell ({u + 1}, {x + 1}): {v:.4g}"
 
     def _update_weights_title(self) -> None:
@@ -740,15 +763,23 @@ class TrainingPlots(QWidget):
             fan_in, units = img.shape
             if mosaic is not None:  # ticks at tile centres: filters along, input channels down
                 kh, kw, cin, f = mosaic
-                step = 1 if f <= 16 else int(nice_ceil(f / 12))
-                left = [(c * (kh + 1) + kh / 2, f"ch {c + 1}") for c in range(min(cin, MOSAIC_CHANNELS))]
-                bottom = [(j * (kw + 1) + kw / 2, str(j + 1)) for j in range(0, f, step)]
+                if cin == 1:  # filters wrapped in rows: label each row with its first filter
+                    cols = min(f, MOSAIC_WRAP)
+                    left = [(r * (kh + 1) + kh / 2, f"{r * cols + 1}–") for r in range(-(-f // cols))]
+                    bottom = [(j * (kw + 1) + kw / 2, f"+{j}") for j in range(cols)]
+                else:
+                    step = 1 if f <= 16 else int(nice_ceil(f / 12))
+                    left = [(c * (kh + 1) + kh / 2, f"ch {c + 1}") for c in range(min(cin, MOSAIC_CHANNELS))]
+                    bottom = [(j * (kw + 1) + kw / 2, str(j + 1)) for j in range(0, f, step)]
             else:
                 left, bottom = _index_ticks(fan_in), _index_ticks(units)
             self.weights_plot.getAxis("left").setTicks([left, []])
             self.weights_plot.getAxis("bottom").setTicks([bottom, []])
-            self.weights_plot.setLabel("left", "input channel" if mosaic else "input", color=MUTED)
+            one = mosaic is not None and mosaic[2] == 1
+            self.weights_plot.setLabel("left", ("filters" if one else "input channel") if mosaic else "input",
+                                       color=MUTED)
             self.weights_plot.setLabel("bottom", "filter" if mosaic else "unit", color=MUTED)
+            self.weights_plot.setAspectLocked(mosaic is not None, ratio=1.0)  # filters' cells stay square
             self.weights_plot.setRange(xRange=(0, units), yRange=(0, fan_in), padding=0)
             self._update_weights_title()
 
