@@ -29,6 +29,21 @@ def test_train_writes_a_trained_file(tmp_path, capsys):
     assert ad.load(SAMPLES / "xor.ann").history.data == {}  # the sample itself is untouched
 
 
+def test_train_reports_the_files_target(tmp_path, capsys):
+    out = tmp_path / "m.ann"
+    assert main(["train", str(SAMPLES / "mp-neuron.ann"), "--out", str(out), "--quiet"]) == 0
+    assert "target training accuracy ≥ 100.0 %: 100.0 % (reached)" in capsys.readouterr().out
+    # a target the training cannot meet is reported as such, and training still succeeds
+    net = ad.load(SAMPLES / "xor.ann")
+    net.graph.set_meta(target={"metric": "accuracy", "min": 1.0})
+    net.training = net.training.replace(epochs=1, learning_rate=1e-6)
+    net.save(tmp_path / "x.ann")
+    assert main(["train", str(tmp_path / "x.ann"), "--quiet"]) == 0
+    assert "(NOT reached)" in capsys.readouterr().out
+    assert main(["info", str(SAMPLES / "spirals.ann")]) == 0
+    assert "Target: validation accuracy ≥ 95.0 %" in capsys.readouterr().out
+
+
 def test_train_perceptron_sample(tmp_path, capsys):
     f = tmp_path / "p.ann"
     shutil.copy(SAMPLES / "perceptron.ann", f)
