@@ -659,3 +659,26 @@ def test_fast_port_verdicts_agree_with_check_connect():
             assert would_accept(g, s, d) == (err is None), (s, d, err)
     assert kinds.get("ShapeError", 0) >= 5 and kinds["NoneType"] >= 20, kinds
     assert isinstance(g.check_connect("i3", "add"), ShapeError)
+
+
+def test_wiring_layers_by_mouse_follows_their_shapes(canvas):
+    """An image Input wires into a Conv2D (the node then shows its output shape and
+    parameter count); a flat Input is refused with the layer's own reason."""
+    g = ad.Graph()
+    g.add_node("Input", id="img", shape=[8, 8, 1], position=(0, 0))
+    g.add_node("Input", id="flat", shape=[64], position=(0, 160))
+    g.add_node("Conv2D", id="conv", filters=4, kernel_size=[3, 3], position=(260, 80))
+    doc, scene, view = canvas(g)
+    messages = []
+    scene.statusMessage.connect(messages.append)
+    before = model_state(doc)
+    drag(view, scene.node_item("flat").out_port_scene(), scene.node_item("conv").in_port_scene())
+    assert model_state(doc) == before
+    assert "takes images (height, width, channels), not (64)" in messages[-1]
+    drag(view, scene.node_item("img").out_port_scene(), scene.node_item("conv").in_port_scene())
+    assert [(e.src, e.dst) for e in doc.graph.edges.values()] == [("img", "conv")]
+    item = scene.node_item("conv")
+    assert item.shape_text == "(6, 6, 4)" and item.param_count == 3 * 3 * 1 * 4 + 4
+    doc.undo_stack.undo()
+    assert model_state(doc) == before
+    assert_mirrors(doc, scene)
