@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import AnnError
 from .monitor import Monitor, TrainingSnapshot
 from .trainer import BatchEnd, EpochEnd, Finished, History
 
@@ -64,6 +65,8 @@ def _child(conn, payload: dict[str, Any], X: np.ndarray, Y: np.ndarray, paused: 
                     monitor.on_epoch(ev)
                 elif isinstance(ev, Finished):
                     result = ev
+        except AnnError as e:  # a user's mistake met while training (a bad token id): its message
+            result = Finished("error", f"training stopped: {e}", getattr(e, "node_id", None))
         except Exception as e:  # noqa: BLE001 - reported to the parent, never lost
             import traceback
 

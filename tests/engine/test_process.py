@@ -70,3 +70,22 @@ def test_bad_settings_raise_in_the_caller_before_any_process():
         assert "input_1" in str(e)
     else:
         raise AssertionError("a data mismatch must be refused")
+
+
+def test_a_bad_token_met_in_the_child_is_reported_as_a_plain_message():
+    g = ad.Graph()
+    x = g.add_node("Input", shape=[3])
+    e = g.add_node("Embedding", input_dim=4, output_dim=2)
+    f = g.add_node("Flatten")
+    y = g.add_node("Output", units=1, activation="sigmoid", loss="binary_crossentropy")
+    for a, b in [(x, e), (e, f), (f, y)]:
+        g.connect(a, b)
+    X = np.array([[0, 1, 2], [1, 2, 3], [3, 9, 0]], np.float32)  # 9 is not a token of a 4-word vocabulary
+    proc = TrainingProcess(ad.Network(g, seed=0, training={"epochs": 2, "batch_size": 1, "shuffle": False}),
+                           X, np.zeros((3, 1), np.float32))
+    proc.start()
+    assert proc.wait(60)
+    assert proc.result.reason == "error"
+    msg = proc.result.message
+    assert msg.startswith("training stopped:") and "9" in msg and e.id in msg
+    assert "Traceback" not in msg
