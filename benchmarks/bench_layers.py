@@ -35,7 +35,6 @@ import argparse
 import os
 import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -45,18 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import anndesigner as ad  # noqa: E402
 from anndesigner.engine.compiler import compile_graph  # noqa: E402
 
+from bench_engine import best_seconds  # noqa: E402  (this folder is on sys.path when run as a script)
+
 TARGET_CONV = 0.30
-
-
-def best_time(fn, repeats: int, inner: int = 1) -> float:
-    fn()  # warm up (allocations, BLAS threads)
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / inner)
-    return best
 
 
 def layer_step(type_id: str, in_shape, **params):
@@ -90,7 +80,7 @@ def matmul_gflops(shapes, repeats: int) -> float:
     def run():
         for a, b, out in mats:
             np.matmul(a, b, out=out)
-    t = best_time(run, repeats)
+    t = best_seconds(run, repeats, 1)
     return sum(2 * m * k * n for m, k, n in shapes) / t / 1e9
 
 
@@ -100,7 +90,7 @@ def conv_case(n, h, w, cin, filters, k, repeats):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((n, h, w, cin), dtype=np.float32)
     g = rng.standard_normal((n,) + out, dtype=np.float32)
-    t = best_time(fwd_bwd(step, x, g), repeats)
+    t = best_seconds(fwd_bwd(step, x, g), repeats, 1)
     ho, wo = out[0], out[1]
     flops = 3 * 2 * n * ho * wo * k * k * cin * filters
     rows, depth = n * ho * wo, k * k * cin
@@ -113,7 +103,7 @@ def lstm_case(n, steps, f, units, repeats):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((n, steps, f), dtype=np.float32)
     g = rng.standard_normal((n,) + out, dtype=np.float32)
-    t = best_time(fwd_bwd(step, x, g), repeats)
+    t = best_seconds(fwd_bwd(step, x, g), repeats, 1)
     flops = 3 * steps * 2 * n * (f + units) * 4 * units
     # the same products as matmuls: per step, (N, F+units) @ (F+units, 4 units), then two backward shapes
     shapes = [(n, f + units, 4 * units), (f + units, n, 4 * units), (n, 4 * units, f + units)] * steps

@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import GradientError, GraphError
 from ..graph import Graph, NON_DIFFERENTIABLE
 from ..graph.registry import WeightSpec
+from ..graph.typekit import concat_shapes
 from . import activations as act
 from .step import BuildContext, Param, Segment, Step, Value, _merge  # noqa: F401  (re-exported)
 from . import losses
@@ -193,7 +194,7 @@ class Program:
     _weight_index: dict[str, tuple[Param, int | None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for p in self.params + self.state:
+        for p in self.all_params:
             if p.parts:
                 for name, col in p.parts:
                     self._weight_index[name] = (p, col)
@@ -218,6 +219,11 @@ class Program:
         if value is None or any(self.buffers[s.buf] is None for s in value):
             return None
         return self.gather(value)
+
+    @property
+    def all_params(self) -> list[Param]:
+        """The trainable parameters, then the layers' own state: everything saved as weights."""
+        return self.params + self.state
 
     # ----------------------------------------------------- inputs
     @property
@@ -498,13 +504,9 @@ def compile_graph(graph: Graph, *, seed: int = 0, dtype: Any = np.float32,
             ports = [ps.name for ps in ntype.inputs]
             ins_list = [in_value(nid, port) for port in ports]
             in_shapes = []
-            for port, v in zip(ports, ins_list):
-                srcs = [e.src for e in incoming[nid] if e.dst_port == port]
-                if srcs:
-                    s0 = tuple(shapes[srcs[0]])
-                    in_shapes.append(s0[:-1] + (sum(s.stop - s.start for s in v),))
-                else:
-                    in_shapes.append(())
+            for port in ports:
+                got = [tuple(shapes[e.src]) for e in incoming[nid] if e.dst_port == port]
+                in_shapes.append(concat_shapes({port: got}, port) if got else ())
             wp: dict[str, Param] = {}
             for w in analysis.weights.get(nid, []):
                 name = f"{nid}/{w.name}"

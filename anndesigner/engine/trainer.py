@@ -296,7 +296,7 @@ class Trainer:
         for e in range(first_epoch, first_epoch + cfg.epochs):
             self.epoch = e
             t0 = time.perf_counter()
-            good = [p.value.copy() for p in prog.params + prog.state]
+            good = [p.value.copy() for p in prog.all_params]
             lr = self.schedule.lr_at(e - first_epoch, cfg.learning_rate)
             order = (np.random.default_rng([net.seed & 0xFFFFFFFF, e]).permutation(n)
                      if cfg.shuffle else None)
@@ -326,7 +326,7 @@ class Trainer:
                     what = "output"
                     if nid is None:  # values finite, but the loss overflowed
                         nid, what = prog.outputs[0].node_id, "loss"
-                    for p, v in zip(prog.params + prog.state, good):
+                    for p, v in zip(prog.all_params, good):
                         p.value[...] = v
                     if self.optimizer is not None:
                         self.optimizer.reset()
@@ -373,7 +373,7 @@ class Trainer:
                 monitor = metrics.get("val_loss", metrics["loss"])
                 if monitor < best - cfg.min_delta:
                     best, wait = monitor, 0
-                    best_weights = [p.value.copy() for p in prog.params + prog.state] if cfg.restore_best_weights else None
+                    best_weights = [p.value.copy() for p in prog.all_params] if cfg.restore_best_weights else None
                 else:
                     wait += 1
                     if wait >= cfg.patience:
@@ -385,7 +385,7 @@ class Trainer:
 
     def _restore_or_keep(self, weights) -> None:
         if weights is not None:
-            for p, v in zip(self.program.params + self.program.state, weights):
+            for p, v in zip(self.program.all_params, weights):
                 p.value[...] = v
         self.program.clear()
 
