@@ -194,10 +194,10 @@ class Network:
             if X.shape[1:] != tuple(shape):
                 raise DataError(f"the data has inputs of shape {X.shape[1:]} ({math.prod(X.shape[1:])} values) but "
                                 f"{self.describe_node(nid)} takes {tuple(shape)} ({math.prod(shape)} values)")
-        bad = ~np.isfinite(X)
-        if bad.any():
-            r, c = np.argwhere(bad)[0][:2]
-            raise DataError(f"the input data has NaN or inf at row {r + 1}, column {c + 1}", line=int(r) + 1, column=int(c) + 1)
+        where = _first_nonfinite(X)
+        if where is not None:
+            r, c = where
+            raise DataError(f"the input data has NaN or inf at row {r + 1}, column {c + 1}", line=r + 1, column=c + 1)
         if Y is None:
             return X, None
         Y = np.asarray(Y)
@@ -209,8 +209,9 @@ class Network:
         if Y.shape[-1] != o.units:
             raise DataError(f"the data has {Y.shape[-1]} target column(s) but {self.describe_node(o.node_id)} has "
                             f"{o.units} unit(s)")
-        if not np.isfinite(Y).all():
-            r = int(np.argwhere(~np.isfinite(Y))[0][0])
+        where = _first_nonfinite(Y)
+        if where is not None:
+            r = where[0]
             raise DataError(f"the target data has NaN or inf at row {r + 1}", line=r + 1)
         return X, Y
 
@@ -314,6 +315,27 @@ class Network:
 
     def __repr__(self) -> str:
         return f"<Network {len(self.graph.nodes)} nodes, {self.count_params()} params, seed={self.seed}>"
+
+
+#: values checked at a time by _first_nonfinite (a full-size mask of a large
+#: data set would cost more in fresh memory than the check itself)
+_CHECK_CHUNK = 1 << 18
+
+
+def _first_nonfinite(A: np.ndarray) -> tuple[int, int] | None:
+    """(row, column) of the first NaN or inf in ``A`` (the column counts the
+    values of one row flattened), or None. Integer and bool data are finite."""
+    if A.dtype.kind not in "fc" or A.size == 0:
+        return None
+    rows = len(A)
+    per_row = max(1, A.size // rows)
+    step = max(1, _CHECK_CHUNK // per_row)
+    for i in range(0, rows, step):
+        chunk = A[i:i + step]
+        if not np.isfinite(chunk).all():
+            flat = np.flatnonzero(~np.isfinite(chunk.reshape(len(chunk), -1)))[0]
+            return i + int(flat // per_row), int(flat % per_row)
+    return None
 
 
 def format_metrics(epoch: int, metrics: Mapping[str, float]) -> str:

@@ -238,6 +238,33 @@ def test_data_mismatch_is_a_clear_error():
         net.fit(X, XOR_Y, epochs=1)
 
 
+def test_nonfinite_data_is_found_in_large_and_image_data(monkeypatch):
+    import anndesigner.engine.network as network_mod
+
+    monkeypatch.setattr(network_mod, "_CHECK_CHUNK", 64)  # many chunks on small data
+    net = xor_net()
+    X = np.tile(XOR_X, (50, 1))  # 200 rows: the bad value lies in a later chunk
+    Y = np.tile(XOR_Y, (50, 1))
+    X[157, 0] = np.inf
+    with pytest.raises(ad.DataError, match="row 158, column 1"):
+        net.fit(X, Y, epochs=1)
+    X[157, 0] = 0
+    Y[190, 0] = np.nan
+    with pytest.raises(ad.DataError, match="target data has NaN or inf at row 191"):
+        net.fit(X, Y, epochs=1)
+    # an image Input: the column counts the values of the flattened row
+    g = ad.Graph()
+    x = g.add_node("Input", shape=[3, 3, 1])
+    f = g.add_node("Flatten")
+    y = g.add_node("Output", units=1, activation="sigmoid", loss="binary_crossentropy")
+    g.connect(x, f)
+    g.connect(f, y)
+    img = np.zeros((40, 3, 3, 1), np.float32)
+    img[33, 2, 1, 0] = np.nan
+    with pytest.raises(ad.DataError, match="row 34, column 8"):
+        ad.Network(g).fit(img, np.zeros((40, 1)), epochs=1)
+
+
 def test_graph_edits_recompile_and_keep_weights():
     net = xor_net()
     before = net.get_weights()
