@@ -41,6 +41,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import anndesigner as ad  # noqa: E402
+from anndesigner.engine import kernels  # noqa: E402
 from anndesigner.engine.trainer import BatchEnd, EpochEnd, Finished  # noqa: E402
 
 BATCH = 128
@@ -233,9 +234,10 @@ def machine_info() -> list[str]:
 
 
 # ------------------------------------------------------------------- parts
-def bench_main_mlp(X, Y, epochs: int) -> dict:
-    rule(f"1. MLP {'-'.join(map(str, MAIN_SIZES))}, Adam, batch {BATCH}, float32, {len(X):,} samples, "
+def bench_main_mlp(X, Y, epochs: int, part: str = "1.") -> dict:
+    rule(f"{part} MLP {'-'.join(map(str, MAIN_SIZES))}, Adam, batch {BATCH}, float32, {len(X):,} samples, "
          f"{epochs} epochs")
+    print(f"  element-wise loops: {kernels.backend()}")
     g, _ = layer_mlp(MAIN_SIZES)
     net = ad.Network(g, seed=0, dtype="float32")
     t_wall = time.perf_counter()
@@ -279,7 +281,7 @@ def bench_flops(main: dict, quick: bool) -> dict:
     return {"engine": eng_all, **ref, "ratio": ratio}
 
 
-def bench_sklearn(X, labels, epochs: int, ours: dict) -> dict | None:
+def bench_sklearn(X, labels, epochs: int, ours: dict, numpy_only: dict | None = None) -> dict | None:
     rule(f"3. scikit-learn MLPClassifier, same data (float32), {epochs} epochs")
     try:
         import sklearn
@@ -302,7 +304,11 @@ def bench_sklearn(X, labels, epochs: int, ours: dict) -> dict | None:
     ratio = ours["wall_rate"] / rate
     print(f"  ours (wall, with setup) / sklearn: {ratio:.2f}x   "
           f"(epoch times only: {ours['rate'] / rate:.2f}x)   target >= {TARGET_SKLEARN:g}x")
-    return {"rate": rate, "seconds": t, "ratio": ratio, "version": sklearn.__version__}
+    out = {"rate": rate, "seconds": t, "ratio": ratio, "version": sklearn.__version__}
+    if numpy_only is not None:
+        out["numpy_ratio"] = numpy_only["wall_rate"] / rate
+        print(f"  ours with NumPy only (wall) / sklearn: {out['numpy_ratio']:.2f}x")
+    return out
 
 
 def bench_neurons(n: int, epochs: int) -> dict:
@@ -382,9 +388,19 @@ def main(argv=None) -> int:
         print("  " + line)
     X, Y, labels = make_data(n, MAIN_SIZES[0], MAIN_SIZES[-1])
 
+    t0 = time.perf_counter()
+    have_kernels = kernels.enabled()  # imports numba and loads (or compiles) the kernels
+    load = time.perf_counter() - t0
+    if have_kernels:
+        print(f"  loading the compiled kernels took {load:.2f} s (once per process, before the timed runs)")
     main_r = bench_main_mlp(X, Y, args.epochs)
+    numpy_r = None
+    if have_kernels:  # the same run without the `fast` extra, for comparison
+        kernels.use(False)
+        numpy_r = bench_main_mlp(X, Y, args.epochs, part="1b.")
+        kernels.use(True)
     flops_r = bench_flops(main_r, args.quick)
-    sk_r = None if args.no_sklearn else bench_sklearn(X, labels, args.epochs, main_r)
+    sk_r = None if args.no_sklearn else bench_sklearn(X, labels, args.epochs, main_r, numpy_r)
     del X, Y
     # the small network runs ~20x faster: use more rows so that epochs last long enough to time
     neu_r = bench_neurons(args.samples or (30_000 if args.quick else 60_000), args.epochs)
@@ -397,7 +413,10 @@ def main(argv=None) -> int:
         rows.append(ok)
         print(f"  {name:<44} {value:>22}  {target:<16} {mark}")
 
+    row("element-wise loops", kernels.backend().replace(" kernels", ""), "", None)
     row(f"MLP {'-'.join(map(str, MAIN_SIZES))} training", fmt_rate(main_r["rate"]), "", None)
+    if numpy_r is not None:
+        row("  the same with NumPy only", fmt_rate(numpy_r["rate"]), "", None)
     row("epoch throughput last/first", f"{main_r['ratio']:.3f}", f">= {TARGET_STABLE}",
         main_r["ratio"] >= TARGET_STABLE if args.epochs > 1 else None)
     row("engine GFLOP/s (matrix products)", f"{flops_r['engine']:.1f}", "", None)
@@ -407,6 +426,8 @@ def main(argv=None) -> int:
     if sk_r is not None:
         row(f"scikit-learn {sk_r['version']} MLPClassifier", fmt_rate(sk_r["rate"]), "", None)
         row("ours / scikit-learn", f"{sk_r['ratio']:.2f}x", f">= {TARGET_SKLEARN:g}x", sk_r["ratio"] >= TARGET_SKLEARN)
+        if "numpy_ratio" in sk_r:
+            row("  ours with NumPy only / scikit-learn", f"{sk_r['numpy_ratio']:.2f}x", "", None)
     else:
         row("ours / scikit-learn", "skipped", f">= {TARGET_SKLEARN:g}x", None)
     sz = "-".join(map(str, NEURON_SIZES))

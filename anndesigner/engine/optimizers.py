@@ -50,6 +50,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from anndesigner.engine import kernels
 from anndesigner.errors import TrainingError
 
 __all__ = [
@@ -247,6 +248,8 @@ class Optimizer:
         self.iterations: int = 0
         #: True during a step that flushes decaying state (every FLUSH_EVERY-th)
         self._flush = False
+        #: values over all parameters
+        self._size = sum(p.size for p in self.params)
         self._block_cache: tuple[list[np.ndarray], list[tuple[np.ndarray, ...]]] | None = None
         self._scratch: list[np.ndarray] = [np.empty_like(p) for p in self.params] if self.SCRATCH else []
         self._state: dict[str, list[np.ndarray]] = {
@@ -655,7 +658,8 @@ class Adam(Optimizer):
     ``V <- beta_2 V + g**2``: two passes fewer than the averages. Every scalar
     of the last line folds into two constants, and the gradient serves as
     scratch space, so a step is ten passes over the parameters and needs no
-    buffer of its own.
+    buffer of its own. With the ``fast`` extra (numba) installed, one compiled
+    loop per parameter does the same arithmetic (:mod:`.kernels`).
     """
 
     name = "adam"
@@ -673,8 +677,9 @@ class Adam(Optimizer):
     beta_2: float
     epsilon: float
 
-    def _decay(self, p: np.ndarray, lr: float) -> None:
-        """Hook for AdamW's decoupled weight decay (applied before the Adam step)."""
+    def _decay_factor(self, lr: float) -> float:
+        """Hook for AdamW's decoupled weight decay: w is multiplied by this first."""
+        return 1.0
 
     def _update(self, grads: list[np.ndarray], lr: float) -> None:
         b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
@@ -689,31 +694,42 @@ class Adam(Optimizer):
         move = a > 0.0  # lr == 0 only moves the state
         folded = a >= 1e-20  # else 1 / a could overflow float32
         c_sqrt, c_eps = (q / a, eps / a) if folded else (q, eps)
+        decay = self._decay_factor(lr)
+        st = self._state
+        todo = range(len(self.params))
+        if self._size >= kernels.MIN_SIZE and kernels.enabled():  # one compiled loop per parameter
+            todo = [i for i, (p, g, m, v) in enumerate(zip(self.params, grads, st["grad_sum"], st["grad_sq_sum"]))
+                    if not kernels.adam(p, g, m, v, b1=b1, b2=b2, c_sqrt=c_sqrt, c_eps=c_eps,
+                                        a=1.0 if folded else a, decay=decay, move=move)]
+            if not todo:
+                return
+        if decay != 1.0:
+            for i in todo:
+                np.multiply(self.params[i], decay, out=self.params[i])
         flush = self._flush
-        for p in self.params:
-            self._decay(p, lr)
-
-        def run(part) -> None:
-            mul, add = np.multiply, np.add
-            for pb, gb, mb, vb in part:
-                mul(mb, b1, out=mb)         # M <- b1 M + g
-                add(mb, gb, out=mb)
-                mul(gb, gb, out=gb)         # V <- b2 V + g^2   (g is scratch from here on)
-                mul(vb, b2, out=vb)
-                add(vb, gb, out=vb)
-                if flush:
-                    flush_subnormals(mb)
-                    flush_subnormals(vb)
-                if move:
-                    np.sqrt(vb, out=gb)     # d
-                    mul(gb, c_sqrt, out=gb)
-                    add(gb, c_eps, out=gb)
-                    np.divide(mb, gb, out=gb)
-                    if not folded:
-                        mul(gb, a, out=gb)
-                    np.subtract(pb, gb, out=pb)
-
-        run(self._blocks(grads))
+        mul, add = np.multiply, np.add
+        if len(todo) == len(self.params):
+            blocks = self._blocks(grads)
+        else:
+            blocks = blocks_of([[self.params[i] for i in todo], [grads[i] for i in todo],
+                                [st["grad_sum"][i] for i in todo], [st["grad_sq_sum"][i] for i in todo]])
+        for pb, gb, mb, vb in blocks:
+            mul(mb, b1, out=mb)         # M <- b1 M + g
+            add(mb, gb, out=mb)
+            mul(gb, gb, out=gb)         # V <- b2 V + g^2   (g is scratch from here on)
+            mul(vb, b2, out=vb)
+            add(vb, gb, out=vb)
+            if flush:
+                flush_subnormals(mb)
+                flush_subnormals(vb)
+            if move:
+                np.sqrt(vb, out=gb)     # d
+                mul(gb, c_sqrt, out=gb)
+                add(gb, c_eps, out=gb)
+                np.divide(mb, gb, out=gb)
+                if not folded:
+                    mul(gb, a, out=gb)
+                np.subtract(pb, gb, out=pb)
 
 
 class AdamW(Adam):
@@ -735,10 +751,8 @@ class AdamW(Adam):
 
     weight_decay: float
 
-    def _decay(self, p: np.ndarray, lr: float) -> None:
-        factor = lr * self.weight_decay
-        if factor != 0.0:
-            np.multiply(p, 1.0 - factor, out=p)
+    def _decay_factor(self, lr: float) -> float:
+        return 1.0 - lr * self.weight_decay
 
 
 # =================================================================== registry
