@@ -73,3 +73,15 @@ def analytic_grads(net, X, Y):
         else:
             out[p.name] = p.grad.copy()
     return out
+
+
+def opt_params(dtype, seed=0):
+    """A (4, 3) kernel and a (3,) bias for optimizer tests."""
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal((4, 3)).astype(dtype), rng.standard_normal(3).astype(dtype)]
+
+
+def opt_grad_seq(dtype, n, seed=1):
+    """``n`` random gradients for :func:`opt_params`."""
+    rng = np.random.default_rng(seed)
+    return [[rng.standard_normal((4, 3)).astype(dtype), rng.standard_normal(3).astype(dtype)] for _ in range(n)]

@@ -7,6 +7,7 @@ import pytest
 
 from anndesigner.engine import kernels
 from anndesigner.engine.optimizers import make_optimizer
+from helpers import opt_grad_seq, opt_params
 
 needs_numba = pytest.mark.skipif(not kernels.available(), reason="numba (the 'fast' extra) is not installed")
 
@@ -21,27 +22,17 @@ def restore_kernels(monkeypatch):
     kernels.use(before)
 
 
-def _params(dtype, seed=0):
-    rng = np.random.default_rng(seed)
-    return [rng.standard_normal((4, 3)).astype(dtype), rng.standard_normal(3).astype(dtype)]
-
-
-def _grad_seq(dtype, n, seed=1):
-    rng = np.random.default_rng(seed)
-    return [[rng.standard_normal((4, 3)).astype(dtype), rng.standard_normal(3).astype(dtype)] for _ in range(n)]
-
-
 @needs_numba
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name,hyper", [("adam", {}), ("adam", {"beta_1": 0.0}), ("adamw", {"weight_decay": 0.1})])
 def test_compiled_adam_equals_numpy_adam_bit_for_bit(name, hyper, dtype):
-    grads = _grad_seq(dtype, 40)
+    grads = opt_grad_seq(dtype, 40)
     # an ordinary rate, a zero rate (state moves, weights stay) and a tiny one (the unfolded form)
     lrs = [0.01, 0.0, 1e-25] + [0.01 / (i + 1) for i in range(37)]
     runs = []
     for compiled in (False, True):
         kernels.use(compiled)
-        w = _params(dtype)
+        w = opt_params(dtype)
         opt = make_optimizer(name, w, 0.01, **hyper)
         for g, lr in zip(grads, lrs):
             opt.step([x.copy() for x in g], lr=lr)

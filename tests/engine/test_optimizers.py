@@ -30,6 +30,7 @@ from anndesigner.engine.optimizers import (
     make_optimizer,
 )
 from anndesigner.errors import TrainingError
+from helpers import opt_grad_seq, opt_params
 
 DTYPES = [np.float32, np.float64]
 
@@ -314,28 +315,18 @@ ALL_CONFIGS = [
 CONFIG_IDS = [n + ("-" + "-".join(f"{k}{v}" for k, v in h.items()) if h else "") for n, h in ALL_CONFIGS]
 
 
-def _params(dtype, seed=0):
-    rng = np.random.default_rng(seed)
-    return [rng.standard_normal((4, 3)).astype(dtype), rng.standard_normal(3).astype(dtype)]
-
-
-def _grad_seq(dtype, n, seed=1):
-    rng = np.random.default_rng(seed)
-    return [[rng.standard_normal((4, 3)).astype(dtype), rng.standard_normal(3).astype(dtype)] for _ in range(n)]
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name,hyper", ALL_CONFIGS, ids=CONFIG_IDS)
 def test_state_dict_round_trip(name, hyper, dtype, tmp_path):
-    grads = _grad_seq(dtype, 10)
+    grads = opt_grad_seq(dtype, 10)
     lrs = [0.01 * (i + 1) for i in range(10)]
 
-    ref = _params(dtype)
+    ref = opt_params(dtype)
     opt_ref = make_optimizer(name, ref, 0.01, clipnorm=3.0, **hyper)
     for g, lr in zip(grads, lrs):
         opt_ref.step([x.copy() for x in g], lr=lr)
 
-    first = _params(dtype)
+    first = opt_params(dtype)
     opt_a = make_optimizer(name, first, 0.01, clipnorm=3.0, **hyper)
     for g, lr in zip(grads[:5], lrs[:5]):
         opt_a.step([x.copy() for x in g], lr=lr)
@@ -373,16 +364,16 @@ def test_state_dict_is_a_copy():
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name,hyper", ALL_CONFIGS, ids=CONFIG_IDS)
 def test_reset(name, hyper, dtype):
-    grads = _grad_seq(dtype, 3)
-    fresh = _params(dtype)
+    grads = opt_grad_seq(dtype, 3)
+    fresh = opt_params(dtype)
     opt_fresh = make_optimizer(name, fresh, 0.01, **hyper)
-    used = _params(dtype)
+    used = opt_params(dtype)
     opt_used = make_optimizer(name, used, 0.01, **hyper)
     for g in grads:
         opt_used.step([x.copy() for x in g])
     opt_used.reset()
     assert opt_used.iterations == 0
-    for p, q in zip(used, _params(dtype)):
+    for p, q in zip(used, opt_params(dtype)):
         p[...] = q
     for g in grads:
         opt_used.step([x.copy() for x in g])
@@ -394,11 +385,11 @@ def test_reset(name, hyper, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name,hyper", ALL_CONFIGS, ids=CONFIG_IDS)
 def test_in_place_and_dtype(name, hyper, dtype):
-    params = _params(dtype)
+    params = opt_params(dtype)
     ids = [id(p) for p in params]
     before = [p.copy() for p in params]
     opt = make_optimizer(name, params, 0.01, **hyper)
-    for g in _grad_seq(dtype, 3):
+    for g in opt_grad_seq(dtype, 3):
         opt.step(g)
     assert [id(p) for p in opt.params] == ids
     for p, b in zip(params, before):
@@ -411,11 +402,11 @@ def test_in_place_and_dtype(name, hyper, dtype):
 
 @pytest.mark.parametrize("name,hyper", ALL_CONFIGS, ids=CONFIG_IDS)
 def test_float64_gradients_on_float32_params(name, hyper):
-    p32 = _params(np.float32)
+    p32 = opt_params(np.float32)
     p64 = [p.astype(np.float64) for p in p32]
     o32 = make_optimizer(name, p32, 0.01, **hyper)
     make_optimizer(name, p64, 0.01, **hyper)
-    for g in _grad_seq(np.float64, 3):
+    for g in opt_grad_seq(np.float64, 3):
         o32.step(g)
     for p in p32:
         assert p.dtype == np.float32
