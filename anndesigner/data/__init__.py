@@ -16,7 +16,7 @@ from .builtin import (
     make_xor,
 )
 from .csvfile import load_csv, read_csv_preview
-from .dataset import Dataset, Standardizer, load_source
+from .dataset import Dataset, Standardizer, load_source, relative_source_path, source_for_file, source_from_file
 from .digits import make_digits
 from .sequences import make_parity, make_pattern, make_sine_sequence, pattern_labels
 
@@ -28,6 +28,9 @@ __all__ = [
     "load_builtin",
     "load_csv",
     "load_source",
+    "relative_source_path",
+    "source_for_file",
+    "source_from_file",
     "make_and",
     "make_blobs",
     "make_circles",

@@ -35,6 +35,8 @@ Rules
 
 from __future__ import annotations
 
+import os
+
 import csv
 import io
 import math
@@ -413,7 +415,7 @@ def load_csv(
 
     source = {
         "kind": "csv",
-        "path": str(path),
+        "path": os.path.abspath(path),  # relative to its network file only when saved (source_for_file)
         "inputs": input_names,
         "targets": target_names_raw,
         "task": task,

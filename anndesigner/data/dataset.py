@@ -9,6 +9,7 @@ class labels and a JSON-native ``source`` dict. :func:`load_source` turns such a
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -339,3 +340,43 @@ def load_source(source: Any, base_dir: str | Path | None = None) -> Dataset:
 
 
 __all__ = ["Dataset", "Standardizer", "load_source", "TASKS"]
+
+
+# ------------------------------------------------------------- file paths
+def relative_source_path(path: str | Path, base_dir: str | Path | None) -> str:
+    """``path`` relative to ``base_dir`` (with ``/``) when the file lies inside it, else absolute."""
+    p = Path(os.path.abspath(path))
+    if base_dir is not None:
+        base = Path(os.path.abspath(base_dir))
+        try:
+            return p.relative_to(base).as_posix()
+        except ValueError:
+            pass
+    return str(p)
+
+
+def _csv_path(source: Any) -> str | None:
+    if isinstance(source, dict) and source.get("kind") == "csv" and isinstance(source.get("path"), str):
+        return source["path"]
+    return None
+
+
+def source_for_file(source: Any, folder: str | Path) -> Any:
+    """The data source as a network file in ``folder`` stores it: a CSV inside
+    that folder (or below it) by a relative path, so the file and its data can
+    move together; any other CSV by its absolute path. A copy; other sources
+    are returned unchanged."""
+    path = _csv_path(source)
+    if path is None or not os.path.isabs(path):
+        return source
+    return {**source, "path": relative_source_path(path, folder)}
+
+
+def source_from_file(source: Any, folder: str | Path) -> Any:
+    """The inverse of :func:`source_for_file`: a relative CSV path read from a
+    network file in ``folder`` becomes absolute. In memory, a CSV path is
+    always absolute, so that saving into another folder keeps its meaning."""
+    path = _csv_path(source)
+    if path is None or os.path.isabs(path):
+        return source
+    return {**source, "path": os.path.normpath(os.path.join(os.path.abspath(folder), path))}

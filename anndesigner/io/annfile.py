@@ -38,7 +38,11 @@ MAX_WEIGHTS = 200_000
 
 
 # --------------------------------------------------------------------- save
-def network_to_dict(net) -> dict[str, Any]:
+def network_to_dict(net, folder: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The ``network.json`` document. With ``folder`` (the file's), a CSV data
+    path inside it is written relative to it (:func:`~anndesigner.data.source_for_file`)."""
+    from ..data import source_for_file
+
     g = net.graph.to_dict()
     return {
         "format": FORMAT_NAME,
@@ -50,7 +54,7 @@ def network_to_dict(net) -> dict[str, Any]:
         "nodes": g["nodes"],
         "edges": g["edges"],
         "training": net.training.to_dict(),
-        "data": net.data_source,
+        "data": net.data_source if folder is None else source_for_file(net.data_source, folder),
     }
 
 
@@ -66,7 +70,7 @@ def _npz_bytes(weights: dict[str, np.ndarray]) -> bytes:
 def save_network(net, path: str | os.PathLike) -> None:
     """Write ``net`` to ``path`` atomically."""
     path = Path(path)
-    doc = network_to_dict(net)
+    doc = network_to_dict(net, folder=os.path.abspath(path.parent))
     weights = net.weights_for_saving()
     history = net.history.to_dict()
     folder = path.parent if str(path.parent) else Path(".")
@@ -158,6 +162,7 @@ def read_meta(path: str | os.PathLike) -> dict[str, Any]:
 
 def load_network(path: str | os.PathLike):
     """Read a network file; raises :class:`FileFormatError` for any bad file."""
+    from ..data import source_from_file
     from ..engine.network import Network
     from ..engine.trainer import History, TrainingConfig
     from ..graph import Graph
@@ -207,8 +212,8 @@ def load_network(path: str | os.PathLike):
         dtype = doc.get("dtype", "float32")
         if dtype not in ("float32", "float64"):
             raise FileFormatError(f"{path.name}: dtype must be float32 or float64, not {dtype!r}")
-        net = Network(graph, seed, dtype=dtype, training=training, data=doc.get("data"), history=history,
-                      strict=False)
+        data = source_from_file(doc.get("data"), os.path.abspath(path.parent))
+        net = Network(graph, seed, dtype=dtype, training=training, data=data, history=history, strict=False)
     except FileFormatError:
         raise
     except AnnError as e:

@@ -2,6 +2,7 @@
 widgets that follow the model (undo, edits from elsewhere), the preview, the
 CSV choices, the data/network mismatch and its one-step fix, the training lock."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -257,7 +258,8 @@ def test_csv_dialog_defaults_and_accepted_source(qtbot, good_csv, tmp_path):
     d.accept()
     assert d.result() == QDialog.DialogCode.Accepted
     src = d.source()
-    assert src["kind"] == "csv" and src["path"] == "data.csv"  # relative: the file is in the document's folder
+    # absolute in memory; the network file stores it relative to its folder (tests/io/test_data_paths.py)
+    assert src["kind"] == "csv" and src["path"] == os.path.abspath(good_csv)
     assert (src["inputs"], src["targets"], src["task"], src["standardize"]) == (["a", "c"], ["label"],
                                                                                  "classification", False)
     assert src["classes"] == ["no", "yes"]
@@ -345,7 +347,7 @@ def test_import_csv_pushes_one_command(qtbot, good_csv, tmp_path):
     assert doc.undo_stack.count() == 1
     assert doc.undo_stack.undoText() == "Import CSV"
     src = doc.network.data_source
-    assert src["path"] == "data.csv" and src["inputs"] == ["a", "b"]
+    assert src["path"] == os.path.abspath(good_csv) and src["inputs"] == ["a", "b"]
     assert w.field("source").currentData() == "__csv__"
     assert w.field("source").currentText() == "data.csv"
     assert w.csv_inputs.text() == "a, b" and w.csv_target.text() == "label"
@@ -373,6 +375,20 @@ def test_rejected_import_changes_nothing(qtbot, good_csv, xor_doc):
     assert xor_doc.undo_stack.count() == 0
 
 
+def test_save_as_into_another_folder_keeps_the_csv(qtbot, good_csv, tmp_path):
+    doc = Document(load_network(SAMPLES / "xor.ann"), path=tmp_path / "net.ann")
+    w = make_panel(qtbot, doc)
+    assert w.import_csv(good_csv, AcceptingDialog(qtbot, lambda d: d.set_roles(["a", "b"], ["label"])))
+    before = doc.dataset().X.copy()
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    doc.save(other / "copy.ann")
+    assert w.error_text() == ""
+    np.testing.assert_array_equal(doc.dataset().X, before)
+    reopened = Document(load_network(other / "copy.ann"), path=other / "copy.ann")
+    np.testing.assert_array_equal(reopened.dataset().X, before)
+
+
 def test_toggling_standardize_of_a_csv_refits(qtbot, good_csv, tmp_path):
     doc = Document(load_network(SAMPLES / "xor.ann"), path=tmp_path / "net.ann")
     w = make_panel(qtbot, doc)
@@ -380,7 +396,7 @@ def test_toggling_standardize_of_a_csv_refits(qtbot, good_csv, tmp_path):
     assert w.field("standardize").isChecked()
     w.field("standardize").setChecked(False)
     src = doc.network.data_source
-    assert (src["standardize"], src["scaler"], src["path"]) == (False, None, "data.csv")
+    assert (src["standardize"], src["scaler"], src["path"]) == (False, None, os.path.abspath(good_csv))
     assert doc.undo_stack.count() == 2
     assert w.current_dataset().scaler is None
 

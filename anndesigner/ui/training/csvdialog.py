@@ -4,7 +4,8 @@ and scaling, and see at once whether the choice loads.
 Every change re-runs :func:`~anndesigner.data.load_csv` with the choices, so
 what the dialog accepts is exactly what the document will load later:
 :meth:`CsvImportDialog.source` is the loaded data set's ``source`` dict, with
-the path made relative to the document's folder when the file lies inside it.
+an absolute path (the network file stores it relative to its own folder when
+the CSV lies inside it: :func:`~anndesigner.data.source_for_file`).
 
 The dialog can be driven without ``exec()``: set the choices with
 :meth:`~CsvImportDialog.set_role`, :meth:`~CsvImportDialog.set_task`, ... and
@@ -83,18 +84,6 @@ def dataset_summary(ds: Dataset) -> str:
         task += f" ({k} class{'' if k == 1 else 'es'})"
     parts.append(task)
     return " · ".join(parts)
-
-
-def relative_source_path(path: str | Path, base_dir: str | Path | None) -> str:
-    """``path`` relative to ``base_dir`` (with ``/``) when the file lies inside it, else absolute."""
-    p = Path(os.path.abspath(path))
-    if base_dir is not None:
-        base = Path(os.path.abspath(base_dir))
-        try:
-            return p.relative_to(base).as_posix()
-        except ValueError:
-            pass
-    return str(p)
 
 
 class _RoleBox(_ComboBox):
@@ -691,7 +680,7 @@ class CsvImportDialog(QDialog):
         if self._dataset is None:
             return None
         src = dict(self._dataset.source)
-        src["path"] = relative_source_path(self.path, self.base_dir)
+        src["path"] = os.path.abspath(self.path)  # saved relative to the network file when inside its folder
         return src
 
     def accept(self) -> None:
@@ -700,4 +689,4 @@ class CsvImportDialog(QDialog):
         super().accept()
 
 
-__all__ = ["CsvImportDialog", "dataset_summary", "relative_source_path"]
+__all__ = ["CsvImportDialog", "dataset_summary"]
