@@ -7,6 +7,8 @@ message a person understands. Graph errors name the node or edge they concern
 
 from __future__ import annotations
 
+import copy
+
 
 class AnnError(Exception):
     """Base class of every error ANN Designer raises for a user mistake."""
@@ -21,6 +23,15 @@ class GraphError(AnnError):
         self.message = message
         self.node_id = node_id
         self.edge_id = edge_id
+
+    def located(self, message: str, node_id: str | None) -> "GraphError":
+        """A copy with another message and node, keeping the type and every
+        other detail (a :class:`ParameterError`'s ``param``)."""
+        new = copy.copy(self)
+        new.args = (message,)
+        new.message = message
+        new.node_id = node_id
+        return new
 
 
 class CycleError(GraphError):

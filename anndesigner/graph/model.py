@@ -481,8 +481,7 @@ def _analyze(g: Graph) -> Analysis:
             weights[nid] = t.weights(node.params, ins)
             counts[nid] = param_count(weights[nid])
         except GraphError as err:
-            cls = type(err)
-            errors.append(cls(f"{t.title} '{nid}' {err.message}", node_id=nid))
+            errors.append(err.located(f"{t.title} '{nid}' {err.message}", nid))
             shapes[nid] = None
     return Analysis(order, shapes, weights, counts, errors)
 

@@ -274,8 +274,11 @@ def test_window_of_three_numbers_is_an_error():
     g, n = _conv_graph((8, 8, 1), kernel_size=[3, 3, 3])
     err = _only_error(g, n)
     assert isinstance(err, ParameterError) and "kernel_size" in str(err) and "2 numbers" in str(err)
+    assert err.param == "kernel_size" and err.node_id == n  # the inspector can point at the field
+    assert err.message.startswith(f"Conv2D '{n}' ") and str(err) == err.message
     g, n = _conv_graph((8, 8, 1), "AvgPool2D", strides=[1, 1, 1])
-    assert "strides" in str(_only_error(g, n))
+    err = _only_error(g, n)
+    assert "strides" in str(err) and err.param == "strides"
 
 
 def test_global_avg_pool_needs_two_axes():
