@@ -7,6 +7,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.dirname(__file__))
 
 
+@pytest.fixture(scope="session")
+def qapp(qapp):
+    """pytest-qt's application, with the garbage-collection policy the app runs
+    with (anndesigner/ui/gcpolicy.py): collection between events only."""
+    from anndesigner.ui import gcpolicy
+
+    gcpolicy.install(qapp)
+    return qapp
+
+
 @pytest.fixture(autouse=True)
 def no_leaked_windows(request):
     """Fail a test that leaves a visible top-level window behind."""
@@ -18,6 +28,9 @@ def no_leaked_windows(request):
     app = QApplication.instance()
     if app is None:
         return
+    from anndesigner.ui import gcpolicy
+
+    gcpolicy.collect_due()  # here, between tests, as the app's timer would between events
     app.processEvents()
     left = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
     for w in left:

@@ -12,6 +12,9 @@ def make_app() -> QApplication:
     app.setApplicationName("ANN Designer")
     app.setOrganizationName("ANN Designer")
     app.setApplicationDisplayName("ANN Designer")
+    from . import gcpolicy
+
+    gcpolicy.install(app)  # Python's garbage collector runs between events only
     return app
 
 
