@@ -39,6 +39,17 @@ def neuron_mlp(n_in, n_hidden, hidden="tanh", out_act="sigmoid", loss="binary_cr
     return g
 
 
+def flatten_net(shape, activation="linear", loss="mse"):
+    """Input of ``shape`` -> Flatten -> one-unit Output."""
+    g = ad.Graph()
+    x = g.add_node("Input", shape=list(shape))
+    f = g.add_node("Flatten")
+    y = g.add_node("Output", units=1, activation=activation, loss=loss)
+    g.connect(x, f)
+    g.connect(f, y)
+    return g
+
+
 def numeric_grads(net, X, Y, eps=1e-6):
     """Central differences of the program's loss with respect to every weight."""
     prog = net.program

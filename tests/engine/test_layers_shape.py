@@ -3,6 +3,7 @@ import pytest
 
 import anndesigner as ad
 from anndesigner.errors import ShapeError
+from helpers import flatten_net
 from layercheck import check_layer
 
 
@@ -31,13 +32,7 @@ def test_reshape_to_a_different_size_names_the_node():
 
 def test_flat_data_feeds_an_image_input():
     """A data set of 12 columns trains a network whose Input is (2, 3, 2)."""
-    g = ad.Graph()
-    x = g.add_node("Input", shape=[2, 3, 2])
-    f = g.add_node("Flatten")
-    y = g.add_node("Output", units=1, activation="linear", loss="mse")
-    g.connect(x, f)
-    g.connect(f, y)
-    net = ad.Network(g, seed=0)
+    net = ad.Network(flatten_net((2, 3, 2)), seed=0)
     X = np.random.default_rng(0).normal(size=(8, 12)).astype(np.float32)
     np.testing.assert_array_equal(net.predict(X), net.predict(X.reshape(8, 2, 3, 2)))
     with pytest.raises(ad.DataError, match="12|takes"):

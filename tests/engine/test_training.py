@@ -5,7 +5,7 @@ import pytest
 
 import anndesigner as ad
 from anndesigner.engine import BatchEnd, EpochEnd, Finished
-from helpers import XOR_X, XOR_Y, analytic_grads, mlp, neuron_mlp
+from helpers import XOR_X, XOR_Y, analytic_grads, flatten_net, mlp, neuron_mlp
 
 
 def xor_net(seed=0):
@@ -253,12 +253,7 @@ def test_nonfinite_data_is_found_in_large_and_image_data(monkeypatch):
     with pytest.raises(ad.DataError, match="target data has NaN or inf at row 191"):
         net.fit(X, Y, epochs=1)
     # an image Input: the column counts the values of the flattened row
-    g = ad.Graph()
-    x = g.add_node("Input", shape=[3, 3, 1])
-    f = g.add_node("Flatten")
-    y = g.add_node("Output", units=1, activation="sigmoid", loss="binary_crossentropy")
-    g.connect(x, f)
-    g.connect(f, y)
+    g = flatten_net((3, 3, 1), activation="sigmoid", loss="binary_crossentropy")
     img = np.zeros((40, 3, 3, 1), np.float32)
     img[33, 2, 1, 0] = np.nan
     with pytest.raises(ad.DataError, match="row 34, column 8"):
