@@ -61,58 +61,58 @@ def make_xor(n_samples: int = 4, noise: float = 0.0, seed: int = 0) -> Dataset:
 
 
 # ---------------------------------------------------------------- 2-D classes
-def make_spirals(n_samples: int = 200, noise: float = 0.05, seed: int = 0) -> Dataset:
-    """Two interleaved spirals (1.5 turns each) in roughly [-1, 1]²."""
+def _two_classes_2d(key: str, title: str, n_samples: Any, noise: Any, seed: Any,
+                    points: Callable[[np.random.Generator, np.ndarray], np.ndarray],
+                    classes: list[str], word: str) -> Dataset:
+    """Half the samples of class 0, half of class 1, placed by ``points(rng, labels)``,
+    then Gaussian noise of std ``noise`` and a shuffle."""
     n = _check_n(n_samples)
     noise = _check_noise(noise)
     seed = _check_seed(seed)
     rng = np.random.default_rng(seed)
     n0, n1 = _two_class_counts(n)
-    max_theta = 3.0 * math.pi
-    theta = np.sqrt(rng.uniform(0.0, 1.0, size=n)) * max_theta * 0.95 + 0.05 * max_theta
-    r = theta / max_theta
     labels = np.concatenate([np.zeros(n0), np.ones(n1)])
-    phase = labels * math.pi  # second spiral is the first one turned by 180 degrees
-    X = np.column_stack([r * np.cos(theta + phase), r * np.sin(theta + phase)])
+    X = points(rng, labels)
     X += rng.normal(0.0, noise, size=X.shape) if noise > 0 else 0.0
     perm = rng.permutation(n)
-    return _binary("Spirals", X[perm], labels[perm], ["spiral A", "spiral B"], ["x", "y"], "spiral",
-                   _source("spirals", n, noise, seed))
+    return _binary(title, X[perm], labels[perm], classes, ["x", "y"], word, _source(key, n, noise, seed))
+
+
+def _spiral_points(rng: np.random.Generator, labels: np.ndarray) -> np.ndarray:
+    max_theta = 3.0 * math.pi
+    theta = np.sqrt(rng.uniform(0.0, 1.0, size=len(labels))) * max_theta * 0.95 + 0.05 * max_theta
+    r = theta / max_theta
+    phase = labels * math.pi  # second spiral is the first one turned by 180 degrees
+    return np.column_stack([r * np.cos(theta + phase), r * np.sin(theta + phase)])
+
+
+def _circle_points(rng: np.random.Generator, labels: np.ndarray) -> np.ndarray:
+    radius = np.where(labels == 0, 1.0, 0.5)
+    angle = rng.uniform(0.0, 2.0 * math.pi, size=len(labels))
+    return np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+
+
+def _moon_points(rng: np.random.Generator, labels: np.ndarray) -> np.ndarray:
+    t = rng.uniform(0.0, math.pi, size=len(labels))
+    upper = np.column_stack([np.cos(t), np.sin(t)])
+    lower = np.column_stack([1.0 - np.cos(t), 0.5 - np.sin(t)])
+    return np.where(labels[:, None] == 0, upper, lower)
+
+
+def make_spirals(n_samples: int = 200, noise: float = 0.05, seed: int = 0) -> Dataset:
+    """Two interleaved spirals (1.5 turns each) in roughly [-1, 1]²."""
+    return _two_classes_2d("spirals", "Spirals", n_samples, noise, seed, _spiral_points,
+                           ["spiral A", "spiral B"], "spiral")
 
 
 def make_circles(n_samples: int = 200, noise: float = 0.05, seed: int = 0) -> Dataset:
     """An outer ring (radius 1, class ``outer``) around an inner one (radius 0.5, class ``inner``)."""
-    n = _check_n(n_samples)
-    noise = _check_noise(noise)
-    seed = _check_seed(seed)
-    rng = np.random.default_rng(seed)
-    n0, n1 = _two_class_counts(n)
-    labels = np.concatenate([np.zeros(n0), np.ones(n1)])
-    radius = np.where(labels == 0, 1.0, 0.5)
-    angle = rng.uniform(0.0, 2.0 * math.pi, size=n)
-    X = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
-    X += rng.normal(0.0, noise, size=X.shape) if noise > 0 else 0.0
-    perm = rng.permutation(n)
-    return _binary("Circles", X[perm], labels[perm], ["outer", "inner"], ["x", "y"], "ring",
-                   _source("circles", n, noise, seed))
+    return _two_classes_2d("circles", "Circles", n_samples, noise, seed, _circle_points, ["outer", "inner"], "ring")
 
 
 def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
     """Two interleaving half circles (class ``upper`` and ``lower``)."""
-    n = _check_n(n_samples)
-    noise = _check_noise(noise)
-    seed = _check_seed(seed)
-    rng = np.random.default_rng(seed)
-    n0, n1 = _two_class_counts(n)
-    labels = np.concatenate([np.zeros(n0), np.ones(n1)])
-    t = rng.uniform(0.0, math.pi, size=n)
-    upper = np.column_stack([np.cos(t), np.sin(t)])
-    lower = np.column_stack([1.0 - np.cos(t), 0.5 - np.sin(t)])
-    X = np.where(labels[:, None] == 0, upper, lower)
-    X += rng.normal(0.0, noise, size=X.shape) if noise > 0 else 0.0
-    perm = rng.permutation(n)
-    return _binary("Moons", X[perm], labels[perm], ["upper", "lower"], ["x", "y"], "moon",
-                   _source("moons", n, noise, seed))
+    return _two_classes_2d("moons", "Moons", n_samples, noise, seed, _moon_points, ["upper", "lower"], "moon")
 
 
 def make_blobs(n_samples: int = 300, noise: float = 0.5, seed: int = 0, centers: int = 3) -> Dataset:
