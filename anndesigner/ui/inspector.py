@@ -15,8 +15,9 @@ import re
 from collections import Counter
 from typing import Any, Callable
 
-from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QFocusEvent, QFont, QIcon, QPainter, QPixmap, QWheelEvent
+import shiboken6
+from PySide6.QtCore import QRect, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QFocusEvent, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSpinBox,
@@ -25,13 +26,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
-    QFrame,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QScrollArea,
     QSizePolicy,
     QSpinBox,
     QTableWidget,
@@ -46,8 +44,10 @@ from ..graph.events import Connections
 from ..graph.nodetypes import fmt_shape
 from ..graph.registry import ParamSpec
 from .commands import SetLabelCommand, SetMetaCommand, SetParamsCommand
+from .formkit import (ComboBox, DoubleSpinBox, SpinBox, error_label, form_layout, muted, panel_header, scroll_body,
+                      section)
 from .icons import icon, node_icon_name
-from .style import ERROR_COLOR, MUTED_TEXT, TEXT_COLOR, role_colors, role_of
+from .style import ERROR_COLOR, role_colors, role_of
 
 #: a field whose nodes hold different values
 MIXED: Any = type("Mixed", (), {"__repr__": lambda self: "MIXED"})()
@@ -87,29 +87,6 @@ def format_value(kind: str, value: Any) -> str:
 
 
 # ------------------------------------------------------------------- editors
-class _NoWheelMixin:
-    """Spin boxes and combo boxes in a scrolling form ignore the wheel unless
-    they have focus, so scrolling the inspector never edits a value by accident."""
-
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
-        if self.hasFocus():  # type: ignore[attr-defined]
-            super().wheelEvent(event)  # type: ignore[misc]
-        else:
-            event.ignore()
-
-
-class _SpinBox(_NoWheelMixin, QSpinBox):
-    pass
-
-
-class _DoubleSpinBox(_NoWheelMixin, QDoubleSpinBox):
-    pass
-
-
-class _ComboBox(_NoWheelMixin, QComboBox):
-    pass
-
-
 class _TextEdit(QPlainTextEdit):
     """A plain-text editor that says when the user is done (focus leaves)."""
 
@@ -156,7 +133,7 @@ class ParamField:
     def _make_editor(self, commit: Callable[[], None]) -> QWidget:
         k = self.kind
         if k == "int":
-            e = _SpinBox()
+            e = SpinBox()
             lo = int(self.minimum) if self.minimum is not None else INT_RANGE[0]
             hi = int(self.maximum) if self.maximum is not None else INT_RANGE[1]
             e.setRange(lo, hi)
@@ -164,7 +141,7 @@ class ParamField:
             self._setup_spin(e, commit)
             return e
         if k == "float":
-            e = _DoubleSpinBox()
+            e = DoubleSpinBox()
             e.setDecimals(self.decimals)
             d = self.spec.default
             e.setSingleStep(0.05 if self.decimals == FLOAT_DECIMALS else float(d))
@@ -179,7 +156,7 @@ class ParamField:
             e.checkStateChanged.connect(lambda _state: commit())
             return e
         if k == "choice":
-            e = _ComboBox()
+            e = ComboBox()
             e.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             e.addItems(self.choices)
             e.setPlaceholderText(MIXED_TEXT)
@@ -282,53 +259,10 @@ class ParamField:
 
 
 # --------------------------------------------------------------- pieces
-def _muted(text: str = "", small: bool = True) -> QLabel:
-    lab = QLabel(text)
-    lab.setWordWrap(True)
-    lab.setStyleSheet(f"color: {MUTED_TEXT.name()};")
-    if small:
-        f = lab.font()
-        f.setPointSizeF(max(f.pointSizeF() * 0.9, 7.0))
-        lab.setFont(f)
-    return lab
-
-
-def _section(title: str) -> QLabel:
-    lab = QLabel(title.upper())
-    f = lab.font()
-    f.setBold(True)
-    f.setPointSizeF(max(f.pointSizeF() * 0.82, 7.0))
-    f.setLetterSpacing(QFont.SpacingType.PercentageSpacing, 106)
-    lab.setFont(f)
-    lab.setStyleSheet(f"color: {MUTED_TEXT.name()}; padding-top: 8px; border-bottom: 1px solid #CFD8DC;")
-    return lab
-
-
-def _form() -> QFormLayout:
-    form = QFormLayout()
-    form.setContentsMargins(0, 2, 0, 2)
-    form.setHorizontalSpacing(8)
-    form.setVerticalSpacing(5)
-    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
-    form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-    return form
-
-
 def _value_label(text: str = "") -> QLabel:
     lab = QLabel(text)
     lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     lab.setWordWrap(True)
-    return lab
-
-
-def _error_label(name: str) -> QLabel:
-    lab = QLabel()
-    lab.setObjectName(name)
-    lab.setWordWrap(True)
-    lab.setTextFormat(Qt.TextFormat.PlainText)
-    lab.setStyleSheet(f"color: {ERROR_COLOR.name()}; background: #FFEBEE; border-radius: 3px; padding: 4px;")
-    lab.hide()
     return lab
 
 
@@ -345,46 +279,6 @@ def _stacked_icons(names: list[str], size: int = 28) -> QPixmap:
         p.drawPixmap(i * step, i * step, icon(name).pixmap(small, small))
     p.end()
     return pm
-
-
-def _header(picture: QIcon | QPixmap | None, title: str, subtitle: str, role: str | None) -> QFrame:
-    frame = QFrame()
-    frame.setObjectName("inspector_header")
-    fill, accent = role_colors(role or "layer")
-    if role is None:
-        fill, accent = role_colors("regularization")
-    frame.setStyleSheet(
-        f"QFrame#inspector_header {{ background: {fill.name()}; border-left: 4px solid {accent.name()};"
-        f" border-radius: 4px; }}"
-        f" QFrame#inspector_header QLabel {{ background: transparent; }}")
-    lay = QHBoxLayout(frame)
-    lay.setContentsMargins(8, 6, 8, 6)
-    lay.setSpacing(8)
-    if picture is not None:
-        ic = QLabel()
-        ic.setObjectName("inspector_icon")
-        ic.setPixmap(picture if isinstance(picture, QPixmap) else picture.pixmap(QSize(28, 28)))
-        ic.setFixedSize(30, 30)
-        lay.addWidget(ic, 0, Qt.AlignmentFlag.AlignTop)
-    text = QVBoxLayout()
-    text.setSpacing(0)
-    t = QLabel(title)
-    t.setObjectName("inspector_title")
-    t.setWordWrap(True)
-    f = t.font()
-    f.setBold(True)
-    f.setPointSizeF(f.pointSizeF() * 1.15)
-    t.setFont(f)
-    t.setStyleSheet(f"color: {TEXT_COLOR.name()};")
-    s = QLabel(subtitle)
-    s.setObjectName("inspector_subtitle")
-    s.setWordWrap(True)
-    s.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    s.setStyleSheet(f"color: {accent.darker(115).name()};")
-    text.addWidget(t)
-    text.addWidget(s)
-    lay.addLayout(text, 1)
-    return frame
 
 
 def _errors_html(messages: list[str], more: int = 0) -> str:
@@ -436,14 +330,7 @@ class InspectorWidget(QWidget):
         self._facts_timer.setInterval(0)
         self._facts_timer.timeout.connect(self.refresh)
 
-        self._scroll = QScrollArea(self)
-        self._scroll.setObjectName("inspector_scroll")
-        self._scroll.setWidgetResizable(True)
-        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self._scroll)
+        self._scroll = scroll_body(self, "inspector_scroll")
 
         # the graph's plain-callable signals hold bound methods: drop them when this widget dies
         conns = self._connections
@@ -504,11 +391,7 @@ class InspectorWidget(QWidget):
 
     # ------------------------------------------------------ model events
     def _alive(self) -> bool:
-        try:
-            self.objectName()
-        except RuntimeError:  # the C++ side is gone
-            return False
-        return True
+        return shiboken6.isValid(self)  # False once the C++ side is gone
 
     def _facts_changed(self) -> None:
         if self._alive():
@@ -561,7 +444,7 @@ class InspectorWidget(QWidget):
         n = len(self._selection)
         if self._graph is None:
             page = _Page("empty")
-            page.lay.addWidget(_muted("No network open.", small=False))
+            page.lay.addWidget(muted("No network open.", small=False))
             page.lay.addStretch(1)
         elif n == 0:
             page = self._build_summary()
@@ -606,14 +489,14 @@ class InspectorWidget(QWidget):
         node = g.nodes[node_id]
         t = g.node_type(node)
         page = _Page("single")
-        page.lay.addWidget(_header(icon(node_icon_name(t.type_id)), t.title, f"{node.id} · {t.category}",
-                                   role_of(t.type_id, t.category)))
-        desc = _muted(t.description)
+        page.lay.addWidget(panel_header(icon(node_icon_name(t.type_id)), t.title, f"{node.id} · {t.category}",
+                                        role_of(t.type_id, t.category)))
+        desc = muted(t.description)
         desc.setObjectName("inspector_description")
         page.lay.addWidget(desc)
 
-        form = _form()
-        form.addRow(_section("Node"))
+        form = form_layout()
+        form.addRow(section("Node"))
         page.label_edit = QLineEdit()
         page.label_edit.setObjectName("node_label")
         page.label_edit.setPlaceholderText(f"(shown as {node.id})")
@@ -622,12 +505,12 @@ class InspectorWidget(QWidget):
         page.label_edit.editingFinished.connect(lambda: self._commit_label(page))
         form.addRow("Label", page.label_edit)
         if t.params:
-            form.addRow(_section("Parameters"))
+            form.addRow(section("Parameters"))
             self._add_param_rows(page, form, [node_id])
-        page.error_label = _error_label("inspector_error")
+        page.error_label = error_label("inspector_error")
         form.addRow(page.error_label)
 
-        form.addRow(_section("Analysis"))
+        form.addRow(section("Analysis"))
         page.shape_label = _value_label()
         page.shape_label.setObjectName("fact_shape")
         page.params_label = _value_label()
@@ -655,26 +538,27 @@ class InspectorWidget(QWidget):
         kinds = ", ".join(f"{c} × {title}" for title, c in counts.items())
         distinct = list(dict.fromkeys(t.type_id for t in types))
         t0 = types[0]
-        header = _header(_stacked_icons([node_icon_name(tid) for tid in distinct]), f"{len(node_ids)} nodes selected",
-                         kinds, role_of(t0.type_id, t0.category) if len(distinct) == 1 else None)
+        header = panel_header(_stacked_icons([node_icon_name(tid) for tid in distinct]),
+                              f"{len(node_ids)} nodes selected", kinds,
+                              role_of(t0.type_id, t0.category) if len(distinct) == 1 else None)
         header.findChild(QLabel, "inspector_title").setObjectName("selection_title")
         page.lay.addWidget(header)
-        ids = _muted(", ".join(node_ids))
+        ids = muted(", ".join(node_ids))
         ids.setObjectName("selection_ids")
         page.lay.addWidget(ids)
 
-        form = _form()
-        form.addRow(_section("Common parameters"))
+        form = form_layout()
+        form.addRow(section("Common parameters"))
         self._add_param_rows(page, form, node_ids)
         if page.fields:
-            form.addRow(_muted(f"An edit applies to all {len(node_ids)} nodes as one step; "
+            form.addRow(muted(f"An edit applies to all {len(node_ids)} nodes as one step; "
                                f"{MIXED_TEXT} marks values that differ."))
         else:
-            form.addRow(_muted("These nodes have no parameters in common.", small=False))
-        page.error_label = _error_label("inspector_error")
+            form.addRow(muted("These nodes have no parameters in common.", small=False))
+        page.error_label = error_label("inspector_error")
         form.addRow(page.error_label)
 
-        form.addRow(_section("Analysis"))
+        form.addRow(section("Analysis"))
         page.params_label = _value_label()
         page.params_label.setObjectName("fact_params")
         form.addRow("Parameters", page.params_label)
@@ -688,9 +572,9 @@ class InspectorWidget(QWidget):
         page = _Page("summary")
         doc = self._doc
         name = doc.display_name() if hasattr(doc, "display_name") else "Network"
-        page.lay.addWidget(_header(icon("app"), "Network", name, None))
+        page.lay.addWidget(panel_header(icon("app"), "Network", name, None))
 
-        page.lay.addWidget(_section("About"))
+        page.lay.addWidget(section("About"))
         page.title_edit = QLineEdit()
         page.title_edit.setObjectName("meta_title")
         page.title_edit.setPlaceholderText("Untitled network")
@@ -702,9 +586,9 @@ class InspectorWidget(QWidget):
         page.description_edit.setTabChangesFocus(True)
         page.description_edit.setFixedHeight(page.description_edit.fontMetrics().lineSpacing() * 5 + 12)
         page.description_edit.editingFinished.connect(lambda: self._commit_description(page))
-        page.lay.addWidget(_muted("Title"))
+        page.lay.addWidget(muted("Title"))
         page.lay.addWidget(page.title_edit)
-        page.lay.addWidget(_muted("Description"))
+        page.lay.addWidget(muted("Description"))
         page.lay.addWidget(page.description_edit)
         page.target_label = QLabel()
         page.target_label.setObjectName("meta_target")
@@ -713,8 +597,8 @@ class InspectorWidget(QWidget):
         page.target_label.hide()
         page.lay.addWidget(page.target_label)
 
-        form = _form()
-        form.addRow(_section("Totals"))
+        form = form_layout()
+        form.addRow(section("Totals"))
         page.nodes_label = _value_label()
         page.nodes_label.setObjectName("summary_nodes")
         page.wires_label = _value_label()
@@ -731,7 +615,7 @@ class InspectorWidget(QWidget):
         form.addRow(page.problems)
         page.lay.addLayout(form)
 
-        page.lay.addWidget(_section("Nodes"))
+        page.lay.addWidget(section("Nodes"))
         table = QTableWidget(0, 4)
         table.setObjectName("summary_table")
         table.setHorizontalHeaderLabels(["Node", "Type", "Shape", "Params"])

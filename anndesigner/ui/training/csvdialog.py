@@ -45,7 +45,7 @@ from ...data.csvfile import _Table  # the same reader load_csv uses, with header
 from ...data.csvfile import parse_sample_shape
 from ...errors import AnnError, DataError
 from ..icons import icon
-from ..inspector import _ComboBox, _muted, _section
+from ..formkit import ComboBox, muted, section
 from ..style import ERROR_COLOR, TEXT_COLOR, role_colors
 
 PREVIEW_ROWS = 20
@@ -86,7 +86,7 @@ def dataset_summary(ds: Dataset) -> str:
     return " · ".join(parts)
 
 
-class _RoleBox(_ComboBox):
+class _RoleBox(ComboBox):
     """The role chooser of one column."""
 
     def __init__(self, column: int):
@@ -221,7 +221,7 @@ class CsvImportDialog(QDialog):
         row = QHBoxLayout()
         row.setSpacing(8)
         lab = QLabel("Delimiter")
-        self.delimiter_box = _ComboBox()
+        self.delimiter_box = ComboBox()
         self.delimiter_box.setObjectName("csv_delimiter")
         self.delimiter_box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         for d, title in DELIMITERS:
@@ -233,7 +233,7 @@ class CsvImportDialog(QDialog):
         self.header_box.setObjectName("csv_header_row")
         self.header_box.setToolTip("Untick when the first row is data; the columns are then named col1, col2, …")
         self.header_box.toggled.connect(self._on_header_toggled)
-        self.detected_label = _muted()
+        self.detected_label = muted()
         self.detected_label.setObjectName("csv_detected")
         self.detected_label.setWordWrap(False)
         row.addWidget(lab)
@@ -250,7 +250,7 @@ class CsvImportDialog(QDialog):
         v = QVBoxLayout(box)
         v.setContentsMargins(0, 0, 6, 0)
         v.setSpacing(5)
-        v.addWidget(_section("Columns"))
+        v.addWidget(section("Columns"))
         t = QTableWidget(0, 2)
         t.setObjectName("csv_columns")
         t.setHorizontalHeaderLabels(["Column", "Role"])
@@ -275,7 +275,7 @@ class CsvImportDialog(QDialog):
         form.setHorizontalSpacing(8)
         form.setVerticalSpacing(5)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.task_box = _ComboBox()
+        self.task_box = ComboBox()
         self.task_box.setObjectName("csv_task")
         self.task_box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         for key, title in TASKS:
@@ -312,7 +312,7 @@ class CsvImportDialog(QDialog):
         v = QVBoxLayout(box)
         v.setContentsMargins(6, 0, 0, 0)
         v.setSpacing(5)
-        self.preview_title = _section(f"Preview · first {PREVIEW_ROWS} rows")
+        self.preview_title = section(f"Preview · first {PREVIEW_ROWS} rows")
         v.addWidget(self.preview_title)
         t = QTableWidget(0, 0)
         t.setObjectName("csv_table")
@@ -333,7 +333,7 @@ class CsvImportDialog(QDialog):
         hh.setMinimumSectionSize(40)
         self.preview_table = t
         v.addWidget(t, 1)
-        self.legend_label = _muted()
+        self.legend_label = muted()
         self.legend_label.setObjectName("csv_legend")
         self.legend_label.setTextFormat(Qt.TextFormat.RichText)
         self.legend_label.setText(

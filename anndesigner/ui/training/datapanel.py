@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QFont, QPen, QWheelEvent
 from PySide6.QtWidgets import (
@@ -41,7 +42,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -57,7 +57,8 @@ from ...graph.events import Connections
 from ...graph.nodetypes import fmt_shape
 from .. import commands as C
 from ..icons import icon
-from ..inspector import _ComboBox, _DoubleSpinBox, _error_label, _form, _header, _muted, _section, _SpinBox
+from ..formkit import (ComboBox, DoubleSpinBox, SpinBox, error_label, form_layout, muted, panel_header,
+                       scroll_body, section)
 from ..style import CLASS_COLORS, ERROR_COLOR, MUTED_TEXT, TEXT_COLOR, VALUE_COLORS, role_colors
 from .csvdialog import CsvImportDialog, dataset_summary
 
@@ -251,14 +252,7 @@ class DataPanel(QWidget):
         self._mismatches: dict[str, str] = {}
         self._csv_source: dict | None = None  # the CSV import offered in the chooser
 
-        self._scroll = QScrollArea(self)
-        self._scroll.setObjectName("data_scroll")
-        self._scroll.setWidgetResizable(True)
-        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self._scroll)
+        self._scroll = scroll_body(self, "data_scroll")
         page = QWidget()
         page.setObjectName("data_page")
         self._page = page
@@ -274,17 +268,17 @@ class DataPanel(QWidget):
 
     # ------------------------------------------------------------ building
     def _build(self, lay: QVBoxLayout) -> None:
-        self.header = _header(icon("node-input"), "Data", "No data set", "data")
+        self.header = panel_header(icon("node-input"), "Data", "No data set", "data")
         self.header.setObjectName("data_header")
         self._title = self.header.findChild(QLabel, "inspector_title")
         self._subtitle = self.header.findChild(QLabel, "inspector_subtitle")
         lay.addWidget(self.header)
 
         # -- source
-        lay.addWidget(_section("Source"))
+        lay.addWidget(section("Source"))
         row = QHBoxLayout()
         row.setSpacing(6)
-        self.source_box = _ComboBox()
+        self.source_box = ComboBox()
         self.source_box.setObjectName("data_source")
         self.source_box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.source_box.setPlaceholderText("Choose a data set…")
@@ -302,10 +296,10 @@ class DataPanel(QWidget):
         row.addWidget(self.source_box, 1)
         row.addWidget(self.import_button)
         lay.addLayout(row)
-        self.description = _muted()
+        self.description = muted()
         self.description.setObjectName("data_description")
         lay.addWidget(self.description)
-        self.lock_label = _muted()
+        self.lock_label = muted()
         self.lock_label.setObjectName("data_lock")
         self.lock_label.setStyleSheet("color: #8D6E63; background: #FFF8E1; border-radius: 3px; padding: 4px;")
         self.lock_label.hide()
@@ -330,7 +324,7 @@ class DataPanel(QWidget):
         self.fix_button.clicked.connect(self.fix_mismatches)
         fix_row = QHBoxLayout()
         fix_row.setContentsMargins(0, 0, 0, 0)
-        self.fix_hint = _muted("Match the network to the data (one undo step)")
+        self.fix_hint = muted("Match the network to the data (one undo step)")
         fix_row.addWidget(self.fix_hint, 1)
         fix_row.addWidget(self.fix_button, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         mb.addWidget(self.mismatch_label)
@@ -339,18 +333,18 @@ class DataPanel(QWidget):
         lay.addWidget(self.mismatch_box)
 
         # -- settings: one form, so that every label lines up; rows show for the source kind
-        self.settings_title = _section("Settings")
+        self.settings_title = section("Settings")
         lay.addWidget(self.settings_title)
-        form = self.settings_form = _form()
+        form = self.settings_form = form_layout()
         self.param_spins: dict[str, QAbstractSpinBox] = {}
         for key, (label, tip) in PARAMS.items():
             if key == "noise":
-                spin: QAbstractSpinBox = _DoubleSpinBox()
+                spin: QAbstractSpinBox = DoubleSpinBox()
                 spin.setDecimals(NOISE_DECIMALS)
                 spin.setRange(0.0, 10.0)
                 spin.setSingleStep(0.01)
             else:
-                spin = _SpinBox()
+                spin = SpinBox()
                 spin.setRange(*DEFAULT_LIMITS[key])  # each data set's own limits are set when it is shown
                 if key == "n_samples":
                     spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
@@ -399,7 +393,7 @@ class DataPanel(QWidget):
         form.addRow("", self.reconstruct_box)
 
         # the validation split is a training setting, but it decides which data trains
-        self.split_spin = _SpinBox()
+        self.split_spin = SpinBox()
         self.split_spin.setObjectName("data_split")
         self.split_spin.setRange(0, 90)
         self.split_spin.setSingleStep(5)
@@ -416,14 +410,14 @@ class DataPanel(QWidget):
         lab.setBuddy(self.split_spin)
         lab.setToolTip(self.split_spin.toolTip())
         form.addRow(lab, self.split_spin)
-        self.split_note = _muted()
+        self.split_note = muted()
         self.split_note.setObjectName("data_split_note")
         form.addRow("", self.split_note)
         lay.addLayout(form)
 
         # -- preview
-        lay.addWidget(_section("Preview"))
-        self.error_label = _error_label("data_error")
+        lay.addWidget(section("Preview"))
+        self.error_label = error_label("data_error")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.error_label)
         self.summary_label = QLabel()
@@ -435,7 +429,7 @@ class DataPanel(QWidget):
         self.summary_label.setFont(f)
         self.summary_label.setStyleSheet(f"color: {TEXT_COLOR.name()};")
         lay.addWidget(self.summary_label)
-        self.preview_warning = _muted()
+        self.preview_warning = muted()
         self.preview_warning.setObjectName("data_preview_warning")
         self.preview_warning.setStyleSheet("color: #8D6E63; background: #FFF8E1; border-radius: 3px; padding: 4px;")
         self.preview_warning.hide()
@@ -472,7 +466,7 @@ class DataPanel(QWidget):
         self._preview_mode = "none"
         self.plot.hide()
         lay.addWidget(self.plot)
-        self.key_label = _muted()
+        self.key_label = muted()
         self.key_label.setObjectName("data_key")
         self.key_label.setTextFormat(Qt.TextFormat.RichText)
         self.key_label.hide()
@@ -499,7 +493,7 @@ class DataPanel(QWidget):
         hh.setDefaultAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.table.hide()
         lay.addWidget(self.table)
-        self.preview_note = _muted()
+        self.preview_note = muted()
         self.preview_note.setObjectName("data_preview_note")
         lay.addWidget(self.preview_note)
         lay.addStretch(1)
@@ -673,11 +667,7 @@ class DataPanel(QWidget):
 
     # ------------------------------------------------------ model events
     def _alive(self) -> bool:
-        try:
-            self.objectName()
-        except RuntimeError:  # the C++ side is gone
-            return False
-        return True
+        return shiboken6.isValid(self)  # False once the C++ side is gone
 
     def _on_data_changed(self) -> None:
         if not self._alive():

@@ -1,0 +1,147 @@
+"""Small pieces the side panels' forms are built from: editors that ignore
+the mouse wheel unless focused, muted and section labels, the form layout,
+the error label, the coloured header, and the scroll area that holds a panel.
+Used by the inspector, the data panel and the CSV dialog."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QFont, QIcon, QPixmap, QWheelEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .style import ERROR_COLOR, MUTED_TEXT, TEXT_COLOR, role_colors
+
+__all__ = ["NoWheelMixin", "SpinBox", "DoubleSpinBox", "ComboBox", "muted", "section", "form_layout",
+           "error_label", "panel_header", "scroll_body"]
+
+
+def scroll_body(owner: QWidget, name: str) -> QScrollArea:
+    """A frameless, vertically scrolling area filling ``owner`` (object name ``name``)."""
+    scroll = QScrollArea(owner)
+    scroll.setObjectName(name)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    lay = QVBoxLayout(owner)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(scroll)
+    return scroll
+
+
+# ------------------------------------------------------------------- editors
+class NoWheelMixin:
+    """Spin boxes and combo boxes in a scrolling form ignore the wheel unless
+    they have focus, so scrolling the inspector never edits a value by accident."""
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        if self.hasFocus():  # type: ignore[attr-defined]
+            super().wheelEvent(event)  # type: ignore[misc]
+        else:
+            event.ignore()
+
+
+class SpinBox(NoWheelMixin, QSpinBox):
+    pass
+
+
+class DoubleSpinBox(NoWheelMixin, QDoubleSpinBox):
+    pass
+
+
+class ComboBox(NoWheelMixin, QComboBox):
+    pass
+
+
+# --------------------------------------------------------------- pieces
+def muted(text: str = "", small: bool = True) -> QLabel:
+    lab = QLabel(text)
+    lab.setWordWrap(True)
+    lab.setStyleSheet(f"color: {MUTED_TEXT.name()};")
+    if small:
+        f = lab.font()
+        f.setPointSizeF(max(f.pointSizeF() * 0.9, 7.0))
+        lab.setFont(f)
+    return lab
+
+
+def section(title: str) -> QLabel:
+    lab = QLabel(title.upper())
+    f = lab.font()
+    f.setBold(True)
+    f.setPointSizeF(max(f.pointSizeF() * 0.82, 7.0))
+    f.setLetterSpacing(QFont.SpacingType.PercentageSpacing, 106)
+    lab.setFont(f)
+    lab.setStyleSheet(f"color: {MUTED_TEXT.name()}; padding-top: 8px; border-bottom: 1px solid #CFD8DC;")
+    return lab
+
+
+def form_layout() -> QFormLayout:
+    form = QFormLayout()
+    form.setContentsMargins(0, 2, 0, 2)
+    form.setHorizontalSpacing(8)
+    form.setVerticalSpacing(5)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+    form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    return form
+
+
+def error_label(name: str) -> QLabel:
+    lab = QLabel()
+    lab.setObjectName(name)
+    lab.setWordWrap(True)
+    lab.setTextFormat(Qt.TextFormat.PlainText)
+    lab.setStyleSheet(f"color: {ERROR_COLOR.name()}; background: #FFEBEE; border-radius: 3px; padding: 4px;")
+    lab.hide()
+    return lab
+
+
+def panel_header(picture: QIcon | QPixmap | None, title: str, subtitle: str, role: str | None) -> QFrame:
+    frame = QFrame()
+    frame.setObjectName("inspector_header")
+    fill, accent = role_colors(role or "layer")
+    if role is None:
+        fill, accent = role_colors("regularization")
+    frame.setStyleSheet(
+        f"QFrame#inspector_header {{ background: {fill.name()}; border-left: 4px solid {accent.name()};"
+        f" border-radius: 4px; }}"
+        f" QFrame#inspector_header QLabel {{ background: transparent; }}")
+    lay = QHBoxLayout(frame)
+    lay.setContentsMargins(8, 6, 8, 6)
+    lay.setSpacing(8)
+    if picture is not None:
+        ic = QLabel()
+        ic.setObjectName("inspector_icon")
+        ic.setPixmap(picture if isinstance(picture, QPixmap) else picture.pixmap(QSize(28, 28)))
+        ic.setFixedSize(30, 30)
+        lay.addWidget(ic, 0, Qt.AlignmentFlag.AlignTop)
+    text = QVBoxLayout()
+    text.setSpacing(0)
+    t = QLabel(title)
+    t.setObjectName("inspector_title")
+    t.setWordWrap(True)
+    f = t.font()
+    f.setBold(True)
+    f.setPointSizeF(f.pointSizeF() * 1.15)
+    t.setFont(f)
+    t.setStyleSheet(f"color: {TEXT_COLOR.name()};")
+    s = QLabel(subtitle)
+    s.setObjectName("inspector_subtitle")
+    s.setWordWrap(True)
+    s.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    s.setStyleSheet(f"color: {accent.darker(115).name()};")
+    text.addWidget(t)
+    text.addWidget(s)
+    lay.addLayout(text, 1)
+    return frame
