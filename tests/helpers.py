@@ -39,6 +39,14 @@ def neuron_mlp(n_in, n_hidden, hidden="tanh", out_act="sigmoid", loss="binary_cr
     return g
 
 
+def laid_out(g):
+    """Columns 220 px apart (node positions are centres), as the designer lays out."""
+    from anndesigner.graph.layout import apply_layout, layered_layout
+
+    apply_layout(g, layered_layout(g, dx=220, dy=100))
+    return g
+
+
 def flatten_net(shape, activation="linear", loss="mse"):
     """Input of ``shape`` -> Flatten -> one-unit Output."""
     g = ad.Graph()

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QtMsgType  # noqa: E402
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QWheelEvent  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
@@ -18,47 +18,13 @@ from anndesigner.ui.canvas import CanvasView, GraphScene, NeuronItem  # noqa: E4
 from anndesigner.ui.canvas.items import BlockItem, PendingWireItem  # noqa: E402
 from anndesigner.ui.document import Document  # noqa: E402
 from anndesigner.ui.mime import MIME_NODE_TYPE  # noqa: E402
-from anndesigner.graph.layout import apply_layout, layered_layout  # noqa: E402
-from helpers import mlp as _mlp, neuron_mlp as _neuron_mlp  # noqa: E402
+from helpers import laid_out, mlp as _mlp, neuron_mlp as _neuron_mlp  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 LEFT = Qt.MouseButton.LeftButton
 NOMOD = Qt.KeyboardModifier.NoModifier
 
-
-@pytest.fixture(autouse=True)
-def no_qt_warnings(qtlog):
-    yield
-    bad = [r.message for r in qtlog.records if r.type in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg,
-                                                           QtMsgType.QtFatalMsg)]
-    assert not bad, f"Qt printed warnings: {bad}"
-
-
-@pytest.fixture
-def canvas(qtbot):
-    scenes = []
-
-    def make(graph_or_doc, size=(900, 600)):
-        doc = graph_or_doc if isinstance(graph_or_doc, Document) else Document(ad.Network(graph_or_doc,
-                                                                                        strict=False))
-        scene = GraphScene(doc)
-        view = CanvasView(scene)
-        qtbot.addWidget(view)
-        view.resize(*size)
-        view.show()
-        qtbot.waitExposed(view)
-        scenes.append(scene)
-        return doc, scene, view
-
-    yield make
-    for s in scenes:
-        s.detach()
-
-
-def laid_out(g):
-    """Columns 220 px apart (node positions are centres), as the designer lays out."""
-    apply_layout(g, layered_layout(g, dx=220, dy=100))
-    return g
+pytestmark = pytest.mark.usefixtures("no_qt_warnings")
 
 
 def mlp(sizes):

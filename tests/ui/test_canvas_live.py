@@ -6,58 +6,24 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QtMsgType  # noqa: E402
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 import anndesigner as ad  # noqa: E402
-from anndesigner.graph.layout import apply_layout, layered_layout  # noqa: E402
 from anndesigner.ui import style  # noqa: E402
-from anndesigner.ui.canvas import CanvasView, GraphScene  # noqa: E402
 from anndesigner.ui.canvas.interactions import WeightEditor, parse_number  # noqa: E402
 from anndesigner.ui.canvas.items import WIRE_MAX_WIDTH, WIRE_WIDTH, PendingWireItem  # noqa: E402
 from anndesigner.ui.canvas.view import LOCK_TEXT  # noqa: E402
-from anndesigner.ui.document import Document  # noqa: E402
 from anndesigner.ui.mime import MIME_NODE_TYPE  # noqa: E402
-from helpers import mlp as _mlp, neuron_mlp as _neuron_mlp  # noqa: E402
+from helpers import laid_out, mlp as _mlp, neuron_mlp as _neuron_mlp  # noqa: E402
 
 LEFT = Qt.MouseButton.LeftButton
 NOMOD = Qt.KeyboardModifier.NoModifier
 REASON = "Training is running: pause or stop it to change the network's structure"
 
-
-@pytest.fixture(autouse=True)
-def no_qt_warnings(qtlog):
-    yield
-    bad = [r.message for r in qtlog.records if r.type in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg,
-                                                           QtMsgType.QtFatalMsg)]
-    assert not bad, f"Qt printed warnings: {bad}"
-
-
-@pytest.fixture
-def canvas(qtbot):
-    scenes = []
-
-    def make(graph, size=(900, 600)):
-        doc = Document(ad.Network(graph, strict=False))
-        scene = GraphScene(doc)
-        view = CanvasView(scene)
-        qtbot.addWidget(view)
-        view.resize(*size)
-        view.show()
-        qtbot.waitExposed(view)
-        scenes.append(scene)
-        return doc, scene, view
-
-    yield make
-    for s in scenes:
-        s.detach()
-
-
-def laid_out(g):
-    apply_layout(g, layered_layout(g, dx=220, dy=100))
-    return g
+pytestmark = pytest.mark.usefixtures("no_qt_warnings")
 
 
 def neuron_net():
