@@ -128,10 +128,7 @@ def test_adagrad_custom_accumulator(dtype):
     check(w, exp, dtype)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_adadelta(dtype):
-    lr, rho, eps = 1.0, 0.95, 1e-7
-    w, _ = run(Adadelta, dtype)  # default learning rate is 1.0
+def adadelta_reference(lr, rho, eps):
     exp = list(W0)
     eg = [0.0, 0.0]
     ed = [0.0, 0.0]
@@ -140,22 +137,20 @@ def test_adadelta(dtype):
         d = [math.sqrt(x + eps) / math.sqrt(e + eps) * gi for x, e, gi in zip(ed, eg, g)]
         ed = [rho * x + (1 - rho) * di * di for x, di in zip(ed, d)]
         exp = [wi - lr * di for wi, di in zip(exp, d)]
-    check(w, exp, dtype)
+    return exp
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adadelta(dtype):
+    w, _ = run(Adadelta, dtype)  # default learning rate is 1.0
+    check(w, adadelta_reference(1.0, 0.95, 1e-7), dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_adadelta_custom(dtype):
     lr, rho, eps = 0.5, 0.8, 1e-4
     w, _ = run(Adadelta, dtype, lr=lr, rho=rho, epsilon=eps)
-    exp = list(W0)
-    eg = [0.0, 0.0]
-    ed = [0.0, 0.0]
-    for g in GRADS:
-        eg = [rho * e + (1 - rho) * gi * gi for e, gi in zip(eg, g)]
-        d = [math.sqrt(x + eps) / math.sqrt(e + eps) * gi for x, e, gi in zip(ed, eg, g)]
-        ed = [rho * x + (1 - rho) * di * di for x, di in zip(ed, d)]
-        exp = [wi - lr * di for wi, di in zip(exp, d)]
-    check(w, exp, dtype)
+    check(w, adadelta_reference(lr, rho, eps), dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
