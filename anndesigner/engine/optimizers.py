@@ -410,16 +410,13 @@ class Optimizer:
 
     def _blocks(self, grads: list[np.ndarray]) -> list[tuple[np.ndarray, ...]]:
         """:func:`blocks_of` (params, grads, then the state slots in ``SLOTS``
-        order, then scratch if any), cached for as long as the same gradient
-        arrays come back: a training loop passes the same buffers every step."""
+        order), cached for as long as the same gradient arrays come back: a
+        training loop passes the same buffers every step."""
         cached = self._block_cache
         if cached is not None and len(cached[0]) == len(grads) and all(
                 a is b for a, b in zip(cached[0], grads)):
             return cached[1]
-        kinds = [self.params, grads] + [self._state[s] for s in self._state]
-        if self._scratch:
-            kinds.append(self._scratch)
-        blocks = blocks_of(kinds)
+        blocks = blocks_of([self.params, grads] + list(self._state.values()))
         self._block_cache = (list(grads), blocks)
         return blocks
 
