@@ -40,8 +40,8 @@ def make_panel(qtbot, doc):
     return w
 
 
-def make_dialog(qtbot, path, base_dir=None, **kw):
-    d = CsvImportDialog(path, base_dir=base_dir, **kw)
+def make_dialog(qtbot, path, **kw):
+    d = CsvImportDialog(path, **kw)
     qtbot.addWidget(d)
     return d
 
@@ -73,8 +73,8 @@ class AcceptingDialog:
         self.configure = configure
         self.dialog = None
 
-    def __call__(self, path, base_dir=None, parent=None, initial=None):
-        self.dialog = CsvImportDialog(path, base_dir=base_dir, parent=parent, initial=initial)
+    def __call__(self, path, parent=None, initial=None):
+        self.dialog = CsvImportDialog(path, parent=parent, initial=initial)
         if self.configure is not None:
             self.configure(self.dialog)
         return self
@@ -244,7 +244,7 @@ def test_load_error_is_shown_and_the_previous_preview_kept(qtbot, xor_doc, tmp_p
 
 # ------------------------------------------------------------ CSV dialog
 def test_csv_dialog_defaults_and_accepted_source(qtbot, good_csv, tmp_path):
-    d = make_dialog(qtbot, good_csv, base_dir=tmp_path)
+    d = make_dialog(qtbot, good_csv)
     assert d.columns() == ["a", "b", "c", "label"]
     assert d.roles() == {"a": "input", "b": "input", "c": "input", "label": "target"}
     assert d.header_box.isChecked() and d.delimiter_box.currentData() == ","
@@ -283,7 +283,7 @@ def test_csv_dialog_role_change_updates_the_summary(qtbot, good_csv):
 def test_csv_dialog_bad_cell_names_line_and_column(qtbot, tmp_path):
     path = write_csv(tmp_path / "bad.csv", ["x", "y", "label"],
                      [[0.1, 0.2, 0], [0.3, 0.4, 1], ["oops", 0.5, 0], [0.6, 0.7, 1]])
-    d = make_dialog(qtbot, path, base_dir=tmp_path)
+    d = make_dialog(qtbot, path)
     assert not d.is_valid()
     assert not d.ok_button().isEnabled()
     assert "line 4" in d.error_text() and "'x'" in d.error_text()
@@ -297,14 +297,12 @@ def test_csv_dialog_bad_cell_names_line_and_column(qtbot, tmp_path):
     assert d.preview_table.item(2, 0).background().color().name() != "#ffcdd2"
 
 
-def test_csv_dialog_path_outside_base_dir_is_absolute(qtbot, good_csv, tmp_path):
-    other = tmp_path / "elsewhere"
-    other.mkdir()
-    d = make_dialog(qtbot, good_csv, base_dir=other)
+def test_csv_dialog_path_is_absolute(qtbot, good_csv):
+    d = make_dialog(qtbot, good_csv)
     d.accept()
     assert Path(d.source()["path"]).is_absolute()
     assert Path(d.source()["path"]) == good_csv.resolve()
-    sub = make_dialog(qtbot, good_csv, base_dir=None)
+    sub = make_dialog(qtbot, good_csv)
     assert Path(sub.source()["path"]).is_absolute()
 
 
@@ -323,10 +321,10 @@ def test_csv_dialog_header_and_delimiter_overrides(qtbot, tmp_path):
 
 
 def test_csv_dialog_presets_an_earlier_import(qtbot, good_csv, tmp_path):
-    first = make_dialog(qtbot, good_csv, base_dir=tmp_path)
+    first = make_dialog(qtbot, good_csv)
     first.set_roles(inputs=["b"], targets=["label"])
     src = first.source()
-    d = make_dialog(qtbot, good_csv, base_dir=tmp_path, initial=src)
+    d = make_dialog(qtbot, good_csv, initial=src)
     assert d.roles() == {"a": "ignore", "b": "input", "c": "ignore", "label": "target"}
     assert d.source() == src
 

@@ -308,7 +308,7 @@ def write_pixels(tmp_path):
 
 def test_csv_dialog_sample_shape(qtbot, tmp_path):
     path = write_pixels(tmp_path)
-    d = CsvImportDialog(path, base_dir=tmp_path)
+    d = CsvImportDialog(path)
     qtbot.addWidget(d)
     assert d.shape_edit.objectName() == "csv_shape" and d.shape_edit.text() == ""
     d.set_sample_shape("2, 4, 2")
@@ -321,7 +321,7 @@ def test_csv_dialog_sample_shape(qtbot, tmp_path):
     src = d.source()
     assert src["input_shape"] == [2, 4, 1]
     assert load_source(src, tmp_path).input_shape == (2, 4, 1)
-    again = CsvImportDialog(path, base_dir=tmp_path, initial=src)
+    again = CsvImportDialog(path, initial=src)
     qtbot.addWidget(again)
     assert again.shape_edit.text() == "2, 4, 1" and again.source() == src
 
@@ -329,7 +329,7 @@ def test_csv_dialog_sample_shape(qtbot, tmp_path):
 def test_csv_with_a_sample_shape_in_the_panel(qtbot, tmp_path):
     d = Document(load_network(SAMPLES / "xor.ann"), path=tmp_path / "net.ann")
     w = make_panel(qtbot, d)
-    dialog = CsvImportDialog(write_pixels(tmp_path), base_dir=tmp_path, parent=w)
+    dialog = CsvImportDialog(write_pixels(tmp_path), parent=w)
     dialog.set_sample_shape("2, 4, 1")
     assert w.apply_csv_dialog(dialog)
     assert w.preview_mode() == "images" and texts(w) == class_of(w.current_dataset(), 20)

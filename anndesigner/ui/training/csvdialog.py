@@ -105,7 +105,7 @@ class _RoleBox(ComboBox):
 
 # ------------------------------------------------------------------ dialog
 class CsvImportDialog(QDialog):
-    """``CsvImportDialog(path, base_dir=None, parent=None, initial=None)``.
+    """``CsvImportDialog(path, parent=None, initial=None)``.
 
     ``initial`` is an earlier CSV ``source`` dict whose choices (columns,
     task, scaling, header, delimiter) are preset, to change an import.
@@ -114,15 +114,13 @@ class CsvImportDialog(QDialog):
 
     validated = Signal(bool)
 
-    def __init__(self, path: str | Path, base_dir: str | Path | None = None, parent: QWidget | None = None,
-                 initial: Mapping[str, Any] | None = None):
+    def __init__(self, path: str | Path, parent: QWidget | None = None, initial: Mapping[str, Any] | None = None):
         super().__init__(parent)
         self.setObjectName("csvImportDialog")
         self.setWindowTitle("Import CSV")
         self.setSizeGripEnabled(True)
         self.resize(720, 520)
         self.path = Path(path)
-        self.base_dir = Path(base_dir) if base_dir is not None else None
         self._header_choice: bool | str = "auto"
         self._delimiter_choice: str = "auto"
         self._detected_header: bool | None = None

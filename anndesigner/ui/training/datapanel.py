@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...data import BUILTIN_DATASETS, Dataset
+from ...data import BUILTIN_DATASETS, Dataset, source_from_file
 from ...data.builtin import MAX_CENTERS, MAX_SAMPLES, load_builtin
 from ...data.sequences import MAX_STEPS, MAX_VOCAB
 from ...errors import AnnError, GraphError
@@ -592,7 +592,7 @@ class DataPanel(QWidget):
     def import_csv(self, path: str | Path | None = None,
                    dialog_factory: Callable[..., Any] | None = None) -> bool:
         """Ask for a CSV file (unless ``path`` is given), run the import dialog and, when it
-        is accepted, push "Import CSV". ``dialog_factory(path, base_dir=..., parent=...)``
+        is accepted, push "Import CSV". ``dialog_factory(path, parent=...)``
         makes the dialog (default :class:`CsvImportDialog`); it needs ``exec()`` and
         ``source()``. Returns True when the data source was changed."""
         if self._doc is None or self._doc.locked:
@@ -603,7 +603,7 @@ class DataPanel(QWidget):
             if not path:
                 return False
         factory = dialog_factory or CsvImportDialog
-        dialog = factory(path, base_dir=self._base_dir(), parent=self)
+        dialog = factory(path, parent=self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
         return self.apply_csv_dialog(dialog, "Import CSV")
@@ -613,11 +613,8 @@ class DataPanel(QWidget):
         src = self._doc.network.data_source if self._doc is not None else None
         if not src or src.get("kind") != "csv" or self._doc.locked:
             return False
-        path = Path(src.get("path", ""))
-        if not path.is_absolute() and self._base_dir() is not None:
-            path = self._base_dir() / path
         factory = dialog_factory or CsvImportDialog
-        dialog = factory(path, base_dir=self._base_dir(), parent=self, initial=src)
+        dialog = factory(self._csv_file(src), parent=self, initial=src)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
         return self.apply_csv_dialog(dialog, "Change CSV columns")
@@ -847,6 +844,11 @@ class DataPanel(QWidget):
     def _base_dir(self) -> Path | None:
         p = self._doc.path if self._doc is not None else None
         return Path(p).parent if p else None
+
+    def _csv_file(self, src: dict) -> Path:
+        """The file of a CSV source (a path a script left relative is taken from the document's folder)."""
+        base = self._base_dir()
+        return Path(str((source_from_file(src, base) if base is not None else src).get("path", "")))
 
     def _reload(self) -> None:
         """Load the network's data source; show it, or the error (keeping the old preview)."""
@@ -1327,11 +1329,8 @@ class DataPanel(QWidget):
         """The CSV source with scaling switched on (fitted anew) or off."""
         from ...data import load_csv
 
-        path = Path(str(src.get("path", "")))
-        if not path.is_absolute() and self._base_dir() is not None:
-            path = self._base_dir() / path
         try:
-            ds = load_csv(path, inputs=src.get("inputs"), targets=src.get("targets"),
+            ds = load_csv(self._csv_file(src), inputs=src.get("inputs"), targets=src.get("targets"),
                           task=src.get("task", "auto"), standardize=standardize,
                           header=src.get("header", "auto"), delimiter=src.get("delimiter", "auto"),
                           classes=src.get("classes"), input_shape=src.get("input_shape"))
