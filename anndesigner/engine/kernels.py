@@ -59,7 +59,7 @@ def enabled() -> bool:
 
 
 def backend() -> str:
-    """A short description for benchmarks and the ``info`` command."""
+    """A short description of what runs the loops (printed by the benchmarks)."""
     if not _state["wanted"]:
         return "NumPy (compiled kernels turned off)"
     k = _compiled()
