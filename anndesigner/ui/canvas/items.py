@@ -303,6 +303,11 @@ class NodeItem(QGraphicsItem):
         return None
 
     def _port_shape(self, path: QPainterPath) -> QPainterPath:
+        """The body ``path`` plus the port discs. Under the default odd-even rule the
+        half of a disc that overlaps the body would cancel out (a press there hit
+        nothing and started a rubber band); the winding rule keeps the union (the
+        discs and the body run in the same direction)."""
+        path.setFillRule(Qt.FillRule.WindingFill)
         if self.has_input:
             path.addEllipse(self.in_port_local(), PORT_HIT, PORT_HIT)
         if self.has_output:
