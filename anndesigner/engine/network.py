@@ -78,15 +78,30 @@ class Network:
 
     def weights_for_saving(self) -> dict[str, np.ndarray]:
         """Every weight of the current nodes, also while the graph is invalid
-        (then the last known values are kept, so no work is lost)."""
+        (then the last known values are kept, so no work is lost).
+
+        Raises :class:`TrainingError` (with ``node_id``) naming the first weight
+        that holds NaN or inf: such a file could not be opened again, so it is
+        never written (training never leaves such weights; see :meth:`fit`)."""
         if self.compiles:
-            return self.get_weights()
-        if self._program is not None:
-            self._stash_update(self._program.get_weights())
-            self._program = None
-        nodes = self.graph.nodes
-        return {k: np.array(next(reversed(v.values()))) for k, v in self._stash.items()
-                if v and k.split("/")[0] in nodes}
+            weights = self.get_weights()
+        else:
+            if self._program is not None:
+                self._stash_update(self._program.get_weights())
+                self._program = None
+            nodes = self.graph.nodes
+            weights = {k: np.array(next(reversed(v.values()))) for k, v in self._stash.items()
+                       if v and k.split("/")[0] in nodes}
+        for name, value in weights.items():
+            self._refuse_nonfinite(name, value, "cannot be saved")
+        return weights
+
+    def _refuse_nonfinite(self, name: str, value: np.ndarray, what: str) -> None:
+        if value.dtype.kind in "fc" and not np.isfinite(value).all():
+            nid = name.split("/")[0]
+            raise TrainingError(f"weight '{name}' of {self.describe_node(nid)} holds NaN or infinite values and "
+                                f"{what}; reset the weights, or train again with a smaller learning rate",
+                                node_id=nid)
 
     def _stash_update(self, weights: Mapping[str, np.ndarray]) -> None:
         for k, v in weights.items():
@@ -136,7 +151,8 @@ class Network:
         return self.program.get_weights()
 
     def set_weights(self, weights: Mapping[str, np.ndarray], *, strict: bool = True) -> None:
-        """Set weights by name. ``strict``: every name must exist and every shape match."""
+        """Set weights by name. ``strict``: every name must exist and every shape match.
+        Values with NaN or inf are refused (:class:`TrainingError`); nothing is set then."""
         prog = self.program
         known = set(prog.weight_names())
         if strict:
@@ -151,7 +167,10 @@ class Network:
             if value.shape != shape:
                 raise GraphError(f"weight '{name}' has shape {value.shape}; the network needs {shape}",
                                  node_id=name.split("/")[0])
-            prog.set_weight(name, value)
+            self._refuse_nonfinite(name, value, "cannot be used")
+        for name, value in weights.items():
+            if name in known:
+                prog.set_weight(name, np.asarray(value))
         self.weights_changed.emit()
 
     def reset_weights(self, seed: int | None = None) -> None:
@@ -277,7 +296,15 @@ class Network:
 
         Settings (epochs, batch_size, optimizer, learning_rate, ...) are those of
         :class:`TrainingConfig`; the ones given here are saved with the network.
-        Raises :class:`TrainingError` if NaN or inf appears.
+
+        Divergence is never reported as success: when the loss, an output, a
+        weight or a layer's state becomes NaN or infinite (every batch is
+        checked, the last one too), this raises :class:`TrainingError` whose
+        message names the node, the epoch and the batch, with ``node_id`` set.
+        The weights are then those from before the bad batch (the last finite
+        ones, exactly), and ``self.history`` keeps the epochs completed before
+        it. ``callback`` receives the events first, the final
+        ``Finished(reason="nan", ...)`` too (its fields: see :class:`Finished`).
         """
         tr = self.trainer(X, Y, validation_data=validation_data, **settings)
         for ev in tr.run():
