@@ -81,3 +81,203 @@ def test_every_sample_stops_when_the_last_step_diverges(path):
                 validation_split=0.0, shuffle=False)
     assert e.value.node_id == fin.node_id
     assert_same(net.get_weights(), before)
+
+
+# ------------------------------------------------- exact restore after good steps
+@pytest.fixture(params=["numpy", "numba"])
+def backend(request):
+    """Both update paths of the optimizers: NumPy passes and the compiled kernels."""
+    if request.param == "numba" and not kernels.available():
+        pytest.skip("numba is not installed")
+    before = kernels.use(request.param == "numba")
+    yield request.param
+    kernels.use(before)
+
+
+def big_net(seed=0):
+    """An MLP of more than kernels.MIN_SIZE weights, so that Adam runs its compiled kernel when on."""
+    net = ad.Network(mlp([392, 256, 4], hidden="relu", out_act="softmax", loss="categorical_crossentropy"),
+                     seed=seed)
+    assert net.count_params() >= kernels.MIN_SIZE
+    return net
+
+
+def big_data(n=48, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 392)).astype(np.float32)
+    Y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, n)]
+    return X, Y
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_every_optimizer_restores_the_weights_before_the_bad_step_exactly(name, backend):
+    """Two good epochs move the weights and the optimizer's state; then the learning rate jumps
+    (the schedule is read at each epoch) and the first step of epoch 3 diverges."""
+    opt, params = OPTIMIZERS[name]
+    net = big_net()
+    X, Y = big_data()
+    assert kernels.enabled() == (backend == "numba")
+    lr = 1.0 if opt == "adadelta" else 0.01
+    tr = net.trainer(X, Y, optimizer=opt, optimizer_params=params, learning_rate=lr, epochs=5,
+                     batch_size=16, shuffle=True)
+    events, weights = [], [net.get_weights()]
+    for ev in tr.run():
+        events.append(ev)
+        if isinstance(ev, BatchEnd):
+            weights.append(net.get_weights())
+        if isinstance(ev, EpochEnd) and ev.epoch == 1:
+            tr.config.learning_rate = 1e300
+    fin = events[-1]
+    assert fin.reason == "nan" and (fin.epoch, fin.batch) == (2, 0), fin
+    assert fin.learning_rate == 1e300 and "epoch 3, batch 1" in fin.message
+    assert sum(isinstance(e, BatchEnd) for e in events) == 6 and len(net.history) == 2
+    assert not np.array_equal(weights[-1]["dense_1/kernel"], weights[0]["dense_1/kernel"])  # it did move
+    assert_same(net.get_weights(), weights[-1])
+    assert fin.weight in net.get_weights() and fin.node_id == fin.weight.split("/")[0]
+    assert f"'{fin.weight}'" in fin.message and net.describe_node(fin.node_id) in fin.message
+    # the network trains on from there once the learning rate is sane again
+    net.fit(X, Y, optimizer=opt, optimizer_params=params, learning_rate=lr, epochs=1, batch_size=16)
+    assert len(net.history) == 3 and all_finite(net.get_weights())
+
+
+@pytest.mark.parametrize("stem", ["perceptron", "hebbian"])
+def test_classic_rules_restore_the_weights_before_the_bad_step_exactly(stem):
+    path = next(p for p in SAMPLES if p.stem == stem)
+    net = ad.load(path)
+    X, Y = sample_rows(net, batches=4)
+    tr = net.trainer(X, Y, epochs=5, validation_split=0.0, shuffle=True)
+    events, weights = [], [net.get_weights()]
+    for ev in tr.run():
+        events.append(ev)
+        if isinstance(ev, BatchEnd):
+            weights.append(net.get_weights())
+        if isinstance(ev, EpochEnd) and ev.epoch == 0:
+            tr.config.learning_rate = 1e300
+    fin = events[-1]
+    assert fin.reason == "nan" and fin.epoch == 1, fin
+    assert fin.weight is not None and fin.node_id in net.graph.nodes
+    assert not all(np.array_equal(weights[-1][k], weights[0][k]) for k in weights[0])  # they did move
+    assert_same(net.get_weights(), weights[-1])
+
+
+def test_a_bad_step_in_the_middle_of_an_epoch():
+    """Mean absolute error keeps the loss finite (it grows like the output, not its square) while a
+    batch of huge inputs makes the gradient, times the learning rate, overflow float32."""
+    net = ad.Network(mlp([2, 1], out_act="linear", loss="mae"), seed=0)
+    X = np.concatenate([np.full((8, 2), 1e-3), np.full((4, 2), 1e30)]).astype(np.float32)
+    Y = np.concatenate([np.ones((8, 1)), np.zeros((4, 1))]).astype(np.float32)
+    events, weights = run(net.trainer(X, Y, optimizer="sgd", learning_rate=1e10, batch_size=4, shuffle=False,
+                                      epochs=3))
+    fin = events[-1]
+    assert fin.reason == "nan" and (fin.epoch, fin.batch) == (0, 2) and fin.weight == "output_1/kernel"
+    assert fin.message.startswith("training stopped at epoch 1, batch 3: the weight 'output_1/kernel' of "
+                                  "Output 'output_1' became NaN or infinite")
+    assert len(weights) == 3 and not np.array_equal(weights[2]["output_1/kernel"], weights[0]["output_1/kernel"])
+    assert_same(net.get_weights(), weights[2])
+
+
+def test_an_output_that_overflows_mid_epoch_keeps_the_weights_of_before_that_batch():
+    net = ad.Network(mlp([2, 4, 1], hidden="linear", out_act="linear", loss="mse"), seed=0)
+    X = np.concatenate([np.ones((8, 2)), np.full((4, 2), 3e38)]).astype(np.float32)
+    Y = np.zeros((12, 1), np.float32)
+    events, weights = run(net.trainer(X, Y, optimizer="adam", learning_rate=0.01, batch_size=4, shuffle=False,
+                                      epochs=2))
+    fin = events[-1]
+    assert fin.reason == "nan" and (fin.epoch, fin.batch) == (0, 2) and fin.weight is None
+    assert fin.node_id in net.graph.nodes and "epoch 1, batch 3" in fin.message
+    assert_same(net.get_weights(), weights[2])
+
+
+def batchnorm_net():
+    g = ad.Graph()
+    x = g.add_node("Input", units=3)
+    bn = g.add_node("BatchNorm")
+    y = g.add_node("Output", units=1, activation="linear", loss="mse")
+    g.connect(x, bn)
+    g.connect(bn, y)
+    return ad.Network(g, seed=0)
+
+
+@pytest.mark.parametrize("rule", ["backprop", "fixed"])
+def test_batchnorm_moving_statistics_are_checked_and_restored(rule):
+    """Inputs of 1e20 make the batch variance overflow float32: the normalized values (x - mean) / inf
+    are 0, so the outputs stay finite, but the moving variance becomes inf. It is layer state, which
+    even the "fixed" rule changes."""
+    net = batchnorm_net()
+    X = np.random.default_rng(0).standard_normal((64, 3)).astype(np.float32)
+    X[32:] *= np.float32(1e20)
+    Y = np.zeros((64, 1), np.float32)
+    events, weights = run(net.trainer(X, Y, rule=rule, batch_size=32, shuffle=False, epochs=1,
+                                      optimizer="sgd", learning_rate=0.01))
+    fin = events[-1]
+    assert fin.reason == "nan" and (fin.epoch, fin.batch) == (0, 1), fin
+    assert fin.weight == "batchnorm_1/moving_variance" and fin.node_id == "batchnorm_1"
+    assert "the state 'batchnorm_1/moving_variance' of Batch norm 'batchnorm_1'" in fin.message
+    assert not np.array_equal(weights[1]["batchnorm_1/moving_mean"], weights[0]["batchnorm_1/moving_mean"])
+    assert_same(net.get_weights(), weights[1])
+
+
+def test_fused_neurons_name_the_neuron_whose_weight_went_bad():
+    """Neurons drawn one by one are fused into one array; the message names the neuron."""
+    net = ad.load(next(p for p in SAMPLES if p.stem == "xor-neurons"))
+    X, Y = sample_rows(net)
+    fin = list(net.trainer(X, Y, learning_rate=1e300, optimizer="sgd", epochs=1, validation_split=0.0).run())[-1]
+    assert fin.reason == "nan" and fin.weight.split("/")[0] == fin.node_id
+    assert net.graph.node_type(fin.node_id).type_id == "Neuron"
+    assert f"Neuron '{fin.node_id}'" in fin.message
+
+
+# -------------------------------------------------------------------- never saved
+def test_non_finite_weights_are_never_saved_nor_set(tmp_path):
+    net = ad.Network(mlp([2, 4, 1]), seed=0)
+    before = net.get_weights()
+    bad = dict(before)
+    bad["dense_1/kernel"] = before["dense_1/kernel"].copy()
+    bad["dense_1/kernel"][1, 2] = np.inf
+    with pytest.raises(ad.TrainingError, match=r"weight 'dense_1/kernel' of Dense layer 'dense_1' holds NaN") as e:
+        net.set_weights(bad)
+    assert e.value.node_id == "dense_1"
+    assert_same(net.get_weights(), before)  # nothing was set, not even the good ones
+    # a weight made non-finite behind the API's back: save refuses and writes nothing
+    net.program.params[0].value[0, 0] = np.nan
+    f = tmp_path / "x.ann"
+    with pytest.raises(ad.AnnError, match="weight 'dense_1/kernel' .* NaN or infinite .* cannot be saved"):
+        net.save(f)
+    assert not f.exists() and list(tmp_path.iterdir()) == []
+    # also while the graph is invalid (the weights then come from the stash)
+    net.graph.remove_node(net.graph.outputs()[0].id)
+    assert not net.compiles
+    with pytest.raises(ad.TrainingError, match="dense_1/kernel"):
+        net.weights_for_saving()
+
+
+def test_after_divergence_the_network_saves_its_last_finite_weights(tmp_path):
+    net = ad.load(next(p for p in SAMPLES if p.stem == "xor"))
+    X, Y = sample_rows(net)
+    before = net.get_weights()
+    with pytest.raises(ad.TrainingError):
+        net.fit(X, Y, learning_rate=1e300, optimizer="sgd", epochs=3)
+    net.save(tmp_path / "x.ann")
+    again = ad.load(tmp_path / "x.ann")
+    assert_same(again.get_weights(), before)
+
+
+# ----------------------------------------------------------------- child process
+def test_the_child_process_delivers_the_divergence_and_the_last_finite_weights():
+    net = ad.Network(mlp([2, 4, 1]), seed=0, training={"epochs": 4, "batch_size": 2, "learning_rate": 0.05,
+                                                        "optimizer": "sgd", "shuffle": False})
+    ref = ad.Network(mlp([2, 4, 1]), seed=0, training=net.training.to_dict())
+    events, weights = [], [ref.get_weights()]
+    tr = ref.trainer(XOR_X, XOR_Y, learning_rate=1e300)  # the first step diverges
+    for ev in tr.run():
+        events.append(ev)
+    net.training = net.training.replace(learning_rate=1e300)
+    proc = TrainingProcess(net, XOR_X, XOR_Y)
+    proc.start()
+    assert proc.wait(60)
+    res = proc.result
+    assert isinstance(res, Finished) and res == events[-1]
+    assert res.reason == "nan" and (res.epoch, res.batch) == (0, 0) and res.node_id in net.graph.nodes
+    assert res.weight and res.learning_rate == 1e300 and "NaN or infinite" in res.message
+    assert_same(proc.weights, weights[0])
+    assert proc.batches == 0 and len(proc.history) == 0
