@@ -288,7 +288,8 @@ class Graph:
     def _nid(self, n: Node | str) -> str:
         return n.id if isinstance(n, Node) else n
 
-    def _check_edge(self, s: str, d: str, src_port: str, dst_port: str, check_shapes: bool) -> None:
+    def _check_ports(self, s: str, d: str, src_port: str, dst_port: str):
+        """The destination port's spec, after checking that both nodes and ports exist."""
         src, dst = self.node(s), self.node(d)
         st, dt = self.node_type(src), self.node_type(dst)
         if src_port not in st.outputs:
@@ -298,6 +299,10 @@ class Graph:
         if port is None:
             raise PortError(f"{dt.title} '{d}' has no input port '{dst_port}'"
                             + ("" if dt.inputs else " (it takes no input)"), node_id=d)
+        return port
+
+    def _check_edge(self, s: str, d: str, src_port: str, dst_port: str, check_shapes: bool) -> None:
+        port = self._check_ports(s, d, src_port, dst_port)
         for e in self.edges.values():
             if e.src == s and e.dst == d and e.src_port == src_port and e.dst_port == dst_port:
                 raise DuplicateEdgeError(f"'{s}' is already connected to '{d}'", node_id=d, edge_id=e.id)
@@ -410,9 +415,29 @@ class Graph:
             pos = nd.get("position") or (0, 0)
             g.insert_node(Node(str(nd["id"]), t.type_id, params, version=t.version,
                                position=(float(pos[0]), float(pos[1])), label=str(nd.get("label", ""))))
+        # the checks of insert_edge in one pass (linear in the edges; a cycle is looked for once, at the end)
+        seen: set[tuple[str, str, str, str]] = set()
+        taken: set[tuple[str, str]] = set()
         for ed in d.get("edges", []):
-            g.insert_edge(Edge(str(ed["id"]), str(ed["src"]), str(ed["dst"]),
-                               str(ed.get("src_port", "out")), str(ed.get("dst_port", "in"))))
+            edge = Edge(str(ed["id"]), str(ed["src"]), str(ed["dst"]),
+                        str(ed.get("src_port", "out")), str(ed.get("dst_port", "in")))
+            if edge.id in g.edges or edge.id in g.nodes:
+                raise GraphError(f"the id '{edge.id}' is already used", edge_id=edge.id)
+            port = g._check_ports(edge.src, edge.dst, edge.src_port, edge.dst_port)
+            key = (edge.src, edge.dst, edge.src_port, edge.dst_port)
+            if key in seen:
+                raise DuplicateEdgeError(f"'{edge.src}' is already connected to '{edge.dst}'", node_id=edge.dst,
+                                         edge_id=edge.id)
+            if not port.multi and (edge.dst, edge.dst_port) in taken:
+                raise PortError(f"input '{edge.dst_port}' of '{edge.dst}' takes one wire and is already connected",
+                                node_id=edge.dst)
+            if edge.src == edge.dst:
+                raise CycleError(f"connecting '{edge.src}' to '{edge.dst}' would make a cycle", node_id=edge.dst)
+            seen.add(key)
+            taken.add((edge.dst, edge.dst_port))
+            g.insert_edge(edge, check=False)
+        if g.edges:
+            g.topological_order()  # raises CycleError
         return g
 
     def copy(self) -> "Graph":

@@ -7,18 +7,36 @@
   ``allow_pickle=False`` and checked for count, shape and dtype;
 * ``history.json`` — per-epoch training metrics.
 
-Saving is atomic (a temp file in the same folder, then ``os.replace``).
+Saving is atomic (a temp file ``<name>.<8 random>.tmp`` in the same folder,
+then ``os.replace``) and keeps the target's permissions; a temp file left by a
+killed save is removed by the next save or open of that file. Saving errors are
+:class:`SaveError` (an :class:`OSError` and an :class:`AnnError`) naming the target.
+
 Loading raises only :class:`~anndesigner.errors.FileFormatError`, with a
-message a person understands; nothing in a file is ever executed.
+message that names the file, the member and the problem; nothing in a file is
+ever executed. A file is distrusted in layers, each checked before the next
+is read: the zip (member sizes, duplicates, compression ratio), the JSON
+(size, depth, numbers), the document's structure, the graph against
+:data:`LIMITS` (nodes, edges, parameters, values per sample, from
+:meth:`Graph.analyze`, which allocates nothing), then each array's ``.npy``
+header against the weight the graph declares, and only then the array data;
+so memory stays within a small multiple of the real weights' size.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import math
 import os
-import tempfile
+import re
+import secrets
+import stat
+import struct
+import time
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +44,62 @@ import numpy as np
 
 from .._version import __version__
 from ..errors import AnnError, FileFormatError
-from .migrations import CURRENT_SCHEMA, FORMAT_NAME, migrate
+from .migrations import CURRENT_SCHEMA, FORMAT_NAME, check_structure, migrate
 
+try:  # POSIX: a save holds a lock on its temp file, so another process never removes it
+    import fcntl
+except ImportError:  # pragma: no cover (Windows)
+    fcntl = None  # type: ignore[assignment]
+
+#: the most each member may unpack to, whatever the graph says
 MEMBER_LIMITS = {
-    "network.json": 64 * 2**20,
-    "history.json": 64 * 2**20,
-    "weights.npz": 4 * 2**30,
+    "network.json": 8 * 2**20,
+    "history.json": 32 * 2**20,
+    "weights.npz": 2**31,
 }
+
+
+class Limits:
+    """What a network file may describe; checked on the graph before anything
+    is allocated. Far above any network one designs to learn with (the largest
+    sample has about 40,000 parameters)."""
+
+    #: nodes and edges of the graph
+    nodes = 5_000
+    edges = 20_000
+    #: trainable and state parameters of the whole network
+    params = 50_000_000
+    #: values one node outputs for one sample (an Input of 2048×2048 is 4 M)
+    values_per_node = 2**22
+    #: values all nodes output for one sample together
+    values_per_sample = 2**25
+    #: nesting of JSON arrays and objects (a file of ours needs 6)
+    json_depth = 32
+    #: digits of a whole number in JSON
+    int_digits = 40
+    #: how many times a member's data may be compressed where its size is not known from the graph
+    ratio = 32
+
+
+LIMITS = Limits()
 #: more than this many weights entries is not a network file we wrote
 MAX_WEIGHTS = 200_000
+#: a weight array's .npy header and zip entries take at most this many bytes beside its data
+_NPY_OVERHEAD = 4096 + 512
+
+
+class SaveError(AnnError, OSError):
+    """A network file could not be written. ``filename`` is the target (never
+    the temp file); ``strerror`` says why in plain words. The old file is untouched."""
+
+    def __init__(self, target: str | os.PathLike, reason: str, err: int | None = None):
+        OSError.__init__(self, err or 0, reason)
+        self.filename = str(target)
+        self.strerror = reason
+        self.target = Path(target)
+
+    def __str__(self) -> str:
+        return f"cannot save {self.filename}: {self.strerror}"
 
 
 # --------------------------------------------------------------------- save
@@ -67,181 +132,566 @@ def _npz_bytes(weights: dict[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
-def save_network(net, path: str | os.PathLike) -> None:
-    """Write ``net`` to ``path`` atomically."""
+_REASONS = {
+    errno.EACCES: "permission denied (the folder or the file is not writable)",
+    errno.EPERM: "permission denied",
+    errno.ENOENT: "the folder does not exist",
+    errno.ENOTDIR: "part of the path is not a folder",
+    errno.EISDIR: "it is a folder; choose a file name",
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EROFS: "the disk is read-only",
+    errno.ENAMETOOLONG: "the file name is too long",
+}
+
+
+def _reason(e: OSError) -> str:
+    return _REASONS.get(e.errno or -1) or e.strerror or str(e) or type(e).__name__
+
+
+def _temp_pattern(name: str) -> re.Pattern:
+    """Temp files of a save of ``name``: ``<name>.<8 of [a-z0-9_]>.tmp`` (what this
+    module and ``tempfile.mkstemp`` write; nothing else is ever removed)."""
+    return re.compile(re.escape(name) + r"\.[a-z0-9_]{8}\.tmp")
+
+
+#: a temp file younger than this may belong to a save that is still starting
+STALE_AFTER = 5.0
+
+
+def clean_stale_temps(path: str | os.PathLike) -> list[Path]:
+    """Remove temp files that killed saves of ``path`` left beside it; returns them.
+
+    Only files named exactly ``<name>.<8 characters>.tmp``, regular, empty or
+    starting like a zip, older than :data:`STALE_AFTER` seconds and not locked
+    by a save in progress (every save holds a lock on its temp file; a killed
+    process holds none) are removed. Errors are ignored: this is tidying."""
     path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    pat = _temp_pattern(path.name)
+    removed = []
+    try:
+        names = [n for n in os.listdir(folder) if pat.fullmatch(n)]
+    except OSError:
+        return removed
+    now = time.time()
+    for n in names:
+        tmp = folder / n
+        try:
+            fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            continue
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or now - st.st_mtime < STALE_AFTER:
+                continue
+            head = os.read(fd, 4)
+            if not b"PK\x03\x04".startswith(head):
+                continue  # neither empty nor a zip we were writing: leave it alone
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue  # a save in progress holds it
+            elif now - st.st_mtime < 600:
+                continue
+            if os.stat(tmp, follow_symlinks=False).st_ino != st.st_ino:
+                continue  # replaced meanwhile
+            os.unlink(tmp)
+            removed.append(tmp)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _umask() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # no other way to read it; set back at once
+    os.umask(mask)
+    return mask
+
+
+def _new_temp(path: Path) -> tuple[int, Path]:
+    folder = path.parent if str(path.parent) else Path(".")
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789_"
+    for _ in range(100):
+        tmp = folder / f"{path.name}.{''.join(secrets.choice(alphabet) for _ in range(8))}.tmp"
+        try:
+            fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                         | getattr(os, "O_BINARY", 0), 0o600)
+        except FileExistsError:
+            continue
+        return fd, tmp
+    raise FileExistsError(errno.EEXIST, "no free temp file name")
+
+
+def save_network(net, path: str | os.PathLike) -> None:
+    """Write ``net`` to ``path`` atomically; raises :class:`SaveError` naming ``path``.
+
+    A file that exists keeps its permission bits; a new one gets those of any
+    new file (0666 less the umask). Saving through a symbolic link writes the
+    file it points to."""
+    target = Path(path)
+    path = Path(os.path.realpath(target)) if target.is_symlink() else target
+    if path.is_dir():
+        raise SaveError(target, "it is a folder; choose a file name", errno.EISDIR)
     doc = network_to_dict(net, folder=os.path.abspath(path.parent))
     weights = net.weights_for_saving()
     history = net.history.to_dict()
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=folder)
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    except OSError as e:
+        raise SaveError(target, _reason(e), e.errno) from None
+    clean_stale_temps(path)
+    try:
+        fd, tmp = _new_temp(path)
+    except OSError as e:
+        raise SaveError(target, _reason(e), e.errno) from None
     try:
         with os.fdopen(fd, "wb") as raw:
+            if fcntl is not None:
+                fcntl.flock(raw.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as z:
                 z.writestr("network.json", json.dumps(doc, indent=1, allow_nan=False))
                 z.writestr("weights.npz", _npz_bytes(weights), compress_type=zipfile.ZIP_STORED)
                 z.writestr("history.json", json.dumps(history, allow_nan=False))
             raw.flush()
+            if hasattr(os, "fchmod"):
+                os.fchmod(raw.fileno(), mode)
             os.fsync(raw.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+            os.replace(tmp, path)  # still locked: a cleaner never sees it unlocked
+        if os.name != "nt":
+            _fsync_folder(path.parent)
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(e, OSError) and not isinstance(e, SaveError):
+            raise SaveError(target, _reason(e), e.errno) from None
         raise
 
 
-# --------------------------------------------------------------------- load
-def _read_member(z: zipfile.ZipFile, name: str, path: Path, required: bool = True) -> bytes | None:
+def _fsync_folder(folder: Path) -> None:
     try:
-        info = z.getinfo(name)
-    except KeyError:
+        fd = os.open(folder if str(folder) else ".", os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# --------------------------------------------------------------------- load
+def _zip_problem(e: BaseException) -> str:
+    """A plain-words reason for an exception raised while unpacking."""
+    msg = str(e)
+    if isinstance(e, zlib.error):
+        return f"its compressed data is corrupt ({msg})"
+    if isinstance(e, NotImplementedError):
+        return f"it uses a zip feature this program does not read ({msg})"
+    if isinstance(e, RuntimeError) and "encrypt" in msg:
+        return "it is encrypted"
+    if isinstance(e, zipfile.BadZipFile) and "CRC" in msg:
+        return "its checksum does not match its data"
+    if isinstance(e, EOFError):
+        return "its data ends too early"
+    return f"{msg or type(e).__name__}"
+
+
+#: what unpacking a damaged member may raise (zipfile, zlib, bz2, lzma, struct)
+_UNPACK_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError, OSError, EOFError,
+    ValueError, struct.error, OverflowError, UnicodeDecodeError, KeyError, IndexError, TypeError,
+)
+try:
+    import lzma
+
+    _UNPACK_ERRORS += (lzma.LZMAError,)
+except ImportError:  # pragma: no cover
+    pass
+
+
+def _open_zip(path: Path, shown: str) -> zipfile.ZipFile:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise FileFormatError(f"{path}: no such file") from None
+    except OSError as e:
+        raise FileFormatError(f"{shown}: cannot be read ({e.strerror or e})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise FileFormatError(f"{path}: is a folder, not a network file")
+    if not stat.S_ISREG(st.st_mode):
+        raise FileFormatError(f"{shown}: is not a regular file (a device, pipe or socket); not a network file")
+    if st.st_size == 0:
+        raise FileFormatError(f"{shown}: the file is empty; not a network file (it is not a zip archive)")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as e:
+        raise FileFormatError(f"{shown}: cannot be read ({e.strerror or e})") from None
+    try:
+        return zipfile.ZipFile(path)
+    except _UNPACK_ERRORS as e:
+        if head in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
+            raise FileFormatError(f"{shown}: the file is damaged or incomplete (its zip directory cannot be read: "
+                                  f"{_zip_problem(e)}); it may have been cut short while saving or copying") from None
+        raise FileFormatError(f"{shown}: not a network file (it is not a zip archive)") from None
+
+
+def _members(z: zipfile.ZipFile, shown: str) -> dict[str, zipfile.ZipInfo]:
+    out: dict[str, zipfile.ZipInfo] = {}
+    for info in z.infolist():
+        if info.filename in MEMBER_LIMITS:
+            if info.filename in out:
+                raise FileFormatError(f"{shown}: the file holds '{info.filename}' twice; it is damaged")
+            out[info.filename] = info
+    return out
+
+
+def _read_member(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: str, shown: str,
+                 required: bool = True, limit: int | None = None, why: str = "") -> bytes | None:
+    info = members.get(name)
+    if info is None:
         if required:
-            raise FileFormatError(f"{path.name}: the file has no '{name}' inside; it is not a complete network file") from None
+            raise FileFormatError(f"{shown}: the file has no '{name}' inside; it is not a complete network file")
         return None
-    limit = MEMBER_LIMITS[name]
+    limit = MEMBER_LIMITS[name] if limit is None else limit
     if info.file_size > limit:
-        raise FileFormatError(f"{path.name}: '{name}' would unpack to {info.file_size:,} bytes, more than the "
-                              f"{limit:,} allowed; the file is damaged or not a network file")
+        raise FileFormatError(f"{shown}: '{name}' would unpack to {info.file_size:,} bytes, more than the "
+                              f"{limit:,} allowed{why}; the file is damaged or not a network file")
     try:
         with z.open(info) as f:
-            data = f.read(limit + 1)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as e:
-        raise FileFormatError(f"{path.name}: '{name}' cannot be unpacked ({e})") from None
-    if len(data) > limit:
-        raise FileFormatError(f"{path.name}: '{name}' unpacks to more than {limit:,} bytes")
+            data = f.read(info.file_size + 1)
+            if len(data) == info.file_size:
+                f.read(1)  # at the end: the checksum is checked now
+    except _UNPACK_ERRORS as e:
+        raise FileFormatError(f"{shown}: '{name}' cannot be unpacked: {_zip_problem(e)}; the file is damaged") from None
+    if len(data) != info.file_size:
+        raise FileFormatError(f"{shown}: '{name}' unpacks to {'more' if len(data) > info.file_size else 'fewer'} "
+                              f"bytes than its zip entry says ({info.file_size:,}); the file is damaged")
     return data
 
 
-def _json(data: bytes, name: str, path: Path) -> Any:
+class _BadNumber(ValueError):
+    pass
+
+
+def _parse_int(s: str) -> int:
+    if len(s) > LIMITS.int_digits:
+        raise _BadNumber(f"a whole number of {len(s):,} digits")
+    return int(s)
+
+
+def _parse_float(s: str) -> float:
+    v = float(s)
+    if not math.isfinite(v):
+        raise _BadNumber(f"the number {s[:30]}, too large to hold")
+    return v
+
+
+def _parse_constant(s: str) -> Any:
+    raise _BadNumber(f"{s}, which is not a number JSON allows")
+
+
+def _json(data: bytes, name: str, shown: str) -> Any:
     try:
-        return json.loads(data.decode("utf-8"))
+        doc = json.loads(data.decode("utf-8"), parse_int=_parse_int, parse_float=_parse_float,
+                         parse_constant=_parse_constant)
     except UnicodeDecodeError:
-        raise FileFormatError(f"{path.name}: '{name}' is not UTF-8 text") from None
+        raise FileFormatError(f"{shown}: '{name}' is not UTF-8 text") from None
+    except RecursionError:
+        raise FileFormatError(f"{shown}: '{name}' is nested too deeply; it is damaged or not a network file") from None
     except json.JSONDecodeError as e:
-        raise FileFormatError(f"{path.name}: '{name}' is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+        raise FileFormatError(f"{shown}: '{name}' is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except _BadNumber as e:
+        raise FileFormatError(f"{shown}: '{name}' holds {e}") from None
+    except ValueError as e:
+        raise FileFormatError(f"{shown}: '{name}' cannot be read ({e})") from None
+    depth = _depth(doc)
+    if depth > LIMITS.json_depth:
+        raise FileFormatError(f"{shown}: '{name}' is nested {depth} levels deep, more than the "
+                              f"{LIMITS.json_depth} allowed; it is damaged or not a network file")
+    return doc
 
 
-def _read_weights(data: bytes, path: Path) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {}
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            infos = z.infolist()
-            if len(infos) > MAX_WEIGHTS:
-                raise FileFormatError(f"{path.name}: weights.npz holds {len(infos):,} arrays, too many")
-            for info in infos:
-                if not info.filename.endswith(".npy"):
-                    raise FileFormatError(f"{path.name}: weights.npz holds '{info.filename}', which is not an array")
-                if info.file_size > MEMBER_LIMITS["weights.npz"]:
-                    raise FileFormatError(f"{path.name}: weight '{info.filename}' is too large")
-                with z.open(info) as f:
-                    try:
-                        arr = np.lib.format.read_array(f, allow_pickle=False)
-                    except ValueError as e:
-                        raise FileFormatError(f"{path.name}: weight '{info.filename[:-4]}' cannot be read ({e})") from None
-                out[info.filename[:-4]] = arr
-    except zipfile.BadZipFile:
-        raise FileFormatError(f"{path.name}: weights.npz is damaged") from None
-    return out
+def _depth(doc: Any) -> int:
+    """How deeply arrays and objects nest (iterative: any depth is safe), up to just past the limit."""
+    deepest = 0
+    stack = [(doc, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            v = v.values()
+        elif not isinstance(v, list):
+            continue
+        if d > deepest:
+            deepest = d
+            if d > LIMITS.json_depth:
+                return d
+        stack.extend((x, d + 1) for x in v if isinstance(x, (dict, list)))
+    return deepest
 
 
 def read_meta(path: str | os.PathLike) -> dict[str, Any]:
     """A network file's metadata (title, description, target) without loading it;
     {} when the file cannot be read."""
+    path = Path(path)
     try:
-        with zipfile.ZipFile(path) as z:
-            if z.getinfo("network.json").file_size > MEMBER_LIMITS["network.json"]:
-                return {}
-            doc = json.loads(z.read("network.json"))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        with _open_zip(path, path.name) as z:
+            members = _members(z, path.name)
+            doc = _json(_read_member(z, members, "network.json", path.name), "network.json", path.name)
+    except FileFormatError:
         return {}
     meta = doc.get("meta") if isinstance(doc, dict) else None
     return dict(meta) if isinstance(meta, dict) else {}
 
 
+def _check_limits(graph, shown: str):
+    """The graph's analysis, after checking it against :data:`LIMITS` (allocates nothing)."""
+    a = graph.analyze()
+    total_values = 0
+    for nid, shape in a.shapes.items():
+        if shape is None:
+            continue
+        n = math.prod(shape)
+        total_values += n
+        if n > LIMITS.values_per_node:
+            raise FileFormatError(f"{shown}: node '{nid}' outputs {n:,} values per sample, more than the "
+                                  f"{LIMITS.values_per_node:,} allowed")
+    if total_values > LIMITS.values_per_sample:
+        raise FileFormatError(f"{shown}: the network computes {total_values:,} values per sample, more than the "
+                              f"{LIMITS.values_per_sample:,} allowed")
+    total = a.total_params
+    if total > LIMITS.params:
+        big = max(a.param_counts, key=a.param_counts.get)
+        raise FileFormatError(f"{shown}: the network has {total:,} parameters ('{big}' alone "
+                              f"{a.param_counts[big]:,}), more than the {LIMITS.params:,} allowed")
+    return a
+
+
+def _expected_weights(graph, analysis) -> tuple[dict[str, tuple[int, ...]], set[str]]:
+    """Weight names and shapes the graph declares, and the nodes whose weights are
+    not known (their inputs' shapes are unknown in a design saved mid-edit)."""
+    expected: dict[str, tuple[int, ...]] = {}
+    unknown: set[str] = set()
+    for nid in graph.nodes:
+        specs = analysis.weights.get(nid)
+        if specs is None:
+            unknown.add(nid)
+            continue
+        for w in specs:
+            expected[f"{nid}/{w.name}"] = tuple(int(x) for x in w.shape)
+    return expected, unknown
+
+
+def _read_weights(raw: bytes, expected: dict[str, tuple[int, ...]], unknown: set[str], shown: str,
+                  budget: int) -> dict[str, np.ndarray]:
+    """Every array of weights.npz; each header is checked against the weight
+    the graph declares (or, for a node of unknown shape, against the limits)
+    before its data is read. ``budget``: the most bytes all data may take."""
+    def bad(msg: str) -> FileFormatError:
+        return FileFormatError(f"{shown}: weights.npz: {msg}")
+
+    out: dict[str, np.ndarray] = {}
+    try:
+        z = zipfile.ZipFile(io.BytesIO(raw))
+    except _UNPACK_ERRORS as e:
+        raise FileFormatError(f"{shown}: weights.npz is damaged ({_zip_problem(e)})") from None
+    with z:
+        infos = z.infolist()
+        if len(infos) > min(MAX_WEIGHTS, len(expected) + 8 * len(unknown) + 16):
+            raise bad(f"it holds {len(infos):,} arrays, more than the network has weights")
+        left = budget
+        for info in infos:
+            fname = info.filename
+            if not fname.endswith(".npy"):
+                raise bad(f"it holds '{fname}', which is not an array")
+            name = fname[:-4]
+            if name in out:
+                raise bad(f"weight '{name}' is stored twice")
+            nid = name.split("/")[0]
+            exp = expected.get(name)
+            if exp is None and nid not in unknown:
+                raise FileFormatError(f"{shown}: weight '{name}' belongs to no node of the network")
+            try:
+                with z.open(info) as f:
+                    arr, left = _read_array(f, info, name, exp, left, bad)
+            except FileFormatError:
+                raise
+            except _UNPACK_ERRORS as e:
+                raise bad(f"weight '{name}' cannot be read: {_zip_problem(e)}") from None
+            out[name] = arr
+    return out
+
+
+def _read_array(f, info: zipfile.ZipInfo, name: str, exp: tuple[int, ...] | None, budget: int, bad):
+    """One .npy: header first, then exactly its data. Returns (array, budget left)."""
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f, max_header_size=4096)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f, max_header_size=4096)
+        else:
+            raise ValueError(f"unknown .npy version {version}")
+    except (ValueError, TypeError, SyntaxError, OverflowError, MemoryError, RecursionError, struct.error) as e:
+        raise bad(f"weight '{name}' cannot be read (its header is damaged: {str(e)[:200]})") from None
+    if dtype.hasobject:
+        raise bad(f"weight '{name}' cannot be read: it holds Python objects, not numbers")
+    if dtype.kind != "f" or dtype.itemsize not in (4, 8) or dtype.fields is not None or dtype.shape:
+        raise bad(f"weight '{name}' has dtype {dtype}; float32 or float64 expected")
+    if not all(isinstance(s, int) and s >= 0 for s in shape):
+        raise bad(f"weight '{name}' has a damaged shape {shape!r}")
+    shape = tuple(shape)
+    if exp is not None and shape != exp:
+        raise bad(f"weight '{name}' has shape {shape}; the network needs {exp}")
+    count = math.prod(shape)
+    if count > LIMITS.params:
+        raise bad(f"weight '{name}' declares {count:,} values, more than the {LIMITS.params:,} parameters allowed")
+    nbytes = count * dtype.itemsize
+    if nbytes > budget:
+        raise bad(f"weight '{name}' declares {nbytes:,} bytes of data, more than the network's weights can take")
+    head = f.tell()
+    if nbytes != info.file_size - head:
+        raise bad(f"weight '{name}' holds {info.file_size - head:,} bytes of data, but its shape {shape} "
+                  f"needs {nbytes:,}")
+    if exp is None and info.compress_type != zipfile.ZIP_STORED and nbytes > LIMITS.ratio * info.compress_size + 2**16:
+        raise bad(f"weight '{name}' is compressed {nbytes / max(1, info.compress_size):,.0f} times; "
+                  "no weights compress that well")
+    arr = np.empty(count, dtype=dtype)
+    view = memoryview(arr).cast("B")
+    got = 0
+    while got < nbytes:
+        k = f.readinto(view[got:])
+        if not k:
+            break
+        got += k
+    if got != nbytes:
+        raise bad(f"weight '{name}' ends after {got:,} of its {nbytes:,} bytes")
+    if f.read(1):
+        raise bad(f"weight '{name}' holds more data than its shape {shape} needs")
+    if fortran and len(shape) > 1:
+        arr = np.ascontiguousarray(arr.reshape(shape[::-1]).T)
+    else:
+        arr = arr.reshape(shape)
+    if not dtype.isnative:
+        arr = arr.astype(dtype.newbyteorder("="))
+    return arr, budget - nbytes
+
+
+def _weights_bound(expected: dict[str, tuple[int, ...]], unknown: set[str], info: zipfile.ZipInfo | None) -> int:
+    """The most bytes weights.npz may unpack to: every declared weight as float64
+    with its headers; for nodes of unknown shape, what the compressed size allows."""
+    known = sum(math.prod(s) * 8 + _NPY_OVERHEAD + 2 * len(n) for n, s in expected.items()) + 2**16
+    if not unknown or info is None:
+        return known
+    extra = info.compress_size if info.compress_type == zipfile.ZIP_STORED else LIMITS.ratio * info.compress_size
+    return min(known + max(extra, 2**20), LIMITS.params * 8 + MAX_WEIGHTS * 64)
+
+
 def load_network(path: str | os.PathLike):
-    """Read a network file; raises :class:`FileFormatError` for any bad file."""
+    """Read a network file; raises :class:`FileFormatError` for any bad file.
+
+    Also removes temp files that a killed save of this file left beside it
+    (see :func:`clean_stale_temps`)."""
     from ..data import source_from_file
     from ..engine.network import Network
     from ..engine.trainer import History, TrainingConfig
     from ..graph import Graph
 
     path = Path(path)
-    if not path.exists():
-        raise FileFormatError(f"{path}: no such file")
-    if path.is_dir():
-        raise FileFormatError(f"{path}: is a folder, not a network file")
-    try:
-        z = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise FileFormatError(f"{path.name}: not a network file (it is not a zip archive)") from None
-    except OSError as e:
-        raise FileFormatError(f"{path.name}: cannot be read ({e.strerror or e})") from None
-    with z:
-        doc = _json(_read_member(z, "network.json", path), "network.json", path)
-        weights_raw = _read_member(z, "weights.npz", path)
-        hist_raw = _read_member(z, "history.json", path, required=False)
-    if not isinstance(doc, dict):
-        raise FileFormatError(f"{path.name}: network.json must hold an object")
-    doc = migrate(doc, path.name)
-
-    try:
-        graph = Graph.from_dict({"meta": doc.get("meta") or {}, "nodes": doc["nodes"], "edges": doc["edges"]})
-    except AnnError as e:
-        raise FileFormatError(f"{path.name}: {e}") from None
-    except (KeyError, TypeError, ValueError, IndexError) as e:
-        raise FileFormatError(f"{path.name}: network.json has a malformed node or edge ({type(e).__name__}: {e})") from None
-
-    weights = _read_weights(weights_raw, path)
+    shown = path.name
+    clean_stale_temps(path)
+    with _open_zip(path, shown) as z:
+        members = _members(z, shown)
+        doc = _json(_read_member(z, members, "network.json", shown), "network.json", shown)
+        if not isinstance(doc, dict):
+            raise FileFormatError(f"{shown}: network.json must hold an object")
+        doc = migrate(doc, shown)
+        check_structure(doc, shown, max_nodes=LIMITS.nodes, max_edges=LIMITS.edges)
+        try:
+            graph = Graph.from_dict({"meta": doc.get("meta") or {}, "nodes": doc["nodes"], "edges": doc["edges"]})
+        except AnnError as e:
+            raise FileFormatError(f"{shown}: {e}") from None
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError, AttributeError) as e:
+            raise FileFormatError(f"{shown}: network.json has a malformed node or edge ({type(e).__name__}: {e})") from None
+        analysis = _check_limits(graph, shown)
+        expected, unknown = _expected_weights(graph, analysis)
+        winfo = members.get("weights.npz")
+        bound = _weights_bound(expected, unknown, winfo)
+        weights_raw = _read_member(z, members, "weights.npz", shown, limit=min(bound, MEMBER_LIMITS["weights.npz"]),
+                                   why=f" for the network's {sum(math.prod(s) for s in expected.values()):,} "
+                                       "parameters")
+        hist_raw = _read_member(z, members, "history.json", shown, required=False)
+    weights = _read_weights(weights_raw, expected, unknown, shown, budget=bound)
+    del weights_raw
     history = History()
     if hist_raw is not None:
-        h = _json(hist_raw, "history.json", path)
+        h = _json(hist_raw, "history.json", shown)
         if not isinstance(h, dict) or not all(isinstance(v, list) for v in h.values()):
-            raise FileFormatError(f"{path.name}: history.json must map metric names to lists")
+            raise FileFormatError(f"{shown}: history.json must map metric names to lists")
+        if not all(x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)) for v in h.values() for x in v):
+            raise FileFormatError(f"{shown}: history.json holds values that are not numbers")
         try:
             history = History.from_dict(h)
-        except (TypeError, ValueError):
-            raise FileFormatError(f"{path.name}: history.json holds values that are not numbers") from None
+        except (TypeError, ValueError, OverflowError):
+            raise FileFormatError(f"{shown}: history.json holds values that are not numbers") from None
 
+    for name, arr in weights.items():
+        if not np.isfinite(arr).all():
+            raise FileFormatError(f"{shown}: weight '{name}' contains NaN or inf")
     try:
-        training = TrainingConfig.from_dict(doc.get("training"))
+        try:
+            training = TrainingConfig.from_dict(doc.get("training"))
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as e:
+            raise FileFormatError(f"{shown}: network.json has a malformed training setting ({e})") from None
         seed = doc.get("seed", 0)
-        if not isinstance(seed, int) or isinstance(seed, bool):
-            raise FileFormatError(f"{path.name}: seed must be a whole number, not {seed!r}")
+        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64:
+            raise FileFormatError(f"{shown}: seed must be a whole number from 0 to 2⁶⁴-1, not {seed!r}")
         dtype = doc.get("dtype", "float32")
         if dtype not in ("float32", "float64"):
-            raise FileFormatError(f"{path.name}: dtype must be float32 or float64, not {dtype!r}")
-        data = source_from_file(doc.get("data"), os.path.abspath(path.parent))
-        net = Network(graph, seed, dtype=dtype, training=training, data=data, history=history, strict=False)
+            raise FileFormatError(f"{shown}: dtype must be float32 or float64, not {dtype!r}")
+        try:
+            data = source_from_file(doc.get("data"), os.path.abspath(path.parent))
+        except (TypeError, ValueError, KeyError, AttributeError) as e:
+            raise FileFormatError(f"{shown}: network.json has a malformed data reference ({e})") from None
+        net = Network(graph, seed, dtype=dtype, training=training, data=data, history=history, strict=False,
+                      weights=weights)
+        compiles = net.compiles
     except FileFormatError:
         raise
     except AnnError as e:
-        raise FileFormatError(f"{path.name}: {e}") from None
-    for name, arr in weights.items():
-        if arr.dtype.kind != "f" or arr.dtype.itemsize not in (4, 8):
-            raise FileFormatError(f"{path.name}: weight '{name}' has dtype {arr.dtype}; float32 or float64 expected")
-        if not np.isfinite(arr).all():
-            raise FileFormatError(f"{path.name}: weight '{name}' contains NaN or inf")
-    if not net.compiles:
-        # a design saved mid-edit: keep its weights for when it is whole again
-        known = set(graph.nodes)
-        stray = [n for n in weights if n.split("/")[0] not in known]
-        if stray:
-            raise FileFormatError(f"{path.name}: weight '{stray[0]}' belongs to no node of the network")
-        net.stage_weights(weights)
+        raise FileFormatError(f"{shown}: {e}") from None
+    except (ValueError, TypeError, ArithmeticError, KeyError, IndexError) as e:
+        raise FileFormatError(f"{shown}: network.json describes a network that cannot be built "
+                              f"({type(e).__name__}: {e})") from None
+    if not compiles:
+        # a design saved mid-edit: its weights are kept (staged) for when it is whole again
         return net
-
-    expected = {n: net.program.weight_shape(n) for n in net.program.weight_names()}
-    missing = [n for n in expected if n not in weights]
+    names = net.program.weight_names()
+    missing = [n for n in names if n not in weights]
     if missing:
-        raise FileFormatError(f"{path.name}: weight '{missing[0]}' is missing"
+        raise FileFormatError(f"{shown}: weight '{missing[0]}' is missing"
                               + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
-    extra = [n for n in weights if n not in expected]
+    extra = [n for n in weights if n not in set(names)]
     if extra:
-        raise FileFormatError(f"{path.name}: weight '{extra[0]}' belongs to no node of the network")
-    for name, arr in weights.items():
-        if arr.shape != expected[name]:
-            raise FileFormatError(f"{path.name}: weight '{name}' has shape {arr.shape}; the network needs {expected[name]}")
-    net.set_weights(weights)
+        raise FileFormatError(f"{shown}: weight '{extra[0]}' belongs to no node of the network")
+    for name in names:
+        if weights[name].shape != net.program.weight_shape(name):
+            raise FileFormatError(f"{shown}: weight '{name}' has shape {weights[name].shape}; "
+                                  f"the network needs {net.program.weight_shape(name)}")
     return net
