@@ -9,15 +9,21 @@ an undo command is ``inverse = apply_rewrite(net, rw)`` / ``apply_rewrite(net, i
 
 from __future__ import annotations
 
+import copy
+import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from ..errors import GraphError
+from ..errors import AnnError, GraphError
 from ..graph import Edge, Node
 from .network import Network
 
 MAX_EXPAND_UNITS = 64
+#: graph metadata key: layers expanded into neurons, ``{layer id: {"label", "params", "neurons"}}``,
+#: so that collapsing those neurons again gives back the layer's id, label and settings
+EXPANDED_KEY = "expanded_layers"
 
 
 @dataclass
@@ -28,6 +34,8 @@ class Rewrite:
     add_edges: list[tuple[Edge, int]] = field(default_factory=list)  # (edge, index), ascending
     weights: dict[str, np.ndarray] = field(default_factory=dict)
     select: list[str] = field(default_factory=list)  # what a view should select afterwards
+    #: graph metadata to set (a value None removes the key); the inverse restores the old values
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def apply_rewrite(net: Network, rw: Rewrite) -> Rewrite:
@@ -51,8 +59,12 @@ def apply_rewrite(net: Network, rw: Rewrite) -> Rewrite:
     for edge, index in sorted(rw.add_edges, key=lambda t: t[1]):
         g.insert_edge(edge, index)
     net.stage_weights(rw.weights)
+    old_meta = {k: copy.deepcopy(g.meta.get(k)) for k in rw.meta}
+    if rw.meta:
+        g.set_meta(**copy.deepcopy(rw.meta))
     gone = set(rw.remove_nodes)
     return Rewrite(
+        meta=old_meta,
         remove_nodes=[n.id for n, _ in rw.add_nodes],
         remove_edges=[e.id for e, _ in rw.add_edges],
         add_nodes=sorted(removed_nodes, key=lambda t: t[1]),
@@ -99,7 +111,48 @@ def plan_expand_dense(net: Network, node_id: str, spacing: float = 60.0) -> Rewr
         if bias is not None and p["use_bias"]:
             new_weights[f"{nid}/bias"] = np.array(bias[j])
     edges = _rewire(g, [node_id], ids)
-    return Rewrite(remove_nodes=[node_id], add_nodes=new_nodes, add_edges=edges, weights=new_weights, select=ids)
+    record = dict(_expanded(g))
+    record[node_id] = {"label": node.label, "params": copy.deepcopy(dict(p)), "neurons": list(ids)}
+    return Rewrite(remove_nodes=[node_id], add_nodes=new_nodes, add_edges=edges, weights=new_weights, select=ids,
+                   meta={EXPANDED_KEY: record})
+
+
+def _expanded(g) -> dict[str, dict[str, Any]]:
+    """The well-formed records of expanded layers in the graph's metadata (a file may hold anything)."""
+    raw = g.meta.get(EXPANDED_KEY)
+    if not isinstance(raw, dict):
+        return {}
+    out = {}
+    for lid, rec in raw.items():
+        if (isinstance(lid, str) and isinstance(rec, dict) and isinstance(rec.get("label", ""), str)
+                and isinstance(rec.get("params", {}), dict) and isinstance(rec.get("neurons"), list)
+                and all(isinstance(n, str) for n in rec["neurons"])):
+            out[lid] = rec
+    return out
+
+
+_INDEXED_LABEL = re.compile(r"^(.*)\[(\d+)\]$")
+
+
+def _origin(g, order: list[str]) -> tuple[str | None, str, dict[str, Any]]:
+    """(layer id or None, label, layer parameters) for collapsing neurons ``order``:
+    the layer they were expanded from when they are all of it, in order, and its
+    id is free; else a label read from the neurons' own ("hidden[0]", "hidden[1]" ...)."""
+    for lid, rec in _expanded(g).items():
+        if rec["neurons"] == order and lid not in g.nodes and lid not in g.edges:
+            return lid, rec.get("label", ""), dict(rec.get("params", {}))
+    stems = []
+    for j, nid in enumerate(order):
+        m = _INDEXED_LABEL.match(g.nodes[nid].label or "")
+        if m is None or int(m.group(2)) != j:
+            return None, "", {}
+        stems.append(m.group(1))
+    if len(set(stems)) == 1 and stems[0]:
+        stem = stems[0]
+        if stem not in g.nodes and stem not in g.edges and re.fullmatch(r"dense_\d+", stem):
+            return stem, "", {}  # an unnamed layer's neurons are "dense_1[0]" ...
+        return None, stem, {}
+    return None, "", {}
 
 
 def plan_collapse_neurons(net: Network, neuron_ids: list[str]) -> Rewrite:
@@ -144,7 +197,8 @@ def plan_collapse_neurons(net: Network, neuron_ids: list[str]) -> Rewrite:
     k = len(order)
     kern = [weights.get(f"{n}/kernel") for n in order]
     new_weights = {}
-    did = _fresh_ids(g, "dense", 1)[0]
+    origin_id, label, origin_params = _origin(g, order)
+    did = origin_id or _fresh_ids(g, "dense", 1)[0]
     if all(w is not None for w in kern):
         new_weights[f"{did}/kernel"] = np.stack(kern, axis=1)
     if first.params["use_bias"]:
@@ -154,13 +208,22 @@ def plan_collapse_neurons(net: Network, neuron_ids: list[str]) -> Rewrite:
     xs = [n.position[0] for n in nodes]
     ys = [n.position[1] for n in nodes]
     p = first.params
-    dense = Node(did, "Dense", {"units": k, "activation": p["activation"], "use_bias": p["use_bias"],
-                                "kernel_initializer": p["kernel_initializer"],
-                                "bias_initializer": p["bias_initializer"]},
-                 position=(sum(xs) / k, sum(ys) / k))
+    params = {"units": k, "activation": p["activation"], "use_bias": p["use_bias"],
+              "kernel_initializer": p["kernel_initializer"], "bias_initializer": p["bias_initializer"]}
+    try:  # the layer's other settings come back too (the neurons' own win: they may have been edited)
+        base = g.registry.get("Dense").make_params({**origin_params, **params}) if origin_params else params
+    except AnnError:  # a record from a file that no longer fits: the settings of the neurons
+        base = params
+    dense = Node(did, "Dense", dict(base), position=(sum(xs) / k, sum(ys) / k), label=label)
     index = list(g.nodes).index(order[0])
     edges = _rewire(g, order, [did])
-    return Rewrite(remove_nodes=order, add_nodes=[(dense, index)], add_edges=edges, weights=new_weights, select=[did])
+    meta = {}
+    record = _expanded(g)
+    if origin_id is not None and origin_id in record:
+        del record[origin_id]
+        meta = {EXPANDED_KEY: record or None}
+    return Rewrite(remove_nodes=order, add_nodes=[(dense, index)], add_edges=edges, weights=new_weights,
+                   select=[did], meta=meta)
 
 
 def _runs(seq: list[str | None]) -> list[list[str]]:
