@@ -4,6 +4,15 @@ The :class:`Document` owns a :class:`~anndesigner.engine.Network` whose
 ``graph`` is the single truth. Views listen to the graph's signals; every edit
 is a command on :attr:`Document.undo_stack` (see ``commands.py``).
 "Modified" is exactly ``not undo_stack.isClean()``.
+
+The document also says what changed, as Qt signals that views subscribe to
+in their own ``set_document`` (so that a result that is no longer true is
+cleared by the view that shows it, not by the window): ``weightsChanged``,
+``historyChanged``, ``dataChanged`` (the data set it names), ``trainingChanged``
+(the settings), ``graphChanged`` (an edit that changes what the network
+computes: nodes, wires, parameters; not moves or labels). They follow the
+network's and the graph's own events, so every command, its undo and its redo
+(a training run, a data edit, Reset Weights) emits them.
 """
 
 from __future__ import annotations
@@ -26,6 +35,16 @@ class Document(QObject):
     modifiedChanged = Signal(bool)
     #: the reason structural edits are refused ("" when they are allowed)
     lockChanged = Signal(str)
+    #: weights replaced from outside a run (a training result, Reset, an undo)
+    weightsChanged = Signal()
+    #: the training history replaced (a run's result, Reset, an undo)
+    historyChanged = Signal()
+    #: the data set reference changed (the cached data set is dropped first)
+    dataChanged = Signal()
+    #: the training settings changed
+    trainingChanged = Signal()
+    #: nodes, wires or parameters changed (what the network computes)
+    graphChanged = Signal()
 
     def __init__(self, network: Network | None = None, path: str | Path | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -36,6 +55,40 @@ class Document(QObject):
         self._lock_reason = ""
         self._dataset = None
         self._dataset_key = None
+        net, g = self.network, self.network.graph
+        # (the document's own methods: a view's test can tell its slots from the document's)
+        net.weights_changed.connect(self._network_weights_changed)
+        net.history_changed.connect(self._network_history_changed)
+        net.data_changed.connect(self._network_data_changed)
+        net.training_changed.connect(self._network_training_changed)
+        for sig in (g.node_added, g.node_removed, g.edge_added, g.edge_removed):
+            sig.connect(self._structure_changed)
+        g.node_changed.connect(self._node_changed)
+
+    def _network_weights_changed(self) -> None:
+        self.weightsChanged.emit()
+
+    def _network_history_changed(self) -> None:
+        self.historyChanged.emit()
+
+    def _network_training_changed(self) -> None:
+        self.trainingChanged.emit()
+
+    def owns_slot(self, slot) -> bool:
+        """True for the document's own subscriptions to its network and graph."""
+        return getattr(slot, "__self__", None) is self
+
+    def _network_data_changed(self) -> None:
+        self._dataset = None
+        self._dataset_key = None
+        self.dataChanged.emit()
+
+    def _structure_changed(self, *_: object) -> None:
+        self.graphChanged.emit()
+
+    def _node_changed(self, node, keys=()) -> None:
+        if tuple(keys) != ("label",):  # a new name computes the same
+            self.graphChanged.emit()
 
     @Slot(bool)
     def _clean_changed(self, clean: bool) -> None:

@@ -433,18 +433,23 @@ def test_table_double_click_asks_to_select_the_node(qtbot, xor_doc):
 
 
 # ------------------------------------------------------ documents, lifetime
+def view_slots(signal, doc):
+    """The subscribers of a model signal other than the document's own relays."""
+    return len([s for s in signal._slots if not doc.owns_slot(s)])
+
+
 def test_set_document_disconnects_the_old_graph(qtbot, xor_doc):
     w = make_inspector(qtbot, xor_doc)
     w.set_selection(["dense_1"])
     old_graph = xor_doc.graph
-    assert len(old_graph.node_changed) == 1
+    assert view_slots(old_graph.node_changed, xor_doc) == 1
     other = Document(ad.Network(ad.Graph(), strict=False))
     other.graph.set_meta(title="Other")
     w.set_document(other)
     assert w.page_kind() == "summary" and w.document is other
     for sig in (old_graph.node_added, old_graph.node_removed, old_graph.node_changed, old_graph.edge_added,
                 old_graph.edge_removed, old_graph.meta_changed):
-        assert len(sig) == 0
+        assert view_slots(sig, xor_doc) == 0
     old_graph.set_params("dense_1", units=11)
     old_graph.set_meta(title="Changed elsewhere")
     assert w.findChild(QLineEdit, "meta_title").text() == "Other"
@@ -481,10 +486,10 @@ def test_one_command_refreshes_the_summary_once(qtbot, xor_doc, monkeypatch):
 
 def test_a_deleted_inspector_leaves_the_graph(qtbot, xor_doc):
     w = InspectorWidget(xor_doc)
-    assert len(xor_doc.graph.node_changed) == 1
+    assert view_slots(xor_doc.graph.node_changed, xor_doc) == 1
     w.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    assert len(xor_doc.graph.node_changed) == 0
+    assert view_slots(xor_doc.graph.node_changed, xor_doc) == 0
     xor_doc.graph.set_params("dense_1", units=5)  # nothing to call
 
 
