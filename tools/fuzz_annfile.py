@@ -53,6 +53,19 @@ def write_members(members: list[tuple[str, bytes]] | dict[str, bytes], deflate: 
     return buf.getvalue()
 
 
+def central_entry(data: bytes, name: str) -> int:
+    """Offset of ``name``'s entry in the archive's own central directory (not that
+    of the stored weights.npz inside it)."""
+    eocd = data.rfind(b"PK\x05\x06")
+    pos = struct.unpack_from("<I", data, eocd + 16)[0]
+    while data[pos:pos + 4] == b"PK\x01\x02":
+        fnlen, extra, comment = struct.unpack_from("<HHH", data, pos + 28)
+        if data[pos + 46:pos + 46 + fnlen] == name.encode():
+            return pos
+        pos += 46 + fnlen + extra + comment
+    raise KeyError(name)
+
+
 def npz(arrays: dict[str, bytes]) -> bytes:
     """An npz from raw .npy bytes per weight name."""
     buf = io.BytesIO()
@@ -183,14 +196,7 @@ def m_zip_fields(rng, name, data, ctx):
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         infos = z.infolist()
     info = rng.choice(infos)
-    cd = data.rfind(b"PK\x01\x02" + b"", 0)  # any central entry; find this one's
-    pos = data.find(b"PK\x01\x02")
-    while pos >= 0:
-        fnlen = struct.unpack_from("<H", data, pos + 28)[0]
-        if data[pos + 46:pos + 46 + fnlen] == info.filename.encode():
-            cd = pos
-            break
-        pos = data.find(b"PK\x01\x02", pos + 4)
+    cd = central_entry(data, info.filename)
     field = rng.choice(["version", "method", "flags", "csize", "usize", "crc", "offset", "local-method"])
     if field == "version":
         struct.pack_into("<H", b, cd + 6, rng.choice([63, 99, 0xFFFF]))

@@ -1,6 +1,7 @@
 """Network files (``.ann``). No Qt."""
 
-from .annfile import load_network, network_to_dict, save_network
+from .annfile import LIMITS, SaveError, clean_stale_temps, load_network, network_to_dict, read_meta, save_network
 from .migrations import CURRENT_SCHEMA, FORMAT_NAME, migrate
 
-__all__ = ["CURRENT_SCHEMA", "FORMAT_NAME", "load_network", "migrate", "network_to_dict", "save_network"]
+__all__ = ["CURRENT_SCHEMA", "FORMAT_NAME", "LIMITS", "SaveError", "clean_stale_temps", "load_network", "migrate",
+           "network_to_dict", "read_meta", "save_network"]

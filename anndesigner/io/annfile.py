@@ -155,8 +155,8 @@ def _temp_pattern(name: str) -> re.Pattern:
     return re.compile(re.escape(name) + r"\.[a-z0-9_]{8}\.tmp")
 
 
-#: a temp file younger than this may belong to a save that is still starting
-STALE_AFTER = 5.0
+#: seconds: a temp file younger than this is never removed (with no file locks, as on Windows: 10 minutes)
+STALE_AFTER = 2.0 if fcntl is not None else 600.0
 
 
 def clean_stale_temps(path: str | os.PathLike) -> list[Path]:
@@ -193,8 +193,6 @@ def clean_stale_temps(path: str | os.PathLike) -> list[Path]:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except OSError:
                     continue  # a save in progress holds it
-            elif now - st.st_mtime < 600:
-                continue
             if os.stat(tmp, follow_symlinks=False).st_ino != st.st_ino:
                 continue  # replaced meanwhile
             os.unlink(tmp)
@@ -229,7 +227,15 @@ def _new_temp(path: Path) -> tuple[int, Path]:
                          | getattr(os, "O_BINARY", 0), 0o600)
         except FileExistsError:
             continue
-        return fd, tmp
+        if fcntl is None:
+            return fd, tmp
+        try:  # locked until it is renamed: a cleaner removes only unlocked temp files
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.stat(tmp, follow_symlinks=False).st_ino == os.fstat(fd).st_ino:
+                return fd, tmp
+        except OSError:
+            pass
+        os.close(fd)  # a cleaner took it between create and lock: take another name
     raise FileExistsError(errno.EEXIST, "no free temp file name")
 
 
@@ -259,8 +265,6 @@ def save_network(net, path: str | os.PathLike) -> None:
         raise SaveError(target, _reason(e), e.errno) from None
     try:
         with os.fdopen(fd, "wb") as raw:
-            if fcntl is not None:
-                fcntl.flock(raw.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as z:
                 z.writestr("network.json", json.dumps(doc, indent=1, allow_nan=False))
                 z.writestr("weights.npz", _npz_bytes(weights), compress_type=zipfile.ZIP_STORED)
@@ -367,7 +371,8 @@ def _read_member(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: 
     info = members.get(name)
     if info is None:
         if required:
-            raise FileFormatError(f"{shown}: the file has no '{name}' inside; it is not a complete network file")
+            raise FileFormatError(f"{shown}: the file has no '{name}' inside; it is damaged or incomplete, "
+                                  "or not a network file")
         return None
     limit = MEMBER_LIMITS[name] if limit is None else limit
     if info.file_size > limit:
@@ -423,8 +428,8 @@ def _json(data: bytes, name: str, shown: str) -> Any:
         raise FileFormatError(f"{shown}: '{name}' cannot be read ({e})") from None
     depth = _depth(doc)
     if depth > LIMITS.json_depth:
-        raise FileFormatError(f"{shown}: '{name}' is nested {depth} levels deep, more than the "
-                              f"{LIMITS.json_depth} allowed; it is damaged or not a network file")
+        raise FileFormatError(f"{shown}: '{name}' is nested more than {LIMITS.json_depth} levels deep; "
+                              "it is damaged or not a network file")
     return doc
 
 
@@ -657,8 +662,8 @@ def load_network(path: str | os.PathLike):
     try:
         try:
             training = TrainingConfig.from_dict(doc.get("training"))
-        except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as e:
-            raise FileFormatError(f"{shown}: network.json has a malformed training setting ({e})") from None
+        except (AnnError, TypeError, ValueError, KeyError, AttributeError, OverflowError) as e:
+            raise FileFormatError(f"{shown}: network.json: training: {e}") from None
         seed = doc.get("seed", 0)
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64:
             raise FileFormatError(f"{shown}: seed must be a whole number from 0 to 2⁶⁴-1, not {seed!r}")
