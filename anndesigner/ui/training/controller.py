@@ -34,7 +34,8 @@ class TrainingController(QObject):
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._tick)
         self._state = "idle"
-        #: the snapshot of a run's end (views draw it however recently they drew)
+        #: the snapshot every view must draw however recently it drew: a run's end, or
+        #: where a paused run stands (so the progress line and the plots agree)
         self.last_snapshot = None
 
     @property
@@ -65,6 +66,7 @@ class TrainingController(QObject):
             self.error.emit(str(e))
             return False
         self.run = run
+        self.last_snapshot = None
         run.finished.connect(self._on_finished)
         doc.set_lock(LOCK_REASON)
         run.start(paused=paused)
@@ -76,6 +78,12 @@ class TrainingController(QObject):
         if self.run is not None:
             self.run.pause()
             self._set_state("paused")
+            self._show_where_paused(self.run.latest)
+
+    def _show_where_paused(self, snap) -> None:
+        if snap is not None and self.run is not None:
+            self.last_snapshot = snap
+            self.snapshotReady.emit(snap)
 
     def resume(self) -> None:
         if self.run is not None:
@@ -114,6 +122,8 @@ class TrainingController(QObject):
         run.poll()  # may finish the run (then self.run is None)
         snap = run.take()
         if snap is not None and self.run is run:
+            if self._state == "paused":  # a step's batch, or the last ones before the pause took hold
+                self.last_snapshot = snap
             self.snapshotReady.emit(snap)
 
     def _on_finished(self, result: Finished) -> None:

@@ -1,6 +1,12 @@
-"""The training panel: optimizer and its settings, learning rate, batch size,
-epochs, regularization, early stopping; Train / Pause / Resume, Step, Stop and
-Reset Weights; a progress bar with epoch, loss and ETA.
+"""The training panel: Train / Pause / Resume, Step, Stop and Reset Weights in
+a fixed row at the top (always in sight), a progress bar with epoch, loss and
+ETA, what the last Step did, and after a diverged run its two fixes; below,
+scrolling, the optimizer and its settings, learning rate, batch size, epochs,
+regularization, early stopping, and Predict.
+
+What it shows of a document follows the document's signals: a Predict answer,
+a run's summary or a refused start is cleared as soon as the weights, history,
+data or graph it was about change (a training run, its undo, another document).
 
 Settings are the network's (saved in the file); each committed change is one
 :class:`SetTrainingCommand`. The buttons drive a :class:`TrainingController`.
@@ -19,12 +25,14 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
-    QGridLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -33,6 +41,7 @@ from PySide6.QtWidgets import (
 from ...engine.optimizers import OPTIMIZERS
 from ...engine.schedules import SCHEDULES
 from ...errors import AnnError
+from ...graph.events import Connections
 from .. import commands as C
 from ..document import Document
 from ..icons import icon
@@ -42,6 +51,10 @@ RULES = [("backprop", "Backpropagation"), ("perceptron", "Perceptron rule"), ("h
          ("fixed", "Fixed weights (no learning)")]
 OPT_TITLES = {"sgd": "SGD", "adagrad": "Adagrad", "adadelta": "Adadelta", "rmsprop": "RMSprop", "adam": "Adam",
               "adamw": "AdamW"}
+
+
+#: the form row of the optimizer's first own setting (after "Learning rule" and "Optimizer")
+HYPER_ROW = 2
 
 
 def fmt_seconds(s: float) -> str:
@@ -75,9 +88,9 @@ class TrainingPanel(QWidget):
         self.document: Document | None = None
         self._updating = False
         self._hyper_widgets: dict[str, QAbstractSpinBox | QCheckBox] = {}
+        self._doc_links = Connections()
+        self._diverged_lr: float | None = None
 
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(8, 8, 8, 8)
         form = self.form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self.rule = QComboBox()
@@ -116,13 +129,14 @@ class TrainingPanel(QWidget):
         early_row.addWidget(self.patience)
         early_row.addStretch(1)
 
+        for combo in (self.rule, self.optimizer, self.schedule):  # long titles must not widen the dock
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         form.addRow("Learning rule", self.rule)
         form.addRow("Optimizer", self.optimizer)
-        self.hyper_box = QWidget()
-        self.hyper_form = QFormLayout(self.hyper_box)
-        self.hyper_form.setContentsMargins(0, 0, 0, 0)
-        self.hyper_form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        form.addRow(self.hyper_box)
+        # the optimizer's own settings are rows of this form, right after "Optimizer" (one
+        # column of labels: a nested form was wider than the dock and scrolled sideways)
+        self._hyper_rows = 0
         form.addRow("Learning rate", self.learning_rate)
         form.addRow("Schedule", self.schedule)
         form.addRow("Batch size", self.batch_size)
@@ -132,24 +146,32 @@ class TrainingPanel(QWidget):
         form.addRow("Clip gradient norm", self.clipnorm)
         form.addRow(self.shuffle)
         form.addRow(early_row)
-        lay.addLayout(form)
 
-        buttons = QGridLayout()
+        # Train, Step and Stop sit in a fixed row above the scrolling settings, so they are
+        # always in sight whatever the dock's height
+        self.controls = QWidget()
+        self.controls.setObjectName("trainingControls")
+        top = QVBoxLayout(self.controls)
+        top.setContentsMargins(8, 8, 8, 4)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(4)
         self.train_button = QPushButton(icon("train"), "Train")
         self.train_button.setObjectName("trainButton")
+        self.train_button.setToolTip("Train, pause or resume (F5)")
         self.step_button = QPushButton(icon("step"), "Step")
         self.step_button.setObjectName("stepButton")
-        self.step_button.setToolTip("Run one batch, then pause")
+        self.step_button.setToolTip("Run one batch, then pause (F6)")
         self.stop_button = QPushButton(icon("stop"), "Stop")
         self.stop_button.setObjectName("stopButton")
-        self.reset_button = QPushButton(icon("reset"), "Reset Weights")
+        self.stop_button.setToolTip("End the run and keep what it trained (Shift+F5)")
+        self.reset_button = QPushButton(icon("reset"), "Reset")
         self.reset_button.setObjectName("resetButton")
-        self.reset_button.setToolTip("Initialize every weight again from the network's seed")
-        buttons.addWidget(self.train_button, 0, 0)
-        buttons.addWidget(self.step_button, 0, 1)
-        buttons.addWidget(self.stop_button, 1, 0)
-        buttons.addWidget(self.reset_button, 1, 1)
-        lay.addLayout(buttons)
+        self.reset_button.setToolTip("Reset Weights: initialize every weight again from the network's seed")
+        for b in (self.train_button, self.step_button, self.stop_button, self.reset_button):
+            b.setMinimumWidth(0)
+            b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            buttons.addWidget(b, 1)
+        top.addLayout(buttons)
         self.progress = QProgressBar()
         self.progress.setObjectName("progress")
         self.progress.setTextVisible(False)
@@ -157,8 +179,44 @@ class TrainingPanel(QWidget):
         self.status = QLabel("Ready")
         self.status.setObjectName("trainingStatus")
         self.status.setWordWrap(True)
-        lay.addWidget(self.progress)
-        lay.addWidget(self.status)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        #: what the last Step did (the batch, its loss); empty unless paused after a step
+        self.step_info = QLabel()
+        self.step_info.setObjectName("stepInfo")
+        self.step_info.setWordWrap(True)
+        self.step_info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.step_info.hide()
+        top.addWidget(self.progress)
+        top.addWidget(self.status)
+        top.addWidget(self.step_info)
+        # a run that diverged: what happened, and the two ways out
+        self.diverged = QWidget()
+        self.diverged.setObjectName("divergedBox")
+        dv = QVBoxLayout(self.diverged)
+        dv.setContentsMargins(0, 2, 0, 2)
+        self.diverged_text = QLabel()
+        self.diverged_text.setObjectName("divergedText")
+        self.diverged_text.setWordWrap(True)
+        self.diverged_text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        dv.addWidget(self.diverged_text)
+        fix_row = QVBoxLayout()  # one above the other: "Lower learning rate to 1e-05" is long
+        fix_row.setSpacing(2)
+        self.lower_lr_button = QPushButton("Lower learning rate")
+        self.lower_lr_button.setObjectName("lowerLearningRate")
+        self.reset_after_nan = QPushButton("Reset weights")
+        self.reset_after_nan.setObjectName("resetAfterNan")
+        for b in (self.lower_lr_button, self.reset_after_nan):
+            b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            fix_row.addWidget(b)
+        dv.addLayout(fix_row)
+        self.diverged.hide()
+        top.addWidget(self.diverged)
+
+        settings = QWidget()
+        settings.setObjectName("trainingSettings")
+        lay = QVBoxLayout(settings)
+        lay.setContentsMargins(8, 4, 8, 8)
+        lay.addLayout(form)
 
         # Predict: type input values, see the outputs (raw values: the data's scaling is applied)
         predict_row = QHBoxLayout()
@@ -172,6 +230,7 @@ class TrainingPanel(QWidget):
         self.predict_output = QLabel()
         self.predict_output.setObjectName("predictOutput")
         self.predict_output.setWordWrap(True)
+        self.predict_output.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.predict_output.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         predict_title = QLabel("<b>Predict</b>")
         lay.addSpacing(6)
@@ -179,6 +238,18 @@ class TrainingPanel(QWidget):
         lay.addLayout(predict_row)
         lay.addWidget(self.predict_output)
         lay.addStretch(1)
+
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("trainingSettingsScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(settings)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.controls)
+        outer.addWidget(self.scroll, 1)
         self.predict_button.clicked.connect(self.predict)
         self.predict_input.returnPressed.connect(self.predict)
 
@@ -186,6 +257,8 @@ class TrainingPanel(QWidget):
         self.step_button.clicked.connect(controller.step)
         self.stop_button.clicked.connect(controller.stop)
         self.reset_button.clicked.connect(self.reset_weights)
+        self.lower_lr_button.clicked.connect(self.lower_learning_rate)
+        self.reset_after_nan.clicked.connect(self.reset_weights)
         controller.stateChanged.connect(self._state_changed)
         controller.snapshotReady.connect(self.show_snapshot)
         controller.finished.connect(self._finished)
@@ -207,15 +280,50 @@ class TrainingPanel(QWidget):
 
     # ------------------------------------------------------------ document
     def set_document(self, doc: Document) -> None:
+        """Show ``doc``; what the panel shows of a document (its status line, the
+        Predict answer, a diverged run's offer) follows the document's signals and
+        is cleared as soon as it is no longer true."""
         if self.document is not None:
-            self.document.network.training_changed.disconnect(self.refresh)
+            self._doc_links.disconnect_all()
         self.document = doc
-        doc.network.training_changed.connect(self.refresh)
+        links = self._doc_links
+        links.connect(doc.trainingChanged, self.refresh)
+        links.connect(doc.trainingChanged, self._settings_changed)
+        for sig in (doc.weightsChanged, doc.graphChanged, doc.dataChanged):
+            links.connect(sig, self._function_changed)
+        for sig in (doc.weightsChanged, doc.historyChanged, doc.dataChanged, doc.graphChanged):
+            links.connect(sig, self._result_changed)
         self.refresh()
         self._state_changed(self.controller.state)
+        self.predict_input.clear()
+        self._function_changed()
+        self._result_changed()
+
+    def idle_text(self) -> str:
+        """The status line of a document that is not training: how far it is trained."""
+        n = len(self.document.network.history)
+        return f"Trained {n} epoch{'s' if n != 1 else ''} so far" if n else "Ready"
+
+    def _function_changed(self) -> None:
+        """Weights, graph or data changed: an earlier Predict answer is no longer true."""
+        self.predict_output.clear()
+
+    def _result_changed(self) -> None:
+        """The document's weights, history, data or graph changed: the last run's
+        summary, a refused start ("choose a data set first") and the offer after a
+        diverged run no longer describe it. (While a run is ending, its own result
+        is being pushed: the run's summary follows from ``finished``.)"""
+        if self.controller.state != "idle" or self.controller.is_active():
+            return
         self.progress.setValue(0)
-        h = doc.network.history
-        self.status.setText(f"Trained {len(h)} epochs so far" if len(h) else "Ready")
+        self.status.setText(self.idle_text())
+        self.step_info.hide()
+        self.diverged.hide()
+
+    def _settings_changed(self) -> None:
+        if self.diverged.isVisible() and self._diverged_lr is not None:
+            if self.document.network.training.learning_rate != self._diverged_lr:
+                self.diverged.hide()  # the offered change (or another one) was made
 
     def refresh(self) -> None:
         """Show the network's settings (no commands are pushed)."""
@@ -237,14 +345,26 @@ class TrainingPanel(QWidget):
             self.early.setChecked(cfg.early_stopping)
             self.patience.setValue(cfg.patience)
             backprop = cfg.rule == "backprop"  # the classic rules have no optimizer
-            for w in (self.optimizer, self.hyper_box, self.l1, self.l2, self.clipnorm, self.schedule):
+            for w in (self.optimizer, *self._hyper_widgets.values(), self.l1, self.l2, self.clipnorm,
+                      self.schedule):
                 self.form.setRowVisible(w, backprop)
         finally:
             self._updating = False
 
     def _build_hyper(self, name: str, values: dict[str, Any]) -> None:
-        while self.hyper_form.rowCount():
-            self.hyper_form.removeRow(0)
+        first = HYPER_ROW
+        if [k for k in self._hyper_widgets] == self._hyper_keys(name):
+            for key, w in self._hyper_widgets.items():  # same optimizer: only the values change
+                w.blockSignals(True)
+                if isinstance(w, QCheckBox):
+                    w.setChecked(bool(values.get(key, OPTIMIZERS[name].HYPER[key][0])))
+                else:
+                    w.setValue(float(values.get(key, OPTIMIZERS[name].HYPER[key][0])))
+                w.blockSignals(False)
+            return
+        for _ in range(self._hyper_rows):
+            self.form.removeRow(first)
+        self._hyper_rows = 0
         self._hyper_widgets = {}
         cls = OPTIMIZERS.get(name)
         if cls is None:
@@ -265,7 +385,13 @@ class TrainingPanel(QWidget):
             w.setObjectName(f"hyper_{key}")
             w.setToolTip(help_)
             self._hyper_widgets[key] = w
-            self.hyper_form.addRow(key.replace("_", " ").capitalize(), w)
+            self.form.insertRow(first + self._hyper_rows, key.replace("_", " ").capitalize(), w)
+            self._hyper_rows += 1
+
+    @staticmethod
+    def _hyper_keys(name: str) -> list[str]:
+        cls = OPTIMIZERS.get(name)
+        return [] if cls is None else [k for k in cls.HYPER if k not in ("learning_rate", "clipnorm")]
 
     # -------------------------------------------------------------- edits
     def _commit(self, text: str | None = None, **settings: Any) -> None:
@@ -368,35 +494,95 @@ class TrainingPanel(QWidget):
         self.train_button.setIcon(icon("pause" if state == "running" else "train"))
         self.stop_button.setEnabled(running)
         self.reset_button.setEnabled(not running)
-        for w in (self.rule, self.optimizer, self.hyper_box, self.learning_rate, self.batch_size, self.epochs,
-                  self.l1, self.l2, self.clipnorm, self.schedule, self.shuffle, self.early, self.patience):
+        for w in (self.rule, self.optimizer, *self._hyper_widgets.values(), self.learning_rate, self.batch_size,
+                  self.epochs, self.l1, self.l2, self.clipnorm, self.schedule, self.shuffle, self.early,
+                  self.patience):
             w.setEnabled(not running)
+        if running:
+            self.diverged.hide()
+        if state == "running":
+            self.step_info.hide()
+        elif state == "paused" and self.controller.last_snapshot is not None and self.controller.is_active():
+            self.show_snapshot(self.controller.last_snapshot)  # where it paused, without an ETA
+
+    #: history series shown on the status line, with the split each one is from
+    STATUS_SERIES = (("val_loss", "validation loss", 4), ("accuracy", "training accuracy", 3),
+                     ("val_accuracy", "validation accuracy", 3), ("r2", "training R²", 3),
+                     ("val_r2", "validation R²", 3))
 
     def show_snapshot(self, snap) -> None:
+        paused = self.controller.state == "paused"
         total = max(1, snap.epochs_total * max(1, snap.batches_per_epoch))
         self.progress.setMaximum(1000)
         self.progress.setValue(int(1000 * min(1.0, snap.step / total)))
         parts = [f"Epoch {min(snap.epochs_done + 1, snap.epochs_total)}/{snap.epochs_total}"]
         h = snap.history
-        if len(h.get("loss", ())):
-            parts.append(f"loss {h['loss'][-1]:.4f}")
+        if len(h.get("loss", ())) and snap.epochs_done:
+            parts.append(f"training loss {h['loss'][-1]:.4f}")
         elif len(snap.batch_losses):
-            parts.append(f"loss {snap.batch_losses[-1, 1]:.4f}")
-        for key, label in (("val_loss", "val"), ("accuracy", "acc"), ("val_accuracy", "val acc"), ("r2", "R²")):
+            parts.append(f"batch loss {snap.batch_losses[-1, 1]:.4f}")
+        for key, label, digits in self.STATUS_SERIES:
             if len(h.get(key, ())) and not math.isnan(h[key][-1]):
-                parts.append(f"{label} {h[key][-1]:.3f}")
-        parts.append(f"ETA {fmt_seconds(snap.eta)}")
+                parts.append(f"{label} {h[key][-1]:.{digits}f}")
+        # paused: no ETA (the clock of a paused run stands still, it must not grow)
+        parts.append("paused" if paused else f"ETA {fmt_seconds(snap.eta)}")
         self.status.setText(" · ".join(parts))
+        if paused and snap.step > 0:
+            self._show_step(snap)
+
+    def _show_step(self, snap) -> None:
+        """What the last batch did: which batch it was, and its loss beside the one before."""
+        bl = np.asarray(snap.batch_losses, dtype=np.float64).reshape(-1, 2)
+        if not len(bl):
+            return
+        loss = bl[-1, 1]
+        text = (f"Step: batch {snap.batch_in_epoch} of {max(1, snap.batches_per_epoch)} in epoch "
+                f"{snap.epoch + 1}: loss {loss:.4g}")
+        if len(bl) >= 2:
+            text += f" (was {bl[-2, 1]:.4g})"
+        self.step_info.setText(text)
+        self.step_info.show()
 
     def _finished(self, result) -> None:
         if result.reason == "completed":
             self.progress.setValue(self.progress.maximum())
         msg = result.message
+        self.step_info.hide()
         if result.reason in ("nan", "error"):
             self.status.setText(f"<span style='color:#E53935'><b>Stopped:</b> {msg}</span>")
         else:
             self.status.setText(self.status.text() + f"<br><i>{msg}</i>" if msg else self.status.text())
+        if result.reason == "nan":
+            self._offer_fixes(result)
         self.statusMessage.emit(msg.splitlines()[0] if msg else "")
+
+    def _offer_fixes(self, result) -> None:
+        """After a diverged run: say it in plain words, offer a lower learning rate and Reset Weights."""
+        cfg = self.document.network.training
+        lr = float(getattr(result, "learning_rate", None) or cfg.learning_rate)
+        where = ""
+        epoch, batch = getattr(result, "epoch", None), getattr(result, "batch", None)
+        if epoch is not None and batch is not None:
+            where = f" at epoch {epoch + 1}, batch {batch + 1}"
+        # the status line above holds the engine's sentence (node, weight); this says what to do
+        text = f"<b>Training diverged</b>{where}: the values grew too large to compute. "
+        if cfg.rule == "backprop":
+            text += (f"A learning rate of {lr:g} is probably too high for this network: lower it, or reset "
+                     "the weights and start again.")
+            self._diverged_lr = cfg.learning_rate
+            self.lower_lr_button.setText(f"Lower learning rate to {cfg.learning_rate / 10:g}")
+            self.lower_lr_button.show()
+        else:
+            text += "Reset the weights and start again, or change the learning rule's settings."
+            self._diverged_lr = None
+            self.lower_lr_button.hide()
+        self.diverged_text.setText(text)
+        self.diverged.show()
+
+    def lower_learning_rate(self) -> None:
+        """One undoable edit: the learning rate divided by ten."""
+        lr = self.document.network.training.learning_rate / 10
+        self._commit(f"Lower learning rate to {lr:g}", learning_rate=lr)
 
     def _error(self, message: str) -> None:
         self.status.setText(f"<span style='color:#E53935'>{message}</span>")
