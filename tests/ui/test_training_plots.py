@@ -409,8 +409,10 @@ def test_render_a_real_training_run(plots, qtbot, tmp_path):
     assert plots.curve_visible("val_loss")
     np.testing.assert_array_equal(plots.weights_image(), net.get_weights()["dense_1/kernel"])
     assert set(plots.grad_bars()) == {"dense_1", "output_1"}
-    plots.show_results(net, ds)
-    assert plots.confusion().sum() == 4
+    plots.show_results(net, ds)  # the trainer held 1 of the 4 rows out: validation first
+    assert plots.results_split() == "validation" and plots.confusion().sum() == 1
+    plots.set_results_split("training")
+    assert plots.confusion().sum() == 3
     plots.show()
     qtbot.waitExposed(plots)
     for name in TrainingPlots.TABS:
@@ -471,3 +473,95 @@ def test_a_conv_kernel_shows_as_a_mosaic_of_filters():
     assert len(seen) == 3 * 3 * 10  # every weight shown once
     dense, none = kernel_image(np.ones((5, 3), np.float32))
     assert none is None and dense.shape == (5, 3)
+
+
+# ------------------------------------------------ results by split, stale results
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_split_rows_are_the_trainers(shuffle):
+    from anndesigner.ui.training.plots import split_rows
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(37, 2)).astype(np.float32)
+    Y = (X[:, :1] > 0).astype(np.float32)
+    net = ad.Network(mlp([2, 3, 1]), seed=12345)
+    net.set_training(net.training.replace(validation_split=0.3, shuffle=shuffle))
+    trainer = net.trainer(X, Y)
+    tr, va = split_rows(len(X), net.training, net.seed)
+    np.testing.assert_array_equal(trainer.X_val, X[va])
+    np.testing.assert_array_equal(trainer.X, X[tr])
+    assert sorted(np.concatenate([tr, va]).tolist()) == list(range(37))
+
+
+def test_results_switch_between_validation_and_training_rows(plots):
+    from anndesigner.ui.training.plots import split_rows
+
+    ds = ad.dataset("xor", n_samples=40, noise=0.1, seed=1)
+    net = ad.Network(mlp([2, 4, 1]), seed=0)
+    net.set_training(net.training.replace(validation_split=0.25))
+    plots.show_results(net, ds)
+    tr, va = split_rows(40, net.training, net.seed)
+    assert plots.results_split() == "validation" and plots.confusion().sum() == len(va) == 10
+    assert [plots.split_combo.itemText(i) for i in range(2)] == ["Validation rows", "Training rows"]
+    P = net.predict(ds.X)
+    want = np.zeros((2, 2), int)
+    for a, p in zip((ds.Y[va, 0] >= 0.5).astype(int), (P[va, 0] >= 0.5).astype(int)):
+        want[a, p] += 1
+    np.testing.assert_array_equal(plots.confusion(), want)
+    plots.set_results_split("training")
+    assert plots.confusion().sum() == 30
+    plots.show_results(net, ds)  # the user's choice is kept while it exists
+    assert plots.results_split() == "training"
+
+
+def test_results_of_other_weights_data_or_graph_are_cleared(plots):
+    ds = ad.dataset("xor")
+    net = ad.Network(mlp([2, 4, 1]), seed=0)
+    plots.set_network(net)
+    for change in (lambda: net.stage_weights({"dense_1/bias": np.ones(4)}),
+                   lambda: net.set_data_source({"kind": "builtin", "name": "and"}),
+                   lambda: net.set_training(net.training.replace(validation_split=0.5))):
+        plots.show_results(net, ds)
+        assert plots.confusion() is not None
+        change()
+        assert plots.confusion() is None and plots.results_stack.currentWidget() is plots.results_empty
+    plots.show_results(net, ds)
+    net.graph.set_params("dense_1", units=5)  # an edit: the window hands the network over again
+    plots.set_network(net)
+    assert plots.confusion() is None
+
+
+def test_a_document_keeps_its_results_current(plots):
+    from anndesigner.ui import commands as C
+    from anndesigner.ui.document import Document
+
+    doc = Document(ad.Network(mlp([2, 4, 1]), seed=0, data={"kind": "builtin", "name": "xor"}))
+    plots.set_document(doc)
+    assert plots.confusion() is None  # no history: nothing trained to show
+    net = doc.network
+    trained = net.snapshot()  # trained apart, as the window's run is
+    trained.fit(XOR_X, XOR_Y, epochs=5, batch_size=4)
+    doc.push(C.TrainCommand(doc, trained.get_weights(), trained.history, 5))
+    assert plots.confusion().sum() == 4
+    np.testing.assert_allclose(plots.curve_data("loss")[1], net.history["loss"])
+    doc.push(C.SetDataSourceCommand(doc, {"kind": "builtin", "name": "xor", "params": {"n_samples": 12}}))
+    assert plots.confusion().sum() == 12  # the current weights on the current data
+    doc.undo_stack.undo()
+    assert plots.confusion().sum() == 4
+    doc.undo_stack.undo()  # the training undone: no results, no curves
+    assert plots.confusion() is None and not plots.curve_visible("loss")
+
+
+def test_no_empty_legend_and_a_fresh_epoch_axis(plots, net, qtbot):
+    plots.show()
+    assert not plots.loss_legend.isVisible() and not plots.hist_legend.isVisible()
+    plots.set_network(net)
+    assert plots.hist_legend.isVisible()  # one line per layer
+    plots.show_history({"loss": list(np.linspace(1, 0.1, 300))})
+    qtbot.wait(20)  # auto-range runs from the event loop
+    assert plots.loss_legend.isVisible()
+    assert plots.loss_plot.viewRange()[0][1] > 250
+    plots.set_network(ad.Network(mlp([2, 2, 1]), seed=1))
+    plots.show_history({})
+    qtbot.wait(20)
+    assert plots.loss_plot.viewRange()[0] == pytest.approx([0.0, 1.0])
+    assert not plots.loss_legend.isVisible()

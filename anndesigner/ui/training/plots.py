@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from ...engine.trainer import regression_metrics
 from ...errors import AnnError
+from ...graph.events import Connections
 from .. import style
 
 TEXT = style.TEXT_COLOR.name()
@@ -166,8 +167,27 @@ def set_title(p: pg.PlotItem, text: str) -> None:
 
 
 def _legend(p: pg.PlotItem, bottom: bool = False) -> pg.LegendItem:
-    return p.addLegend(offset=(-8, -8 if bottom else 8), brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#CFD8DC"),
-                       labelTextColor=TEXT, labelTextSize="8pt", verSpacing=-6)
+    """A legend that shows only while it lists something (an empty one is a bare box)."""
+    legend = p.addLegend(offset=(-8, -8 if bottom else 8), brush=pg.mkBrush(255, 255, 255, 210),
+                         pen=pg.mkPen("#CFD8DC"), labelTextColor=TEXT, labelTextSize="8pt", verSpacing=-6)
+    legend.setVisible(False)
+    return legend
+
+
+def split_rows(n: int, training, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(training rows, validation rows) of an ``n``-row data set, exactly as the
+    trainer splits it for ``training`` (a TrainingConfig) and the network's seed."""
+    frac = float(getattr(training, "validation_split", 0.0) or 0.0)
+    n_val = int(round(n * frac)) if frac > 0 else 0
+    if n_val <= 0:
+        return np.arange(n), np.arange(0)
+    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 11])
+    idx = rng.permutation(n) if getattr(training, "shuffle", True) else np.arange(n)
+    return idx[: n - n_val], idx[n - n_val:]
+
+
+#: the rows the Results tab can show, by key: (title, what a number is "of")
+RESULT_SPLITS = {"validation": "Validation rows", "training": "Training rows"}
 
 
 def _index_ticks(n: int, offset: float = 0.5) -> list[tuple[float, str]]:
@@ -242,6 +262,13 @@ class TrainingPlots(QWidget):
         self._class_names: list[str] = []
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._curve_info: dict[str, tuple[pg.PlotItem, str | None]] = {}
+        # results: predictions of every row, and the rows of each split
+        self._results: dict[str, Any] | None = None
+        self._split_choice: str | None = None  # what the user picked (kept while it exists)
+        self._results_revision: int | None = None  # graph revision the results were computed for
+        self._document = None
+        self._doc_links = Connections()
+        self._net_links = Connections()
 
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("trainingPlotTabs")
@@ -427,12 +454,31 @@ class TrainingPlots(QWidget):
         p.addItem(self.scatter_item)
         for w in (self.results_empty, self.confusion_widget, self.scatter_widget):
             self.results_stack.addWidget(w)
-        self.tabs.addTab(self.results_stack, "Results")
+        # training and validation rows apart: the trainer's split, validation first when there is one
+        self.split_combo = QComboBox()
+        self.split_combo.setObjectName("resultsSplit")
+        self.split_combo.setToolTip("The rows the results are computed on: the validation rows (held out of "
+                                    "training) or the training rows")
+        self.split_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.split_combo.currentIndexChanged.connect(self._split_chosen)
+        self.split_combo.setEnabled(False)
+        label = QLabel("Rows")
+        label.setBuddy(self.split_combo)
+        self.tabs.addTab(_page(self.results_stack, controls=[label, self.split_combo]), "Results")
 
     # ------------------------------------------------------------- public
     def set_network(self, network) -> None:
         """Use ``network`` for node names and the list of layers with kernels; its
         current weights are shown until a snapshot arrives (None: clear)."""
+        if network is not self.network:
+            self._net_links.disconnect_all()
+            if network is not None:
+                # results of other weights, data or settings are no longer true: cleared
+                for sig in (network.weights_changed, network.data_changed, network.training_changed):
+                    self._net_links.connect(sig, self._network_results_stale)
+        elif network is not None and self._results_revision is not None \
+                and network.graph.revision != self._results_revision:
+            self._network_results_stale()  # a structural edit: another function
         self.network = network
         if network is None:
             self.clear()
@@ -455,6 +501,16 @@ class TrainingPlots(QWidget):
         data = history.data if hasattr(history, "data") else dict(history or {})
         self._show_history(data)
         self._set_curve("batch_loss", np.empty(0), np.empty(0))
+        if not self._data:
+            self._reset_axes()
+
+    def _reset_axes(self) -> None:
+        """No curves: the epoch axes start again at 0..1 (not at the last document's length)."""
+        for p in (self.loss_plot, self.acc_plot, self.r2_plot, self.mae_plot):
+            p.setXRange(0, 1, padding=0)
+            p.enableAutoRange(x=True, y=p is self.loss_plot or p is self.mae_plot)
+        self.loss_plot.setYRange(0, 1, padding=0)
+        self.loss_plot.enableAutoRange(y=True)
 
     def update_snapshot(self, snap) -> None:
         """Show a :class:`~anndesigner.engine.monitor.TrainingSnapshot` (GUI thread)."""
@@ -490,26 +546,120 @@ class TrainingPlots(QWidget):
 
     def show_results(self, network, dataset) -> None:
         """Confusion matrix (classification) or predicted against actual (regression)
-        of ``network`` on ``dataset``; ``dataset`` None clears the tab."""
+        of ``network`` on ``dataset``, on its validation rows or its training rows
+        apart (split as the trainer splits them; the "Rows" switch, validation by
+        default when there are any); ``dataset`` None clears the tab."""
         self._confusion = None
+        self._results = None
         if network is None or dataset is None or len(dataset) == 0:
+            self._set_splits([])
             self._results_message("Train the network to see how it does on the data set.")
             return
+        self._results_revision = network.graph.revision
         try:
             P = np.asarray(network.predict(dataset.X), dtype=np.float64)
         except AnnError as e:
+            self._set_splits([])
             self._results_message(f"No results: {e}")
             return
         Y = np.asarray(dataset.Y, dtype=np.float64)
         P = P.reshape(len(P), -1)
+        Y = Y.reshape(len(Y), -1)
         if P.shape != Y.shape:
+            self._set_splits([])
             self._results_message(f"No results: the network gives {P.shape[1]} value(s) per row "
                                   f"but the data set has {Y.shape[1]} target column(s)")
             return
-        if dataset.task == "classification":
-            self._show_confusion(P, Y, dataset.classes)
+        tr, va = split_rows(len(Y), network.training, network.seed)
+        rows = {"validation": va, "training": tr} if len(va) else {"training": tr}
+        self._results = {"P": P, "Y": Y, "rows": rows, "task": dataset.task, "classes": dataset.classes}
+        self._set_splits(list(rows))
+        self._draw_results()
+
+    def _set_splits(self, keys: list[str]) -> None:
+        self.split_combo.blockSignals(True)
+        self.split_combo.clear()
+        for k in keys:
+            self.split_combo.addItem(RESULT_SPLITS[k], k)
+        if keys:
+            keep = self._split_choice if self._split_choice in keys else keys[0]
+            self.split_combo.setCurrentIndex(keys.index(keep))
+        self.split_combo.setEnabled(len(keys) > 1)
+        self.split_combo.blockSignals(False)
+
+    def _split_chosen(self, index: int) -> None:
+        if index < 0:
+            return
+        self._split_choice = self.split_combo.itemData(index)
+        self._draw_results()
+
+    def results_split(self) -> str | None:
+        """"validation" or "training": the rows the Results tab shows (None: no results)."""
+        return self.split_combo.currentData() if self._results is not None else None
+
+    def set_results_split(self, key: str) -> None:
+        i = self.split_combo.findData(key)
+        if i < 0:
+            raise KeyError(f"no {key!r} rows to show")
+        self.split_combo.setCurrentIndex(i)  # -> _split_chosen
+
+    def _draw_results(self) -> None:
+        r = self._results
+        if r is None:
+            return
+        key = self.split_combo.currentData() or "training"
+        idx = r["rows"][key]
+        P, Y = r["P"][idx], r["Y"][idx]
+        label = RESULT_SPLITS[key]
+        if len(Y) == 0:
+            self._confusion = None
+            self._results_message(f"There are no {label.lower()}.")
+        elif r["task"] == "classification":
+            self._show_confusion(P, Y, r["classes"], label)
         else:
-            self._show_scatter(P, Y)
+            self._show_scatter(P, Y, label)
+
+    def _network_results_stale(self) -> None:
+        """The network's weights, data or settings changed: results drawn before are cleared
+        (a document given by :meth:`set_document` recomputes them instead)."""
+        if self._document is not None and self._document.network is self.network:
+            return
+        if self._results is not None or self._confusion is not None:
+            self.show_results(None, None)
+
+    def set_document(self, doc) -> None:
+        """Follow ``doc``: its network (see :meth:`set_network`), its history's curves
+        and results computed on its data whenever its weights, history, data,
+        settings or graph change (cleared while it has no history or no data)."""
+        self._doc_links.disconnect_all()
+        self._document = doc
+        if doc is None:
+            self.set_network(None)
+            return
+        self.set_network(doc.network)
+        for sig in (doc.weightsChanged, doc.historyChanged, doc.dataChanged, doc.trainingChanged, doc.graphChanged):
+            self._doc_links.connect(sig, self.refresh_results)
+        self._doc_links.connect(doc.historyChanged, self._doc_history_changed)
+        self._doc_history_changed()
+        self.refresh_results()
+
+    def _doc_history_changed(self) -> None:
+        self.show_history(self._document.network.history)
+
+    def refresh_results(self) -> None:
+        """Results of the document's current weights on its current data (or cleared)."""
+        doc = self._document
+        if doc is None or doc.locked:  # while a run trains, its snapshots drive the views
+            return
+        net = doc.network
+        try:
+            data = doc.dataset()
+        except AnnError:
+            data = None
+        if data is None or not len(net.history) or not net.compiles:
+            self.show_results(None, None)
+            return
+        self.show_results(net, data)
 
     def clear(self) -> None:
         """Forget everything shown (keeps the network's list of layers)."""
@@ -531,6 +681,7 @@ class TrainingPlots(QWidget):
         self._draw_grad_bars()
         set_title(self.grad_plot, "Gradient norms appear while training")
         self._update_weights_title()
+        self._reset_axes()
         self.show_results(None, None)
 
     def show_tab(self, name: str) -> None:
@@ -688,6 +839,7 @@ class TrainingPlots(QWidget):
                 self.hist_plot.addItem(c)
             c.setPen(pg.mkPen(color, width=1.5))
         self._style_hist()
+        self.hist_legend.setVisible(bool(self.hist_legend.items))
         self._update_weights_title()
 
     def _style_hist(self) -> None:
@@ -853,7 +1005,7 @@ class TrainingPlots(QWidget):
             return f"actual {names[r]}, predicted {names[c]}: {int(v)}"
         return ""
 
-    def _show_confusion(self, P: np.ndarray, Y: np.ndarray, classes) -> None:
+    def _show_confusion(self, P: np.ndarray, Y: np.ndarray, classes, label: str = "All rows") -> None:
         if Y.shape[1] == 1:
             t = 0.0 if (Y < 0).any() else 0.5
             actual = (Y[:, 0] >= t).astype(np.int64)
@@ -897,10 +1049,10 @@ class TrainingPlots(QWidget):
                 t.setText(str(int(cm[i, j])))
                 t.setPos(j + 0.5, i + 0.5)
         acc = float(np.trace(cm)) / max(1, int(cm.sum()))
-        set_title(self.confusion_plot, f"Confusion matrix: {acc:.1%} correct of {int(cm.sum())}")
+        set_title(self.confusion_plot, f"{label}: {acc:.1%} correct of {int(cm.sum())}")
         self.results_stack.setCurrentWidget(self.confusion_widget)
 
-    def _show_scatter(self, P: np.ndarray, Y: np.ndarray) -> None:
+    def _show_scatter(self, P: np.ndarray, Y: np.ndarray, label: str = "All rows") -> None:
         r2 = regression_metrics(P, Y)["r2"]
         a, p = Y.reshape(-1), P.reshape(-1)
         if a.size > 4000:  # keep it quick: every k-th point
@@ -913,7 +1065,7 @@ class TrainingPlots(QWidget):
             hi = lo + 1.0
         self.identity_line.setData([lo, hi], [lo, hi])
         self.scatter_plot.setRange(xRange=(lo, hi), yRange=(lo, hi), padding=0.05)
-        set_title(self.scatter_plot, f"Predicted vs actual: R² = {r2:.3f}")
+        set_title(self.scatter_plot, f"{label}: R² = {r2:.3f} over {len(Y)}")
         self.results_stack.setCurrentWidget(self.scatter_widget)
 
 
