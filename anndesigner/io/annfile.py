@@ -488,26 +488,30 @@ def _check_limits(graph, shown: str):
     return a
 
 
-def _expected_weights(graph, analysis) -> tuple[dict[str, tuple[int, ...]], set[str]]:
-    """Weight names and shapes the graph declares, and the nodes whose weights are
-    not known (their inputs' shapes are unknown in a design saved mid-edit)."""
+def _expected_weights(graph, analysis) -> tuple[dict[str, tuple[int, ...]], bool]:
+    """Weight names and shapes the graph declares (of the nodes whose input
+    shapes are known), and whether the graph is whole (it validates, so it
+    compiles and its weights must be exactly these)."""
+    from ..errors import GraphError
+
     expected: dict[str, tuple[int, ...]] = {}
-    unknown: set[str] = set()
     for nid in graph.nodes:
-        specs = analysis.weights.get(nid)
-        if specs is None:
-            unknown.add(nid)
-            continue
-        for w in specs:
+        for w in analysis.weights.get(nid) or ():
             expected[f"{nid}/{w.name}"] = tuple(int(x) for x in w.shape)
-    return expected, unknown
+    try:
+        graph.validate()
+        whole = True
+    except GraphError:
+        whole = False
+    return expected, whole
 
 
-def _read_weights(raw: bytes, expected: dict[str, tuple[int, ...]], unknown: set[str], shown: str,
+def _read_weights(raw: bytes, expected: dict[str, tuple[int, ...]], whole: bool, nodes, shown: str,
                   budget: int) -> dict[str, np.ndarray]:
-    """Every array of weights.npz; each header is checked against the weight
-    the graph declares (or, for a node of unknown shape, against the limits)
-    before its data is read. ``budget``: the most bytes all data may take."""
+    """Every array of weights.npz. Each header is checked before its data is
+    read: in a whole graph against the weight the graph declares; in a design
+    saved mid-edit (whose weights may be of an earlier shape, kept for undo)
+    against the limits. ``budget``: the most bytes all data may take."""
     def bad(msg: str) -> FileFormatError:
         return FileFormatError(f"{shown}: weights.npz: {msg}")
 
@@ -518,7 +522,8 @@ def _read_weights(raw: bytes, expected: dict[str, tuple[int, ...]], unknown: set
         raise FileFormatError(f"{shown}: weights.npz is damaged ({_zip_problem(e)})") from None
     with z:
         infos = z.infolist()
-        if len(infos) > min(MAX_WEIGHTS, len(expected) + 8 * len(unknown) + 16):
+        most = (len(expected) if whole else 16 * len(nodes)) + 16  # beyond it, a name is wrong anyway
+        if len(infos) > min(MAX_WEIGHTS, most):
             raise bad(f"it holds {len(infos):,} arrays, more than the network has weights")
         left = budget
         for info in infos:
@@ -528,13 +533,11 @@ def _read_weights(raw: bytes, expected: dict[str, tuple[int, ...]], unknown: set
             name = fname[:-4]
             if name in out:
                 raise bad(f"weight '{name}' is stored twice")
-            nid = name.split("/")[0]
-            exp = expected.get(name)
-            if exp is None and nid not in unknown:
+            if (name not in expected) if whole else (name.split("/")[0] not in nodes):
                 raise FileFormatError(f"{shown}: weight '{name}' belongs to no node of the network")
             try:
                 with z.open(info) as f:
-                    arr, left = _read_array(f, info, name, exp, left, bad)
+                    arr, left = _read_array(f, info, name, expected[name] if whole else None, left, bad)
             except FileFormatError:
                 raise
             except _UNPACK_ERRORS as e:
@@ -598,11 +601,12 @@ def _read_array(f, info: zipfile.ZipInfo, name: str, exp: tuple[int, ...] | None
     return arr, budget - nbytes
 
 
-def _weights_bound(expected: dict[str, tuple[int, ...]], unknown: set[str], info: zipfile.ZipInfo | None) -> int:
+def _weights_bound(expected: dict[str, tuple[int, ...]], whole: bool, info: zipfile.ZipInfo | None) -> int:
     """The most bytes weights.npz may unpack to: every declared weight as float64
-    with its headers; for nodes of unknown shape, what the compressed size allows."""
+    with its headers; for a design saved mid-edit, also what its compressed
+    size allows (all of it when stored, as the app writes it)."""
     known = sum(math.prod(s) * 8 + _NPY_OVERHEAD + 2 * len(n) for n, s in expected.items()) + 2**16
-    if not unknown or info is None:
+    if whole or info is None:
         return known
     extra = info.compress_size if info.compress_type == zipfile.ZIP_STORED else LIMITS.ratio * info.compress_size
     return min(known + max(extra, 2**20), LIMITS.params * 8 + MAX_WEIGHTS * 64)
@@ -635,14 +639,14 @@ def load_network(path: str | os.PathLike):
         except (KeyError, TypeError, ValueError, IndexError, OverflowError, AttributeError) as e:
             raise FileFormatError(f"{shown}: network.json has a malformed node or edge ({type(e).__name__}: {e})") from None
         analysis = _check_limits(graph, shown)
-        expected, unknown = _expected_weights(graph, analysis)
+        expected, whole = _expected_weights(graph, analysis)
         winfo = members.get("weights.npz")
-        bound = _weights_bound(expected, unknown, winfo)
+        bound = _weights_bound(expected, whole, winfo)
         weights_raw = _read_member(z, members, "weights.npz", shown, limit=min(bound, MEMBER_LIMITS["weights.npz"]),
                                    why=f" for the network's {sum(math.prod(s) for s in expected.values()):,} "
                                        "parameters")
         hist_raw = _read_member(z, members, "history.json", shown, required=False)
-    weights = _read_weights(weights_raw, expected, unknown, shown, budget=bound)
+    weights = _read_weights(weights_raw, expected, whole, set(graph.nodes), shown, budget=bound)
     del weights_raw
     history = History()
     if hist_raw is not None:

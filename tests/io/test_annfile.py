@@ -253,3 +253,21 @@ def test_unfinished_design_saves_and_reopens_without_losing_work(tmp_path):
     net2.graph.remove_node("dense_2")
     for k, v in trained.items():
         np.testing.assert_array_equal(net2.get_weights()[k], v)
+
+
+def test_unfinished_design_with_weights_of_earlier_shapes_reopens(tmp_path):
+    """Mid-edit, the saved weights can be of earlier shapes (kept for undo) or of
+    a bias that is now off; the file must open, and the trained values come back."""
+    net = ad.Network(mlp([2, 4, 1]), seed=0)
+    net.fit(XOR_X, XOR_Y, epochs=3)
+    trained = net.get_weights()
+    net.graph.disconnect("edge_2")  # broken: the Output has no input
+    net.graph.set_params("dense_1", units=16, use_bias=False)
+    assert not net.compiles
+    net.save(tmp_path / "wip.ann")
+    net2 = ad.load(tmp_path / "wip.ann")
+    assert not net2.compiles
+    net2.graph.set_params("dense_1", units=4, use_bias=True)
+    net2.graph.connect("dense_1", "output_1")
+    for k, v in trained.items():
+        np.testing.assert_array_equal(net2.get_weights()[k], v)
