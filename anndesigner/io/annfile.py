@@ -252,12 +252,18 @@ def save_network(net, path: str | os.PathLike) -> None:
     doc = network_to_dict(net, folder=os.path.abspath(path.parent))
     weights = net.weights_for_saving()
     history = net.history.to_dict()
+    owner = None
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        st = os.stat(path)
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
     except OSError as e:
         raise SaveError(target, _reason(e), e.errno) from None
+    else:
+        if not stat.S_ISREG(st.st_mode):
+            raise SaveError(target, "it is not a regular file (a device, pipe or socket)")
+        mode = stat.S_IMODE(st.st_mode)
+        owner = (st.st_uid, st.st_gid)
     clean_stale_temps(path)
     try:
         fd, tmp = _new_temp(path)
@@ -272,6 +278,11 @@ def save_network(net, path: str | os.PathLike) -> None:
             raw.flush()
             if hasattr(os, "fchmod"):
                 os.fchmod(raw.fileno(), mode)
+            if owner is not None and hasattr(os, "fchown") and owner != (os.geteuid(), os.getegid()):
+                try:  # only root (or a member of the group) may; otherwise the file becomes the saver's
+                    os.fchown(raw.fileno(), *owner)
+                except OSError:
+                    pass
             os.fsync(raw.fileno())
             os.replace(tmp, path)  # still locked: a cleaner never sees it unlocked
         if os.name != "nt":

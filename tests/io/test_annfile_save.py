@@ -253,3 +253,23 @@ def test_a_killed_save_leaves_a_temp_that_the_next_open_and_save_clean(tmp_path)
         else:
             net.save(target)
         assert os.listdir(tmp_path) == ["big.ann"]
+
+
+def test_a_device_or_pipe_is_never_replaced(tmp_path):
+    fifo = tmp_path / "pipe.ann"
+    os.mkfifo(fifo)
+    with pytest.raises(SaveError, match="pipe.ann: it is not a regular file"):
+        net().save(fifo)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and os.listdir(tmp_path) == ["pipe.ann"]
+    with pytest.raises(SaveError, match="not a regular file"):
+        net().save("/dev/null")  # as root, os.replace would have put a file there
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="only root can give a file away")
+def test_root_saving_keeps_the_owner(tmp_path):
+    p = tmp_path / "n.ann"
+    net().save(p)
+    os.chown(p, 1234, 5678)
+    net().save(p)
+    assert (os.stat(p).st_uid, os.stat(p).st_gid) == (1234, 5678)
