@@ -287,3 +287,34 @@ def test_no_data_shows_the_surface_over_a_default_plane(surface):
     assert (img[right] > 0.5).all() and (img[left] < 0.5).all()
     surface.set_network(None)
     assert surface.message_text() is not None
+
+
+def test_a_document_gives_the_trainers_split_and_follows_its_changes(surface, qtbot):
+    from pathlib import Path
+
+    from anndesigner.io import load_network
+    from anndesigner.ui import commands as C
+    from anndesigner.ui.document import Document
+
+    sample = Path(__file__).resolve().parents[2] / "samples" / "spirals.ann"
+    doc = Document(load_network(sample), sample)
+    surface.set_document(doc)
+    assert surface.point_count() == (750, 250)
+    data = doc.dataset()
+    trainer = doc.network.trainer(data.X, data.Y)  # the rows training holds out
+    np.testing.assert_allclose(np.column_stack(surface.val_points.getData()), trainer.X_val)
+    doc.push(C.SetTrainingCommand(doc, validation_split=0.1))
+    assert surface.point_count() == (900, 100)
+    doc.push(C.SetDataSourceCommand(doc, {"kind": "builtin", "name": "xor"}))
+    assert surface.point_count() == (4, 0)
+    doc.undo_stack.undo()
+    assert surface.point_count() == (900, 100)
+    before = surface.surface_image()
+    name = next(k for k in doc.network.get_weights() if k.endswith("/kernel"))
+    flipped = -doc.network.get_weights()[name]
+    doc.push(C.SetWeightsCommand(doc, {name: flipped}, "Flip"))  # other weights: evaluated again
+    qtbot.waitUntil(lambda: not np.array_equal(surface.surface_image(), before), timeout=2000)
+    doc.undo_stack.undo()
+    qtbot.waitUntil(lambda: np.array_equal(surface.surface_image(), before), timeout=2000)
+    surface.set_document(None)
+    assert surface.message_text() is not None

@@ -25,8 +25,9 @@ from PySide6.QtGui import QColor, QImage, QTransform
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from ...errors import AnnError
+from ...graph.events import Connections
 from .. import style
-from .plots import MUTED, TEXT, style_plot
+from .plots import MUTED, TEXT, split_rows, style_plot
 
 NOT_2D_TEXT = "The decision surface needs a network with 2 inputs"
 CLASS_COLORS = style.CLASS_COLORS
@@ -189,6 +190,9 @@ class DecisionSurface(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._flush)
+        self._document = None
+        self._doc_links = Connections()
+        self._doc_revision = -1
 
         self.stack = QStackedWidget(self)
         lay = QVBoxLayout(self)
@@ -232,6 +236,55 @@ class DecisionSurface(QWidget):
         self._show_message(NOT_2D_TEXT)
 
     # ------------------------------------------------------------ public
+    def set_document(self, doc) -> None:
+        """Follow ``doc``: its network (again after each structural edit), its data
+        set's points split into training and validation rows exactly as the trainer
+        splits them, and its weights whenever they are replaced (a run's result,
+        Reset, an undo). While a run trains, its snapshots go through
+        :meth:`update_weights`."""
+        self._doc_links.disconnect_all()
+        self._document = doc
+        if doc is None:
+            self.set_network(None)
+            self.set_data(None, None)
+            return
+        links = self._doc_links
+        links.connect(doc.dataChanged, self._doc_data)
+        links.connect(doc.trainingChanged, self._doc_data)  # the validation split or its shuffling
+        links.connect(doc.weightsChanged, self._doc_weights)
+        links.connect(doc.undo_stack.indexChanged, self._doc_edited)  # once per command, not per node
+        self._doc_revision = doc.graph.revision
+        self.set_network(doc.network)
+        self._doc_data()
+
+    def _doc_data(self, *_) -> None:
+        doc = self._document
+        try:
+            data = doc.dataset()
+        except AnnError:
+            data = None
+        if data is None:
+            self.set_data(None, None)
+            return
+        net = doc.network
+        tr, va = split_rows(len(data), net.training, net.seed)
+        self.set_data(data.X[tr], data.Y[tr], data.X[va], data.Y[va], data.task,
+                      input_names=data.input_names, classes=data.classes)
+
+    def _doc_edited(self, *_) -> None:
+        doc = self._document
+        if doc.graph.revision != self._doc_revision and not doc.locked:
+            self._doc_revision = doc.graph.revision
+            self.set_network(doc.network)
+
+    def _doc_weights(self) -> None:
+        doc = self._document
+        if doc.locked or not doc.network.compiles:
+            return
+        if doc.graph.revision != self._doc_revision:
+            self._doc_edited()
+        self.update_weights(doc.network.get_weights())
+
     def set_network(self, network) -> None:
         """Evaluate a copy of ``network`` (None: nothing to show). Call again after
         structural edits; weights alone go through :meth:`update_weights`."""
