@@ -623,6 +623,13 @@ def _weights_bound(expected: dict[str, tuple[int, ...]], whole: bool, info: zipf
     return min(known + max(extra, 2**20), LIMITS.params * 8 + MAX_WEIGHTS * 64)
 
 
+def _check_missing(names, weights: dict[str, np.ndarray], shown: str) -> None:
+    missing = [n for n in names if n not in weights]
+    if missing:
+        raise FileFormatError(f"{shown}: weight '{missing[0]}' is missing"
+                              + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+
+
 def load_network(path: str | os.PathLike):
     """Read a network file; raises :class:`FileFormatError` for any bad file.
 
@@ -659,6 +666,8 @@ def load_network(path: str | os.PathLike):
         hist_raw = _read_member(z, members, "history.json", shown, required=False)
     weights = _read_weights(weights_raw, expected, whole, set(graph.nodes), shown, budget=bound)
     del weights_raw
+    if whole:  # before the network is built: it would initialize what is missing
+        _check_missing(expected, weights, shown)
     history = History()
     if hist_raw is not None:
         h = _json(hist_raw, "history.json", shown)
@@ -703,10 +712,7 @@ def load_network(path: str | os.PathLike):
         # a design saved mid-edit: its weights are kept (staged) for when it is whole again
         return net
     names = net.program.weight_names()
-    missing = [n for n in names if n not in weights]
-    if missing:
-        raise FileFormatError(f"{shown}: weight '{missing[0]}' is missing"
-                              + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+    _check_missing(names, weights, shown)
     extra = [n for n in weights if n not in set(names)]
     if extra:
         raise FileFormatError(f"{shown}: weight '{extra[0]}' belongs to no node of the network")

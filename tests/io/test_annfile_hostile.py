@@ -342,3 +342,21 @@ def test_read_meta_never_raises(tmp_path):
         (tmp_path / "m.ann").write_bytes(data)
         assert read_meta(tmp_path / "m.ann") == {}
     assert read_meta("/dev/zero") == {}
+
+
+def test_missing_weights_are_found_before_the_network_is_built(tmp_path):
+    """A whole graph of 40 M parameters with an empty weights.npz: refused
+    before the network would initialize 160 MB of weights."""
+    def big(d):
+        _set_units(d, 2_000, ("Dense",))
+        d["nodes"] += [{"id": f"big_{i}", "type": "Dense", "params": {"units": 2_000}} for i in range(10)]
+        prev = "dense_1"
+        for i in range(10):
+            d["edges"].append({"id": f"be_{i}", "src": prev, "dst": f"big_{i}"})
+            prev = f"big_{i}"
+        d["edges"] = [e for e in d["edges"] if e["src"] != "dense_1" or e["dst"].startswith("big_")]
+        d["edges"].append({"id": "be_out", "src": prev, "dst": "output_1"})
+    m = fz.read_members(_graph_case("xor", big))
+    m["weights.npz"] = fz.npz({})
+    peak = peak_while(lambda: refused(tmp_path, fz.write_members(m), "weight 'dense_1/kernel' is missing \\(and 23 more\\)"))
+    assert peak < 8 * 2**20, f"{peak / 2**20:.1f} MiB traced"
