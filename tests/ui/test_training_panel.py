@@ -229,3 +229,36 @@ def test_decision_surface_follows_structural_edits(qtbot, tmp_path):
 
     corners = [at(0, 0), at(0, 1), at(1, 0), at(1, 1)]
     assert [c > 0.5 for c in corners] == [False, True, True, False], corners
+
+
+def test_optimizer_fields_are_rows_of_the_one_form(setup):
+    """Adam's fields sit in the panel's form (one column of labels, no nested form
+    wider than the dock); switching optimizers replaces exactly those rows."""
+    from PySide6.QtWidgets import QFormLayout
+
+    from anndesigner.engine.optimizers import OPTIMIZERS
+
+    doc, ctl, panel = setup
+    form = panel.form
+
+    def labels():
+        out = []
+        for r in range(form.rowCount()):
+            item = form.itemAt(r, QFormLayout.ItemRole.LabelRole)
+            out.append(item.widget().text() if item is not None and item.widget() is not None else None)
+        return out
+
+    base = form.rowCount() - len(panel._hyper_widgets)
+    for name in ("sgd", "adam", "rmsprop", "adam"):
+        panel.optimizer.setCurrentIndex(panel.optimizer.findData(name))
+        keys = [k for k in OPTIMIZERS[name].HYPER if k not in ("learning_rate", "clipnorm")]
+        assert list(panel._hyper_widgets) == keys
+        assert form.rowCount() == base + len(keys)
+        assert labels()[:2 + len(keys)] == ["Learning rule", "Optimizer"] + [
+            k.replace("_", " ").capitalize() for k in keys]
+        assert labels()[2 + len(keys)] == "Learning rate"
+    panel._hyper_widgets["beta_1"].setValue(0.8)
+    assert doc.network.training.optimizer_params["beta_1"] == pytest.approx(0.8)
+    widget = panel._hyper_widgets["beta_1"]
+    doc.undo_stack.undo()  # same optimizer: the field is kept and shows the old value
+    assert panel._hyper_widgets["beta_1"] is widget and widget.value() == pytest.approx(0.9)
