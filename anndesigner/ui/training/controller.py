@@ -50,6 +50,7 @@ class TrainingController(QObject):
     def set_document(self, document: Document) -> None:
         self.stop_and_wait()
         self.document = document
+        self.last_snapshot = None  # the old document's run
 
     # ------------------------------------------------------------ control
     def start(self, paused: bool = False) -> bool:
