@@ -8,6 +8,7 @@ edge ids are stable strings that survive save and load.
 from __future__ import annotations
 
 import copy
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
@@ -100,6 +101,24 @@ class Analysis:
 
 
 _ID_RE = re.compile(r"^(.*)_(\d+)$")
+
+
+class Limits:
+    """The largest network ANN Designer builds: beyond these a network would
+    need gigabytes before the first sample. The graph's analysis reports an
+    error past them (so the network does not compile and nothing is
+    allocated), in the editor and for a file alike. Far above any network one
+    designs to learn with (the largest sample has about 40,000 parameters)."""
+
+    #: trainable and state parameters of the whole network (200 MB as float32)
+    params = 50_000_000
+    #: values one node outputs for one sample (an Input of 2048×2048 is 4 M)
+    values_per_node = 2**22
+    #: values all nodes output for one sample together
+    values_per_sample = 2**25
+
+
+LIMITS = Limits()
 
 
 class Graph:
@@ -508,7 +527,34 @@ def _analyze(g: Graph) -> Analysis:
         except GraphError as err:
             errors.append(err.located(f"{t.title} '{nid}' {err.message}", nid))
             shapes[nid] = None
+    errors += _limit_errors(g, order, shapes, counts)
     return Analysis(order, shapes, weights, counts, errors)
+
+
+def _limit_errors(g: Graph, order: list[str], shapes: dict[str, Shape | None], counts: dict[str, int]) -> list[GraphError]:
+    errors: list[GraphError] = []
+    total = 0
+    for nid in order:
+        s = shapes.get(nid)
+        if s is None:
+            continue
+        n = math.prod(s)
+        total += n
+        if n > LIMITS.values_per_node:
+            t = g.registry.get(g.nodes[nid].type_id)
+            errors.append(ShapeError(f"{t.title} '{nid}' outputs {n:,} values per sample {fmt_shape(s)}, more than "
+                                     f"the {LIMITS.values_per_node:,} a network may have", node_id=nid))
+    if total > LIMITS.values_per_sample:
+        big = max((n for n in order if shapes.get(n) is not None), key=lambda n: math.prod(shapes[n]))
+        errors.append(ShapeError(f"the network computes {total:,} values per sample, more than the "
+                                 f"{LIMITS.values_per_sample:,} it may have (the most: '{big}')", node_id=big))
+    params = sum(counts.values())
+    if params > LIMITS.params:
+        big = max(counts, key=counts.get)
+        t = g.registry.get(g.nodes[big].type_id)
+        errors.append(GraphError(f"the network has {params:,} parameters ({t.title} '{big}' alone "
+                                 f"{counts[big]:,}), more than the {LIMITS.params:,} it may have", node_id=big))
+    return errors
 
 
 def iter_node_ids(nodes: Iterable[Node | str]) -> list[str]:

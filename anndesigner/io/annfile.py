@@ -16,11 +16,15 @@ Loading raises only :class:`~anndesigner.errors.FileFormatError`, with a
 message that names the file, the member and the problem; nothing in a file is
 ever executed. A file is distrusted in layers, each checked before the next
 is read: the zip (member sizes, duplicates, compression ratio), the JSON
-(size, depth, numbers), the document's structure, the graph against
-:data:`LIMITS` (nodes, edges, parameters, values per sample, from
-:meth:`Graph.analyze`, which allocates nothing), then each array's ``.npy``
-header against the weight the graph declares, and only then the array data;
-so memory stays within a small multiple of the real weights' size.
+(size, depth, numbers), the document's structure and size (:data:`LIMITS`),
+the graph's analysis (shapes and parameter counts, which allocates nothing,
+and the network's limits, :data:`anndesigner.graph.model.LIMITS`), then each
+array's ``.npy`` header against the weight the graph declares, and only then
+exactly that array's data. weights.npz may unpack only to what the graph's
+weights need (or, for a design saved mid-edit, to what its compressed size
+allows), so memory stays within a small multiple of the real weights' size.
+A graph past the network's limits opens as an unfinished design whose
+analysis names the node; it is never built.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ import numpy as np
 
 from .._version import __version__
 from ..errors import AnnError, FileFormatError
+from ..graph.model import LIMITS as GRAPH_LIMITS
 from .migrations import CURRENT_SCHEMA, FORMAT_NAME, check_structure, migrate
 
 try:  # POSIX: a save holds a lock on its temp file, so another process never removes it
@@ -60,25 +65,23 @@ MEMBER_LIMITS = {
 
 
 class Limits:
-    """What a network file may describe; checked on the graph before anything
-    is allocated. Far above any network one designs to learn with (the largest
-    sample has about 40,000 parameters)."""
+    """What a network file may hold, checked before the graph is built. The
+    network's own limits (parameters, values per sample) are the graph's
+    (:data:`anndesigner.graph.model.LIMITS`): a file past them opens as an
+    unfinished design whose analysis says why, so nothing is lost and nothing
+    big is allocated."""
 
     #: nodes and edges of the graph
     nodes = 5_000
     edges = 20_000
-    #: trainable and state parameters of the whole network
-    params = 50_000_000
-    #: values one node outputs for one sample (an Input of 2048×2048 is 4 M)
-    values_per_node = 2**22
-    #: values all nodes output for one sample together
-    values_per_sample = 2**25
     #: nesting of JSON arrays and objects (a file of ours needs 6)
     json_depth = 32
     #: digits of a whole number in JSON
     int_digits = 40
-    #: how many times a member's data may be compressed where its size is not known from the graph
+    #: how many times weights.npz may be compressed where its size is not known from the graph
     ratio = 32
+    #: values of one weight array, and of all (the graph's parameter limit)
+    params = GRAPH_LIMITS.params
 
 
 LIMITS = Limits()
@@ -476,29 +479,6 @@ def read_meta(path: str | os.PathLike) -> dict[str, Any]:
     return dict(meta) if isinstance(meta, dict) else {}
 
 
-def _check_limits(graph, shown: str):
-    """The graph's analysis, after checking it against :data:`LIMITS` (allocates nothing)."""
-    a = graph.analyze()
-    total_values = 0
-    for nid, shape in a.shapes.items():
-        if shape is None:
-            continue
-        n = math.prod(shape)
-        total_values += n
-        if n > LIMITS.values_per_node:
-            raise FileFormatError(f"{shown}: node '{nid}' outputs {n:,} values per sample, more than the "
-                                  f"{LIMITS.values_per_node:,} allowed")
-    if total_values > LIMITS.values_per_sample:
-        raise FileFormatError(f"{shown}: the network computes {total_values:,} values per sample, more than the "
-                              f"{LIMITS.values_per_sample:,} allowed")
-    total = a.total_params
-    if total > LIMITS.params:
-        big = max(a.param_counts, key=a.param_counts.get)
-        raise FileFormatError(f"{shown}: the network has {total:,} parameters ('{big}' alone "
-                              f"{a.param_counts[big]:,}), more than the {LIMITS.params:,} allowed")
-    return a
-
-
 def _expected_weights(graph, analysis) -> tuple[dict[str, tuple[int, ...]], bool]:
     """Weight names and shapes the graph declares (of the nodes whose input
     shapes are known), and whether the graph is whole (it validates, so it
@@ -613,14 +593,17 @@ def _read_array(f, info: zipfile.ZipInfo, name: str, exp: tuple[int, ...] | None
 
 
 def _weights_bound(expected: dict[str, tuple[int, ...]], whole: bool, info: zipfile.ZipInfo | None) -> int:
-    """The most bytes weights.npz may unpack to: every declared weight as float64
-    with its headers; for a design saved mid-edit, also what its compressed
-    size allows (all of it when stored, as the app writes it)."""
-    known = sum(math.prod(s) * 8 + _NPY_OVERHEAD + 2 * len(n) for n, s in expected.items()) + 2**16
-    if whole or info is None:
-        return known
-    extra = info.compress_size if info.compress_type == zipfile.ZIP_STORED else LIMITS.ratio * info.compress_size
-    return min(known + max(extra, 2**20), LIMITS.params * 8 + MAX_WEIGHTS * 64)
+    """The most bytes weights.npz may unpack to. A whole graph: every declared
+    weight as float64 with its headers. A design saved mid-edit (its weights
+    may be of earlier shapes): what the compressed size allows (all of it when
+    stored, as the app writes it)."""
+    if whole:
+        return sum(math.prod(s) * 8 + _NPY_OVERHEAD + 2 * len(n) for n, s in expected.items()) + 2**16
+    if info is None:
+        return 0
+    if info.compress_type == zipfile.ZIP_STORED:
+        return info.compress_size
+    return min(LIMITS.ratio * info.compress_size + 2**20, LIMITS.params * 8 + MAX_WEIGHTS * 64)
 
 
 def _check_missing(names, weights: dict[str, np.ndarray], shown: str) -> None:
@@ -656,13 +639,13 @@ def load_network(path: str | os.PathLike):
             raise FileFormatError(f"{shown}: {e}") from None
         except (KeyError, TypeError, ValueError, IndexError, OverflowError, AttributeError) as e:
             raise FileFormatError(f"{shown}: network.json has a malformed node or edge ({type(e).__name__}: {e})") from None
-        analysis = _check_limits(graph, shown)
+        analysis = graph.analyze()  # shapes and parameter counts, limits included; allocates nothing
         expected, whole = _expected_weights(graph, analysis)
         winfo = members.get("weights.npz")
         bound = _weights_bound(expected, whole, winfo)
         weights_raw = _read_member(z, members, "weights.npz", shown, limit=min(bound, MEMBER_LIMITS["weights.npz"]),
                                    why=f" for the network's {sum(math.prod(s) for s in expected.values()):,} "
-                                       "parameters")
+                                       "parameters" if whole else " by its compressed size")
         hist_raw = _read_member(z, members, "history.json", shown, required=False)
     weights = _read_weights(weights_raw, expected, whole, set(graph.nodes), shown, budget=bound)
     del weights_raw
