@@ -19,6 +19,10 @@ import numpy as np
 from ..errors import DataError
 
 TASKS = ("classification", "regression")
+#: the largest float32 value: data beyond it cannot reach the network
+F32_MAX = float(np.finfo(np.float32).max)
+#: columns whose largest magnitude is beyond this are scaled down before their statistics are taken
+_SAFE = 1e150
 
 
 # ---------------------------------------------------------------- standardizer
@@ -48,14 +52,26 @@ class Standardizer:
 
     @classmethod
     def fit(cls, X: Any) -> "Standardizer":
-        """Compute mean and standard deviation of every column of ``X``."""
+        """Compute mean and standard deviation of every column of ``X`` (float64; a
+        column of huge values, up to ±1.8e308, is scaled down first so nothing overflows)."""
         arr = _as_2d(X)
         if arr.shape[0] == 0:
             mean = np.zeros(arr.shape[1])
             std = np.ones(arr.shape[1])
         else:
-            mean = arr.mean(axis=0)
-            std = arr.std(axis=0)
+            mean = np.empty(arr.shape[1])
+            std = np.empty(arr.shape[1])
+            with np.errstate(over="ignore", invalid="ignore"):
+                peak = np.max(np.abs(arr), axis=0)
+                for j in range(arr.shape[1]):
+                    col = arr[:, j]
+                    if np.isfinite(peak[j]) and peak[j] > _SAFE:
+                        z = col / peak[j]
+                        mean[j] = z.mean() * peak[j]
+                        std[j] = z.std() * peak[j]
+                    else:
+                        mean[j] = col.mean()
+                        std[j] = col.std()
         std = np.where(np.isfinite(std) & (std > 1e-12), std, 1.0)
         mean = np.where(np.isfinite(mean), mean, 0.0)
         return cls(mean=mean, std=std)
@@ -68,10 +84,30 @@ class Standardizer:
             )
 
     def transform(self, X: Any) -> np.ndarray:
-        """Standardize ``X``; returns a new float32 array."""
+        """Standardize ``X``; returns a new float32 array.
+
+        Computed in float64 (huge columns scaled first). Raises :class:`DataError`
+        when a result does not fit float32; its ``line`` and ``column`` are then the
+        1-based row and column of ``X``."""
         arr = _as_2d(X)
         self._check(arr)
-        return ((arr - self.mean) / self.std).astype(np.float32)
+        out = np.empty(arr.shape, dtype=np.float32)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for j in range(arr.shape[1]):
+                col = arr[:, j]
+                m, s = self.mean[j], self.std[j]
+                if col.size and (abs(m) > _SAFE or np.max(np.abs(col)) > _SAFE):
+                    k = max(abs(m), float(np.max(np.abs(col))))
+                    z = (col / k - m / k) * (k / s) if np.isfinite(k / s) else (col / k - m / k) / (s / k)
+                else:
+                    z = (col - m) / s
+                bad = ~(np.abs(z) <= F32_MAX)
+                if bad.any():
+                    r = int(np.argmax(bad))
+                    raise DataError(f"row {r + 1}, column {j + 1}: the standardized value does not fit float32",
+                                    line=r + 1, column=j + 1)
+                out[:, j] = z
+        return out
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Undo :meth:`transform`; returns a new float32 array."""
@@ -339,7 +375,7 @@ def load_source(source: Any, base_dir: str | Path | None = None) -> Dataset:
     return ds
 
 
-__all__ = ["Dataset", "Standardizer", "load_source", "TASKS"]
+__all__ = ["Dataset", "Standardizer", "load_source", "TASKS", "F32_MAX"]
 
 
 # ------------------------------------------------------------- file paths

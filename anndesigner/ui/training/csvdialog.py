@@ -41,12 +41,11 @@ from PySide6.QtWidgets import (
 )
 
 from ...data import Dataset, load_csv
-from ...data.csvfile import _Table  # the same reader load_csv uses, with header/delimiter choices
-from ...data.csvfile import parse_sample_shape
+from ...data.csvfile import MAX_SKIP_ROWS, parse_sample_shape, preview_csv
 from ...errors import AnnError, DataError
 from ..icons import icon
-from ..formkit import ComboBox, muted, section
-from ..style import ERROR_COLOR, TEXT_COLOR, role_colors
+from ..formkit import ComboBox, SpinBox, muted, section
+from ..style import ERROR_COLOR, MUTED_TEXT, TEXT_COLOR, role_colors
 
 PREVIEW_ROWS = 20
 
@@ -54,6 +53,12 @@ ROLES = ("input", "target", "ignore")
 ROLE_TITLES = {"input": "Input", "target": "Target", "ignore": "Ignore"}
 TASKS = (("auto", "Auto-detect"), ("classification", "Classification"), ("regression", "Regression"))
 DELIMITERS = ((",", "Comma"), (";", "Semicolon"), ("\t", "Tab"))
+#: what the first row is: the choice's value (as load_csv takes it) and its title
+HEADERS = ((True, "Column names"), (False, "Data (no header)"), ("sklearn", "Counts + class names (scikit-learn)"))
+#: an informational note: muted text on a light neutral background (formkit's muted colour),
+#: never the error look, which is kept for what stops the import
+NOTE_STYLE = f"color: {MUTED_TEXT.name()}; background: #ECEFF1; border-radius: 3px; padding: 5px;"
+ERROR_STYLE = f"color: {ERROR_COLOR.name()}; background: #FFEBEE; border-radius: 3px; padding: 5px;"
 
 _INPUT_FILL, _INPUT_ACCENT = role_colors("data")
 _TARGET_FILL, _TARGET_ACCENT = role_colors("output")
@@ -122,8 +127,11 @@ class CsvImportDialog(QDialog):
         self.resize(720, 520)
         self.path = Path(path)
         self._header_choice: bool | str = "auto"
+        self._skip = 0
+        self._notes: list[str] = []
+        self._complete_rows: int | None = None
         self._delimiter_choice: str = "auto"
-        self._detected_header: bool | None = None
+        self._detected_header: bool | str | None = None
         self._detected_delimiter: str | None = None
         self._names: list[str] = []
         self._lines: list[int] = []  # physical line of each preview row
@@ -154,9 +162,13 @@ class CsvImportDialog(QDialog):
         self.error_label.setWordWrap(True)
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.setStyleSheet(
-            f"color: {ERROR_COLOR.name()}; background: #FFEBEE; border-radius: 3px; padding: 5px;")
+        self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.hide()
+        self.note_label = muted()
+        self.note_label.setObjectName("csv_note")
+        self.note_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.note_label.setStyleSheet(NOTE_STYLE)
+        self.note_label.hide()
         self.summary_label = QLabel()
         self.summary_label.setObjectName("csv_summary")
         self.summary_label.setWordWrap(True)
@@ -164,6 +176,7 @@ class CsvImportDialog(QDialog):
         self.summary_label.setStyleSheet(
             "color: #1B5E20; background: #E8F5E9; border-radius: 3px; padding: 5px;")
         self.summary_label.hide()
+        lay.addWidget(self.note_label)
         lay.addWidget(self.error_label)
         lay.addWidget(self.summary_label)
 
@@ -227,17 +240,38 @@ class CsvImportDialog(QDialog):
         self.delimiter_box.setToolTip("The character between the cells of a row")
         self.delimiter_box.currentIndexChanged.connect(self._on_delimiter_changed)
         lab.setBuddy(self.delimiter_box)
-        self.header_box = QCheckBox("First row holds column names")
+        head_lab = QLabel("First row")
+        self.header_box = ComboBox()
         self.header_box.setObjectName("csv_header_row")
-        self.header_box.setToolTip("Untick when the first row is data; the columns are then named col1, col2, …")
-        self.header_box.toggled.connect(self._on_header_toggled)
+        self.header_box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        for value, title in HEADERS:
+            self.header_box.addItem(title, value)
+        self.header_box.setToolTip("What the first row (after the skipped lines) holds: the column names, data "
+                                   "(the columns are then named col1, col2, …), or scikit-learn's counts and "
+                                   "class names (150,4,setosa,versicolor,virginica)")
+        self.header_box.currentIndexChanged.connect(self._on_header_changed)
+        head_lab.setBuddy(self.header_box)
+        skip_lab = QLabel("Skip lines")
+        self.skip_spin = SpinBox()
+        self.skip_spin.setObjectName("csv_skip")
+        self.skip_spin.setRange(0, MAX_SKIP_ROWS)
+        self.skip_spin.setKeyboardTracking(False)
+        self.skip_spin.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.skip_spin.setToolTip("Lines at the top of the file to leave out (a title, comments); "
+                                  "line numbers still count them")
+        self.skip_spin.valueChanged.connect(self._on_skip_changed)
+        skip_lab.setBuddy(self.skip_spin)
         self.detected_label = muted()
         self.detected_label.setObjectName("csv_detected")
         self.detected_label.setWordWrap(False)
         row.addWidget(lab)
         row.addWidget(self.delimiter_box)
         row.addSpacing(12)
+        row.addWidget(head_lab)
         row.addWidget(self.header_box)
+        row.addSpacing(12)
+        row.addWidget(skip_lab)
+        row.addWidget(self.skip_spin)
         row.addSpacing(4)
         row.addWidget(self.detected_label, 1)
         return row
@@ -346,9 +380,10 @@ class CsvImportDialog(QDialog):
         """Read the file with the current header/delimiter choice and rebuild preview and roles."""
         old_roles = [b.role() for b in self._roles]
         try:
-            table = _Table(self.path, self._header_choice, self._delimiter_choice)
+            table = preview_csv(self.path, PREVIEW_ROWS, self._header_choice, self._delimiter_choice, self._skip)
         except DataError as e:
             self._names, self._lines = [], []
+            self._notes = []
             self._fill_preview([])
             self._fill_columns([])
             self._error = e
@@ -359,11 +394,12 @@ class CsvImportDialog(QDialog):
             self._detected_header = table.header
             self._detected_delimiter = table.delimiter
         self._names = list(table.names)
-        rows = table.rows[:PREVIEW_ROWS]
-        self._lines = [line for line, _ in rows]
+        self._lines = list(table.lines)
+        self._notes = list(table.notes)
+        self._complete_rows = table.n_rows
         self._updating = True
         try:
-            self.header_box.setChecked(table.header)
+            self.header_box.setCurrentIndex(max(self.header_box.findData(table.header), 0))
             self.delimiter_box.setCurrentIndex(max(self.delimiter_box.findData(table.delimiter), 0))
             self._update_detected(table.header, table.delimiter)
         finally:
@@ -375,10 +411,13 @@ class CsvImportDialog(QDialog):
             if roles:
                 roles[-1] = "target"
         self._fill_columns(roles)
-        self._fill_preview([r for _, r in rows])
-        n_rows = len(table.rows)
-        shown = min(n_rows, PREVIEW_ROWS)
-        self.preview_title.setText(f"PREVIEW · {shown} OF {n_rows:,} ROWS")
+        self._fill_preview(table.rows)
+        self._set_preview_title(table.n_rows)
+
+    def _set_preview_title(self, n_rows: int | None) -> None:
+        shown = len(self._lines)
+        self.preview_title.setText(f"PREVIEW · {shown} OF {n_rows:,} ROWS" if n_rows is not None
+                                   else f"PREVIEW · FIRST {shown} ROWS")
 
     def _update_detected(self, header: bool, delimiter: str) -> None:
         parts = []
@@ -388,7 +427,8 @@ class CsvImportDialog(QDialog):
             title = dict(DELIMITERS)[d]
             self.delimiter_box.setItemText(i, f"{title} (detected)" if d == dd else title)
         if dh is not None:
-            parts.append("header row detected" if dh else "no header row detected")
+            parts.append("scikit-learn counts row detected" if dh == "sklearn"
+                         else "header row detected" if dh else "no header row detected")
         if self._header_choice != "auto" and header != dh:
             parts.append("overridden")
         self.detected_label.setText(" · ".join(parts))
@@ -479,8 +519,17 @@ class CsvImportDialog(QDialog):
         """Preset the choices of an earlier import."""
         header, delimiter = src.get("header"), src.get("delimiter")
         reload = False
-        if isinstance(header, bool):
+        if isinstance(header, bool) or header == "sklearn":
             self._header_choice = header
+            reload = True
+        skip = src.get("skip_rows", 0)
+        if isinstance(skip, int) and not isinstance(skip, bool) and 0 < skip <= MAX_SKIP_ROWS:
+            self._skip = skip
+            self._updating = True
+            try:
+                self.skip_spin.setValue(skip)
+            finally:
+                self._updating = False
             reload = True
         if isinstance(delimiter, str) and len(delimiter) == 1:
             self._delimiter_choice = delimiter
@@ -507,10 +556,19 @@ class CsvImportDialog(QDialog):
             self.shape_edit.setText(", ".join(str(d) for d in shape))
 
     # ------------------------------------------------------------ events
-    def _on_header_toggled(self, checked: bool) -> None:
+    def _on_header_changed(self, index: int) -> None:
+        if self._updating or index < 0:
+            return
+        self._header_choice = self.header_box.itemData(index)
+        self._load_table()
+        self._revalidate()
+
+    def _on_skip_changed(self, value: int) -> None:
         if self._updating:
             return
-        self._header_choice = bool(checked)
+        self._skip = int(value)
+        self._header_choice = "auto"  # the first row is another one now: detect again
+        self._detected_header = None
         self._load_table()
         self._revalidate()
 
@@ -529,6 +587,7 @@ class CsvImportDialog(QDialog):
     def _revalidate(self) -> None:
         """Load the file with the current choices; show the summary or the error."""
         self._dataset = None
+        hint = False  # a choice still to make, not an error in the file
         if self._table_error is not None:
             self._error = self._table_error
         elif not self._names:
@@ -537,15 +596,15 @@ class CsvImportDialog(QDialog):
             inputs = [n for n, b in zip(self._names, self._roles) if b.role() == "input"]
             targets = [n for n, b in zip(self._names, self._roles) if b.role() == "target"]
             try:
-                if not targets:
-                    raise DataError("Choose a target column: the values the network should learn to output")
-                if not inputs:
-                    raise DataError("Choose at least one input column")
+                if not targets or not inputs:
+                    hint = True
+                    raise DataError("Choose a target column: the values the network should learn to output"
+                                    if not targets else "Choose at least one input column")
                 shape = parse_sample_shape(self.shape_edit.text())
                 self._dataset = load_csv(
                     self.path, inputs=inputs, targets=targets, task=self.task_box.currentData(),
-                    standardize=self.standardize_box.isChecked(), header=self.header_box.isChecked(),
-                    delimiter=self.delimiter_box.currentData(), input_shape=shape)
+                    standardize=self.standardize_box.isChecked(), header=self.header_box.currentData(),
+                    delimiter=self.delimiter_box.currentData(), skip_rows=self._skip, input_shape=shape)
                 self._error = None
             except DataError as e:
                 self._error = e
@@ -556,26 +615,32 @@ class CsvImportDialog(QDialog):
         self.ok_button().setEnabled(ok)
         shape_bad = not ok and self._error is not None and "sample shape" in self._error.message
         self.shape_edit.setStyleSheet(f"QLineEdit {{ border: 1px solid {ERROR_COLOR.name()}; }}" if shape_bad else "")
+        notes = list(self._notes)
         if ok:
             self.error_label.hide()
             self.error_label.clear()
             self.summary_label.setText(self._summary_html(self._dataset))
             self.summary_label.show()
+            self._set_preview_title(len(self._dataset))
         else:
             self.summary_label.hide()
             self.summary_label.clear()
-            self.error_label.setText(self._error_message(self._error))
-            self.error_label.show()
+            e = self._error
+            if e.line is not None and e.line not in self._lines and self._lines:
+                notes.append(f"line {e.line} is not in the preview")
+            if hint:
+                notes.insert(0, e.message)
+                self.error_label.hide()
+                self.error_label.clear()
+            else:
+                self.error_label.setText(f"⚠ {e.message}")
+                self.error_label.show()
             cell = self._error_cell()
             if cell is not None:
                 self.preview_table.scrollToItem(self.preview_table.item(*cell))
+        self.note_label.setText("ℹ " + "; ".join(n[:1].upper() + n[1:] for n in notes) + "." if notes else "")
+        self.note_label.setVisible(bool(notes))
         self.validated.emit(ok)
-
-    def _error_message(self, e: DataError) -> str:
-        msg = f"⚠ {e.message}"
-        if e.line is not None and e.line not in self._lines and self._lines:
-            msg += f"\n(line {e.line} is not in the preview)"
-        return msg
 
     def _summary_html(self, ds: Dataset) -> str:
         text = f"✓ <b>{html.escape(dataset_summary(ds))}</b>"
@@ -644,12 +709,29 @@ class CsvImportDialog(QDialog):
         """The sample shape as typed, e.g. ``"8, 8, 1"``; ``""`` for flat samples."""
         self.shape_edit.setText(text)
 
-    def set_header(self, on: bool) -> None:
-        self.header_box.setChecked(bool(on))
-        if self._header_choice != bool(on):  # setChecked did not toggle: make the choice explicit
-            self._header_choice = bool(on)
-            self._load_table()
-            self._revalidate()
+    def header(self) -> bool | str:
+        """What the first row is: True (column names), False (data) or ``"sklearn"``."""
+        return self.header_box.currentData()
+
+    def set_header(self, on: bool | str) -> None:
+        """True: the first row holds the names; False: it is data; ``"sklearn"``: counts and class names."""
+        value = on if on == "sklearn" else bool(on)
+        self._header_choice = value
+        self._updating = True
+        try:
+            self.header_box.setCurrentIndex(self.header_box.findData(value))
+        finally:
+            self._updating = False
+        self._load_table()
+        self._revalidate()
+
+    def set_skip_rows(self, n: int) -> None:
+        """Leave out the first ``n`` lines of the file (the header is detected again)."""
+        self.skip_spin.setValue(int(n))
+
+    def note_text(self) -> str:
+        """The informational note shown now ('' when none)."""
+        return self.note_label.text() if not self.note_label.isHidden() else ""
 
     def set_delimiter(self, delimiter: str) -> None:
         i = self.delimiter_box.findData("\t" if delimiter in ("tab", "\\t") else delimiter)
