@@ -6,7 +6,7 @@ Used by the inspector, the data panel and the CSV dialog."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QFont, QIcon, QPixmap, QWheelEvent
+from PySide6.QtGui import QFont, QIcon, QPixmap, QValidator, QWheelEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from .style import ERROR_COLOR, MUTED_TEXT, TEXT_COLOR, role_colors
 
-__all__ = ["NoWheelMixin", "SpinBox", "DoubleSpinBox", "ComboBox", "muted", "section", "form_layout",
+__all__ = ["NoWheelMixin", "SpinBox", "DoubleSpinBox", "FloatSpinBox", "ComboBox", "muted", "section", "form_layout",
            "error_label", "panel_header", "scroll_body"]
 
 
@@ -57,6 +57,43 @@ class SpinBox(NoWheelMixin, QSpinBox):
 
 class DoubleSpinBox(NoWheelMixin, QDoubleSpinBox):
     pass
+
+
+class FloatSpinBox(QDoubleSpinBox):
+    """A number over many magnitudes, shown as it is (``0.05``, ``1e-07``, ``1e+300``)
+    instead of rounded to fixed decimals (a learning rate of 1e-7 read "0.000000",
+    one of 1e300 was clamped to the top of the range). Steps are adaptive: a
+    tenth of the value's magnitude."""
+
+    def __init__(self, lo: float, hi: float, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setDecimals(323)  # QDoubleSpinBox rounds to its decimals: keep every value exact
+        self.setRange(lo, hi)
+        self.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
+        return f"{value:.6g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt override)
+        try:
+            return float(text.strip())
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):
+        t = text.strip().lower()
+        try:
+            v = float(t)
+        except ValueError:
+            partial = t in ("", "-", "+", ".", "-.", "+.") or t.endswith(("e", "e-", "e+"))
+            return (QValidator.State.Intermediate if partial else QValidator.State.Invalid), text, pos
+        if t in ("nan", "inf", "-inf", "infinity", "-infinity"):
+            return QValidator.State.Invalid, text, pos
+        state = QValidator.State.Acceptable if self.minimum() <= v <= self.maximum() else QValidator.State.Intermediate
+        return state, text, pos
+
+    def fixup(self, text: str) -> str:
+        return self.textFromValue(self.value())
 
 
 class ComboBox(NoWheelMixin, QComboBox):

@@ -44,7 +44,7 @@ def test_panel_shows_and_edits_settings(setup):
     assert doc.network.training.epochs == 120 and doc.undo_stack.count() == 1
     panel.optimizer.setCurrentIndex(panel.optimizer.findData("sgd"))
     assert doc.network.training.optimizer == "sgd"
-    panel.findChild(type(panel.learning_rate), "hyper_momentum").setValue(0.9)
+    panel.findChild(__import__("PySide6.QtWidgets", fromlist=["x"]).QDoubleSpinBox, "hyper_momentum").setValue(0.9)
     assert doc.network.training.optimizer_params == {"momentum": 0.9}
     doc.undo_stack.undo()
     doc.undo_stack.undo()
@@ -262,3 +262,21 @@ def test_optimizer_fields_are_rows_of_the_one_form(setup):
     widget = panel._hyper_widgets["beta_1"]
     doc.undo_stack.undo()  # same optimizer: the field is kept and shows the old value
     assert panel._hyper_widgets["beta_1"] is widget and widget.value() == pytest.approx(0.9)
+
+
+def test_learning_rate_field_shows_every_magnitude_as_it_is(setup, qtbot):
+    from PySide6.QtCore import Qt
+
+    doc, ctl, panel = setup
+    for lr, text in ((1e300, "1e+300"), (1e-7, "1e-07"), (0.05, "0.05")):
+        doc.push(__import__("anndesigner.ui.commands", fromlist=["x"]).SetTrainingCommand(doc, learning_rate=lr))
+        assert panel.learning_rate.value() == lr and panel.learning_rate.text() == text
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.learning_rate.setFocus()
+    panel.learning_rate.selectAll()
+    qtbot.keyClicks(panel.learning_rate, "2e-4")
+    qtbot.keyClick(panel.learning_rate, Qt.Key.Key_Return)
+    assert doc.network.training.learning_rate == 2e-4 and doc.undo_stack.undoText() == "Set learning rate"
+    qtbot.keyClicks(panel.learning_rate, "x")  # refused as typed
+    assert "x" not in panel.learning_rate.text()

@@ -44,6 +44,7 @@ from ...errors import AnnError
 from ...graph.events import Connections
 from .. import commands as C
 from ..document import Document
+from ..formkit import FloatSpinBox
 from ..icons import icon
 from .controller import TrainingController
 
@@ -101,7 +102,10 @@ class TrainingPanel(QWidget):
         self.optimizer.setObjectName("optimizer")
         for key in OPTIMIZERS:
             self.optimizer.addItem(OPT_TITLES.get(key, key), key)
-        self.learning_rate = _spin(1e-6, 100.0, 6, 0.001)
+        # any magnitude, shown as it is: a diverged run's 1e300 must not read as 100
+        self.learning_rate = FloatSpinBox(1e-12, 1e300)
+        self.learning_rate.setKeyboardTracking(False)
+        self.learning_rate.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.learning_rate.setObjectName("learning_rate")
         self.batch_size = _spin(1, 100_000)
         self.batch_size.setObjectName("batch_size")
