@@ -39,6 +39,21 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--learning-rate", type=float, dest="learning_rate", help="learning rate")
     tr.add_argument("--optimizer", help="sgd, adagrad, adadelta, rmsprop, adam or adamw")
     tr.add_argument("--quiet", action="store_true", help="print only the final line")
+    csv = tr.add_argument_group("CSV data", "choices for a CSV file (given with --data, or the one the file names)")
+    csv.add_argument("--target", metavar="COL", help="the target column(s), by name or 1-based number, "
+                                                     "comma-separated (default: the last column)")
+    csv.add_argument("--inputs", metavar="A,B", help="the input columns, by name or 1-based number, "
+                                                     "comma-separated (default: every other column)")
+    csv.add_argument("--no-header", action="store_true", dest="no_header",
+                     help="the first row is data, not column names (the columns are then col1, col2, ...)")
+    csv.add_argument("--header", choices=("auto", "names", "none", "sklearn"), default=None,
+                     help="what the first row is: detected (auto), column names, data (none), or "
+                          "scikit-learn's counts and class names (sklearn)")
+    csv.add_argument("--skip-rows", type=int, dest="skip_rows", metavar="N",
+                     help="leave out the first N lines of the file")
+    csv.add_argument("--no-standardize", action="store_true", dest="no_standardize",
+                     help="feed the input columns as they are (default: scaled to mean 0, standard deviation 1)")
+    csv.add_argument("--task", choices=("auto", "classification", "regression"), help="the task (default: auto)")
     info = sub.add_parser("info", help="print a summary table of a network file")
     info.add_argument("file", help="the .ann network file")
     return p
@@ -72,20 +87,81 @@ def cmd_gui(args) -> int:
     return run_gui(args.file)
 
 
-def _load_data(net, spec: str | None, file: Path):
-    from .data import BUILTIN_DATASETS, load_builtin, load_csv, load_source
+CSV_OPTIONS = ("target", "inputs", "no_header", "header", "skip_rows", "no_standardize", "task")
 
+
+def _columns(text: str | None, option: str) -> list[str | int] | None:
+    """``"a,b"`` as names; a plain number is a 1-based column number."""
+    if text is None:
+        return None
+    out: list[str | int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            raise AnnError(f"--{option} {text}: an empty column name")
+        if part.isascii() and part.isdigit():
+            if int(part) < 1:
+                raise AnnError(f"--{option} {text}: column numbers start at 1")
+            out.append(int(part) - 1)
+        else:
+            out.append(part)
+    return out
+
+
+def _csv_choices(args) -> dict:
+    """load_csv's keyword arguments for the CSV options given on the command line."""
+    if args.no_header and args.header not in (None, "none"):
+        raise AnnError(f"--no-header and --header {args.header} contradict each other")
+    out: dict = {}
+    header = "none" if args.no_header else args.header
+    if header is not None:
+        out["header"] = {"auto": "auto", "names": True, "none": False, "sklearn": "sklearn"}[header]
+    if args.skip_rows is not None:
+        if args.skip_rows < 0:
+            raise AnnError(f"--skip-rows must be 0 or more, not {args.skip_rows}")
+        out["skip_rows"] = args.skip_rows
+    if args.no_standardize:
+        out["standardize"] = False
+    if args.task is not None:
+        out["task"] = args.task
+    targets = _columns(args.target, "target")
+    inputs = _columns(args.inputs, "inputs")
+    if targets is not None:
+        out["targets"] = targets
+    if inputs is not None:
+        out["inputs"] = inputs
+    return out
+
+
+def _load_data(net, spec: str | None, file: Path, args=None):
+    from .data import BUILTIN_DATASETS, load_builtin, load_csv, load_source
+    from .data.dataset import source_from_file
+
+    choices = _csv_choices(args) if args is not None else {}
     if spec is None:
         if not net.data_source:
             raise AnnError(f"{file.name} names no data set; pass --data NAME (one of: "
                            f"{', '.join(BUILTIN_DATASETS)}) or --data FILE.csv")
-        return load_source(net.data_source, base_dir=file.parent)
+        if not choices:
+            return load_source(net.data_source, base_dir=file.parent)
+        saved = net.data_source
+        if saved.get("kind") != "csv" or not isinstance(saved.get("path"), str):
+            raise AnnError(f"--target, --inputs, --no-header, ... are for CSV data; "
+                           f"{file.name} names a built-in data set (pass --data FILE.csv)")
+        path = source_from_file(saved, file.parent)["path"]
+        kept = {k: saved[k] for k in ("task", "header", "delimiter", "skip_rows", "input_shape")
+                if saved.get(k) is not None}
+        if not {"targets", "inputs", "header", "skip_rows"} & set(choices):  # the saved names still hold
+            kept.update(targets=saved.get("targets"), inputs=saved.get("inputs"))
+        return load_csv(path, **{**kept, **choices})
     if spec in BUILTIN_DATASETS:
+        if choices:
+            raise AnnError(f"--target, --inputs, --no-header, ... are for CSV data, not the built-in set {spec}")
         saved = net.data_source or {}
         params = dict(saved.get("params", {})) if saved.get("name") == spec else {}
         return load_builtin(spec, standardize=bool(saved.get("standardize", False)), **params)
     if spec.lower().endswith((".csv", ".tsv", ".txt")) or Path(spec).exists():
-        return load_csv(spec)
+        return load_csv(spec, **choices)
     raise AnnError(f"--data {spec}: not a built-in data set ({', '.join(BUILTIN_DATASETS)}) nor a CSV file")
 
 
@@ -102,10 +178,10 @@ def cmd_train(args) -> int:
 
     file = Path(args.file)
     net = load_network(file)
-    data = _load_data(net, args.data, file)
+    data = _load_data(net, args.data, file, args)
     settings = {k: getattr(args, k) for k in ("epochs", "batch_size", "learning_rate", "optimizer")}
     trainer = net.trainer(data.X, data.Y, **{k: v for k, v in settings.items() if v is not None})
-    if args.data is not None:
+    if args.data is not None or any(getattr(args, k) not in (None, False) for k in CSV_OPTIONS):
         net.data_source = data.source
     epochs = trainer.config.epochs
     tty = sys.stdout.isatty()

@@ -90,3 +90,106 @@ def test_nan_during_training_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "NaN or infinite" in err and "nothing was written" in err
     assert f.read_bytes() == before
+
+
+# ------------------------------------------------------------ hostile data paths, CSV choices
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def csv_network(tmp_path, csv_path, inputs=("a", "b"), targets=("y",)):
+    """xor.ann pointing at ``csv_path`` (kept as given: it may be a FIFO or a device)."""
+    net = ad.load(SAMPLES / "xor.ann")
+    net.data_source = {"kind": "csv", "path": str(csv_path), "inputs": list(inputs), "targets": list(targets),
+                       "task": "classification", "standardize": False, "header": True, "delimiter": ","}
+    f = tmp_path / "net.ann"
+    net.save(f)
+    return f
+
+
+def run_cli(*args, timeout=60):
+    return subprocess.run([sys.executable, "-m", "anndesigner", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, cwd=REPO, env=dict(os.environ, PYTHONWARNINGS="default"))
+
+
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero", "sparse"])
+def test_train_with_a_special_data_path_exits_with_one_line(tmp_path, special):
+    if special == "fifo":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no FIFOs here")
+        path = tmp_path / "d.csv"
+        os.mkfifo(path)
+    elif special == "sparse":
+        path = tmp_path / "d.csv"
+        with open(path, "wb") as f:
+            f.truncate(10 * 2**30)
+    else:
+        path = Path(special)
+        if not path.exists():
+            pytest.skip(f"no {special}")
+    f = csv_network(tmp_path, path)
+    before = f.read_bytes()
+    proc = run_cli("train", f, "--epochs", "1")  # a hang fails with TimeoutExpired
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("anndesigner: error:") and str(path) in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr and "Warning" not in proc.stderr
+    assert f.read_bytes() == before
+
+
+def test_train_with_huge_values_prints_one_line_and_no_warning(tmp_path):
+    csv = tmp_path / "h.csv"
+    csv.write_text("a,b,y\n1e308,1,0\n-1e308,0,1\n1.5e308,1,1\n0,0,0\n")
+    out = tmp_path / "o.ann"
+    proc = run_cli("train", SAMPLES / "xor.ann", "--data", csv, "--epochs", "2", "--out", out)
+    assert proc.returncode == 0, proc.stderr  # standardized in float64: it loads
+    assert "Warning" not in proc.stderr and proc.stderr == ""
+    proc = run_cli("train", SAMPLES / "xor.ann", "--data", csv, "--no-standardize", "--out", out)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "Warning" not in proc.stderr
+    assert "line 2, column 'a'" in proc.stderr
+
+
+def test_train_csv_choices_from_the_command_line(tmp_path, capsys):
+    csv = tmp_path / "iris.csv"
+    rows = "".join(f"{i % 5},{(i * 7) % 3},{i % 2},{i},{i % 2}\n" for i in range(8))
+    csv.write_text("Measured in May\n8,4,no,yes\n" + rows)
+    out = tmp_path / "o.ann"
+    args = ["train", str(SAMPLES / "xor.ann"), "--data", str(csv), "--skip-rows", "1", "--inputs", "1,3",
+            "--target", "class", "--no-standardize", "--epochs", "2", "--out", str(out)]
+    assert main(args) == 0, capsys.readouterr().err
+    src = ad.load(out).data_source
+    assert src["skip_rows"] == 1 and src["header"] == "sklearn" and src["standardize"] is False
+    assert src["inputs"] == ["feature1", "feature3"] and src["targets"] == ["class"]
+    assert src["classes"] == ["no", "yes"]
+    # --no-header: the counts row is data now; column numbers work without names
+    args = ["train", str(SAMPLES / "xor.ann"), "--data", str(csv), "--skip-rows", "2", "--no-header",
+            "--inputs", "1,2", "--target", "5", "--epochs", "1", "--out", str(out)]
+    assert main(args) == 0, capsys.readouterr().err
+    src = ad.load(out).data_source
+    assert (src["header"], src["inputs"], src["targets"], src["classes"]) == (False, ["col1", "col2"], ["col5"],
+                                                                              ["0", "1"])
+    # the saved CSV is reloaded with a new choice when --data is left out
+    assert main(["train", str(out), "--no-standardize", "--epochs", "1", "--quiet"]) == 0
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--target", "nope"], "missing target column 'nope'"),
+    (["--inputs", "0"], "column numbers start at 1"),
+    (["--no-header", "--header", "names"], "contradict"),
+    (["--skip-rows", "-2"], "--skip-rows must be 0 or more"),
+])
+def test_bad_csv_choices_print_one_line(tmp_path, capsys, extra, message):
+    csv = tmp_path / "d.csv"
+    csv.write_text("a,b,y\n" + "".join(f"{i},{i % 2},{i % 2}\n" for i in range(6)))
+    assert main(["train", str(SAMPLES / "xor.ann"), "--data", str(csv), *extra]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("anndesigner: error:") and message in err and err.count("\n") == 1
+
+
+def test_csv_choices_need_csv_data(capsys):
+    assert main(["train", str(SAMPLES / "xor.ann"), "--target", "y"]) == 1
+    assert "are for CSV data" in capsys.readouterr().err
+    assert main(["train", str(SAMPLES / "xor.ann"), "--data", "moons", "--no-header"]) == 1
+    assert "are for CSV data" in capsys.readouterr().err
