@@ -18,7 +18,11 @@ What it measures:
 4. The same small MLP drawn neuron by neuron and as layers: compile time,
    identical outputs given identical weights, and throughput (target: the
    neuron-drawn network within 1.2x of the layer-drawn one).
-5. A summary with PASS/MISS markers and machine information.
+5. The cost of the divergence check (the trainer's ``StepGuard``: after each
+   step, one copy of the weights that checks them on the way),
+   timed on its own against the mean training step (target: at most 3 %),
+   and as whole epochs with and without it, interleaved.
+6. A summary with PASS/MISS markers and machine information.
 
 ``--strict`` makes the exit status 1 when a target is missed. Every figure is
 wall-clock: other busy processes on the machine (the load average is printed)
@@ -42,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import anndesigner as ad  # noqa: E402
 from anndesigner.engine import kernels  # noqa: E402
-from anndesigner.engine.trainer import BatchEnd, EpochEnd, Finished  # noqa: E402
+from anndesigner.engine.trainer import BatchEnd, EpochEnd, Finished, StepGuard  # noqa: E402
 
 BATCH = 128
 LR = 1e-3
@@ -52,6 +56,7 @@ NEURON_SIZES = (64, 32, 16, 10)
 TARGET_STABLE = 0.9  # last/first epoch throughput
 TARGET_SKLEARN = 2.0  # ours/sklearn throughput
 TARGET_NEURON = 1.2  # neuron-drawn may be at most 1.2x slower than layer-drawn
+TARGET_GUARD = 0.03  # the divergence check: at most 3 % of a training step
 
 
 # ------------------------------------------------------------------ helpers
@@ -369,6 +374,66 @@ def bench_neurons(n: int, epochs: int) -> dict:
             "fused": fused, "diff_after": diff1}
 
 
+class _NoGuard(StepGuard):
+    """A divergence check that checks nothing (for the comparison only)."""
+
+    def save(self) -> None:
+        pass
+
+    def restore(self) -> None:
+        pass
+
+    def check(self):
+        return None
+
+
+def bench_guard(sizes, X, Y, epochs: int, label: str) -> dict:
+    """The StepGuard's cost on a network of ``sizes``: its save + check timed alone against the mean
+    step of a run, and epochs with and without it (interleaved so machine noise hits both alike)."""
+    g, _ = layer_mlp(sizes)
+    nets = {"checked": ad.Network(g, seed=0), "unchecked": ad.Network(g.copy(), seed=0)}
+    trainers = {k: n.trainer(X, Y, **train_settings(epochs)) for k, n in nets.items()}
+    trainers["unchecked"].guard = _NoGuard([])
+    gens = {k: epochs_of(t) for k, t in trainers.items()}
+    secs = {k: [] for k in gens}
+    batches = -(-len(X) // BATCH)
+    for e in range(epochs):
+        for k in (("checked", "unchecked") if e % 2 else ("unchecked", "checked")):  # who goes first alternates
+            _, s, n, _ = next(gens[k])
+            secs[k].append(s)
+    for gen in gens.values():
+        for _ in gen:
+            pass
+    step = min(secs["checked"]) / batches  # the mean step of the fastest checked epoch
+    guard = trainers["checked"].guard
+
+    def check():
+        with np.errstate(over="ignore", invalid="ignore"):  # as in the trainer, inside its errstate
+            guard.check()
+
+    t = best_seconds(check, 5, 200)
+    share = t / step
+    rates = {k: len(X) / min(v) for k, v in secs.items()}  # fastest epoch of each: least disturbed
+    slow = rates["unchecked"] / rates["checked"] - 1
+    n_arrays = len(guard.params)
+    n_values = sum(p.value.size for p in guard.params)
+    print(f"  {label} {'-'.join(map(str, sizes))}: {n_arrays} arrays, {n_values:,} values; mean step "
+          f"{step * 1e3:.3f} ms; check {t * 1e6:.1f} us = {100 * share:.2f} % of a step "
+          f"(target <= {100 * TARGET_GUARD:g} %)")
+    print(f"  {'':{len(label)}} fastest epoch with / without the check: {fmt_rate(rates['checked'])} / "
+          f"{fmt_rate(rates['unchecked'])} ({100 * slow:+.1f} % time; machine noise is of the order of a few %)")
+    return {"share": share, "slow": slow, "step": step, "guard": t}
+
+
+def bench_guards(X, Y, epochs: int) -> dict:
+    rule(f"5. Divergence check (StepGuard), Adam, batch {BATCH}, {epochs} epochs each")
+    n = min(len(X), 20_000)
+    main = bench_guard(MAIN_SIZES, X[:n], Y[:n], epochs, "MLP")
+    Xs, Ys, _ = make_data(n, NEURON_SIZES[0], NEURON_SIZES[-1], seed=4321)
+    small = bench_guard(NEURON_SIZES, Xs, Ys, epochs, "MLP")
+    return {"main": main, "small": small}
+
+
 # ------------------------------------------------------------------- main
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -404,6 +469,9 @@ def main(argv=None) -> int:
     del X, Y
     # the small network runs ~20x faster: use more rows so that epochs last long enough to time
     neu_r = bench_neurons(args.samples or (30_000 if args.quick else 60_000), args.epochs)
+    X, Y, _ = make_data(min(n, 20_000), MAIN_SIZES[0], MAIN_SIZES[-1])
+    guard_r = bench_guards(X, Y, args.epochs)
+    del X, Y
 
     rule("Summary")
     rows = []
@@ -441,6 +509,11 @@ def main(argv=None) -> int:
         None)
     row("neuron-drawn fused one product per layer", str(neu_r["fused"]), "True", neu_r["fused"])
     row("same weights -> same outputs", f"max diff {neu_r['diff']:.1e}", "allclose", neu_r["same"])
+    for key, sizes in (("main", MAIN_SIZES), ("small", NEURON_SIZES)):
+        r = guard_r[key]
+        row(f"divergence check, share of a step ({'-'.join(map(str, sizes))})", f"{100 * r['share']:.2f} %",
+            f"<= {100 * TARGET_GUARD:g} %", r["share"] <= TARGET_GUARD)
+        row("  fastest epoch with it vs without", f"{100 * r['slow']:+.1f} % time", "", None)
     missed = sum(1 for ok in rows if ok is False)
     print(f"  {'-' * 96}")
     for line in machine_info():

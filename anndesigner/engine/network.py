@@ -46,6 +46,9 @@ class Network:
         self._stash: dict[str, dict[tuple[int, ...], np.ndarray]] = {}
         self._stash_update(weights or {})
         self._program: Program | None = None
+        #: counts set_weights calls: a running Trainer takes the weights afresh as
+        #: the last good ones when it changed between two batches
+        self._weights_version = 0
         #: emitted (no arguments) when weights are replaced from outside training
         self.weights_changed = Signal()
         #: emitted when training settings, the data-set reference or the history are replaced
@@ -171,6 +174,7 @@ class Network:
         for name, value in weights.items():
             if name in known:
                 prog.set_weight(name, np.asarray(value))
+        self._weights_version += 1
         self.weights_changed.emit()
 
     def reset_weights(self, seed: int | None = None) -> None:

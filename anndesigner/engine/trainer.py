@@ -9,14 +9,15 @@ It supports cooperative :meth:`Trainer.stop`, and :meth:`Trainer.pause` /
 thread (while paused, ``run`` blocks between batches until resumed, stepped or
 stopped). Nothing here knows about Qt.
 
-Divergence: every batch is guarded by a :class:`StepGuard`. It copies the
-arrays the batch may change (the weights the step updates, and layer state
-such as BatchNorm's moving statistics, which the forward pass updates) before
-the batch, and checks them after the step. When the loss, an output, a weight
-or a state array becomes NaN or infinite, the arrays go back to their values
-before that batch (bit for bit), no BatchEnd is sent for it, and ``run`` ends
-with ``Finished(reason="nan")`` naming the node, the weight, the epoch and the
-batch. A run therefore never leaves non-finite weights behind.
+Divergence: every batch is guarded by a :class:`StepGuard`. It keeps the last
+finite values of the arrays a batch may change (the weights the step updates,
+and layer state such as BatchNorm's moving statistics, which the forward pass
+updates) and checks them after every step, the last one too. When the loss,
+an output, a weight or a state array becomes NaN or infinite, the arrays go
+back to their values before that batch (bit for bit), no BatchEnd is sent for
+it, and ``run`` ends with ``Finished(reason="nan")`` naming the node, the
+weight, the epoch and the batch. A run therefore never leaves non-finite
+weights behind.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import numpy as np
 
 from ..errors import TrainingError
 from ..graph.nodetypes import CLASSIFICATION_LOSSES
+from . import kernels
 from .compiler import DenseStep, Program, check_differentiable
 from .optimizers import make_optimizer
 from .schedules import make_schedule
@@ -231,16 +233,24 @@ def regression_metrics(P: np.ndarray, Y: np.ndarray) -> dict[str, float]:
 
 # ------------------------------------------------------------------- guard
 class StepGuard:
-    """Keeps the values of ``params`` from before a batch and checks them after it.
+    """Keeps the last finite values of ``params`` and checks them after every step.
 
-    :meth:`save` copies every array into a buffer allocated once (one memory
-    pass); :meth:`first_bad` checks each array with one dot product of the
-    array with itself, which is finite exactly when every value is finite,
-    unless the squares overflow (values above ~1.8e19 in float32); only then
-    does a precise ``np.isfinite`` decide. :meth:`restore` copies the saved
-    values back. Measured on a 784-512-256-10 MLP with Adam, batch 128: the
-    copy and the check together cost about 1 % of a training step
-    (``benchmarks/bench_engine.py``, "divergence check").
+    :meth:`check` runs after a step: it copies the values into the spare one
+    of two buffer sets and checks them on the way, and when they are all
+    finite that set becomes the last good one. So a batch costs one copy and
+    one check, and no copy before it: the last good values of after batch
+    *k* are the values before batch *k + 1*. :meth:`save` takes them afresh
+    (at the start of a run, and when the weights were set from outside between
+    two batches); :meth:`restore` puts them back.
+
+    The check is one pass that copies and compares (:func:`.kernels.copy_finite`,
+    with the compiled kernels), or else one dot product of the values with
+    themselves, which is finite exactly when every value is, unless the squares
+    overflow (values above ~1.8e19 in float32); only then does a precise
+    ``np.isfinite`` decide. Small networks (at most :attr:`FLAT_MAX` values)
+    are copied and checked as one flat buffer, so that the cost does not grow
+    with the number of arrays. ``benchmarks/bench_engine.py`` (part 5)
+    measures it against a training step.
 
     Undoing a step instead of copying is not possible in general (``w - u + u``
     is not ``w`` in floating point, and the optimizers' state moves too), and
@@ -248,27 +258,75 @@ class StepGuard:
     gradient times a huge learning rate; so the guard copies.
     """
 
+    #: networks with at most this many values are copied and checked as one buffer
+    FLAT_MAX = 1 << 16
+
     def __init__(self, params: "list[Param]"):
         self.params = [p for p in params if p.value.size]
-        self._saved = [np.empty_like(p.value) for p in self.params]
+        arrays = [p.value for p in self.params]
+        size = sum(a.size for a in arrays)
+        # one buffer: every array C-contiguous (so that its flat view is the array itself), one dtype
+        self._flat = (0 < size <= self.FLAT_MAX and all(a.flags.c_contiguous for a in arrays)
+                      and len({a.dtype for a in arrays}) == 1)
+        if self._flat:
+            self._views = [a.reshape(-1) for a in arrays]
+            self._sets = [[np.empty(size, arrays[0].dtype)] for _ in range(2)]
+        else:
+            self._sets = [[np.empty_like(a) for a in arrays] for _ in range(2)]
+        #: compiled one-pass copy and check, for networks large enough to load the kernels for
+        self._kernel = not self._flat and size >= kernels.MIN_SIZE
+        self._good = 0  # the set holding the last good values
 
     def save(self) -> None:
-        for buf, p in zip(self._saved, self.params):
-            np.copyto(buf, p.value)
+        """Take the current values as the last good ones."""
+        self._copy_into(self._sets[self._good])
+
+    def _copy_into(self, bufs: list[np.ndarray]) -> None:
+        if self._flat:
+            np.concatenate(self._views, out=bufs[0])
+        else:
+            for buf, p in zip(bufs, self.params):
+                np.copyto(buf, p.value)
 
     def restore(self) -> None:
-        for buf, p in zip(self._saved, self.params):
-            np.copyto(p.value, buf)
+        """Put the last good values back."""
+        bufs = self._sets[self._good]
+        if self._flat:
+            off = 0
+            for v in self._views:
+                np.copyto(v, bufs[0][off:off + v.size])
+                off += v.size
+        else:
+            for buf, p in zip(bufs, self.params):
+                np.copyto(p.value, buf)
 
-    def first_bad(self) -> "Param | None":
-        """The first guarded array that holds NaN or inf, or None."""
-        dot, isfinite = np.dot, math.isfinite
-        with np.errstate(over="ignore", invalid="ignore"):  # the squares of huge values overflow
-            for p in self.params:
+    def check(self) -> "Param | None":
+        """After a step: None when every value is finite (they become the last
+        good ones), else the first array that holds NaN or inf (the last good
+        values are kept). Call it inside ``np.errstate(over="ignore")``: the
+        squares of huge values overflow."""
+        spare = self._sets[1 - self._good]
+        if self._flat:
+            now = np.concatenate(self._views, out=spare[0])
+            ok = math.isfinite(np.dot(now, now)) or bool(np.isfinite(now).all())
+        else:
+            ok = True
+            use_kernel = self._kernel and kernels.enabled()
+            for buf, p in zip(spare, self.params):
+                if use_kernel:
+                    fine = kernels.copy_finite(p.value, buf)
+                    if fine is not None:
+                        ok = ok and fine
+                        continue
                 flat = p.value.reshape(-1)
-                if not isfinite(dot(flat, flat)) and not np.isfinite(flat).all():
-                    return p
-        return None
+                if not math.isfinite(np.dot(flat, flat)) and not np.isfinite(flat).all():
+                    ok = False
+                    break
+                np.copyto(buf, p.value)
+        if ok:
+            self._good = 1 - self._good
+            return None
+        return next(p for p in self.params if not np.isfinite(p.value).all())
 
 
 def bad_weight_name(p: "Param") -> str:
@@ -381,6 +439,7 @@ class Trainer:
         wait = 0
         first_epoch = self.epoch
         guard = self.guard
+        seen_version = None  # the guard takes the weights at the first batch
         for e in range(first_epoch, first_epoch + cfg.epochs):
             self.epoch = e
             t0 = time.perf_counter()
@@ -405,7 +464,9 @@ class Trainer:
                     yb = np.take(self.Y, idx, axis=0, out=ybuf[:k])
                 else:
                     xb, yb = self.X[sl], self.Y[sl]
-                guard.save()
+                if net._weights_version != seen_version:  # set from outside since the last check
+                    guard.save()
+                    seen_version = net._weights_version
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
                     out = prog.forward([xb], training=True)[0]
                     loss = prog.loss([yb])
@@ -427,7 +488,7 @@ class Trainer:
                         self.optimizer.step([p.grad for p in prog.params], lr=lr)
                     else:
                         self._rule_step(xb, yb, lr)
-                bad = guard.first_bad()
+                    bad = guard.check()
                 if bad is not None:
                     name = bad_weight_name(bad)
                     nid = name.split("/")[0]

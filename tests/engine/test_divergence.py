@@ -281,3 +281,42 @@ def test_the_child_process_delivers_the_divergence_and_the_last_finite_weights()
     assert res.weight and res.learning_rate == 1e300 and "NaN or infinite" in res.message
     assert_same(proc.weights, weights[0])
     assert proc.batches == 0 and len(proc.history) == 0
+
+
+def test_weights_set_between_batches_are_what_a_bad_step_goes_back_to():
+    """The guard keeps the values checked after each step; weights set through the API between two
+    batches (here by the caller driving the generator) are taken afresh."""
+    net = ad.Network(mlp([2, 4, 1], hidden="linear", out_act="linear", loss="mae"), seed=0)
+    tr = net.trainer(XOR_X, XOR_Y, optimizer="sgd", learning_rate=0.1, batch_size=2, shuffle=False, epochs=3)
+    mine = {k: np.full_like(v, 0.25) for k, v in net.get_weights().items()}
+    events = []
+    for ev in tr.run():
+        events.append(ev)
+        if isinstance(ev, BatchEnd) and ev.step == 4:  # the last batch of epoch 2
+            net.set_weights(mine)
+            tr.config.learning_rate = 1e300  # read at the next epoch: its first batch diverges
+    fin = events[-1]
+    assert fin.reason == "nan" and (fin.epoch, fin.batch) == (2, 0), fin
+    assert_same(net.get_weights(), mine)
+
+
+def test_kernel_copy_check_copies_and_tells_finite():
+    if not kernels.available():
+        pytest.skip("numba is not installed")
+    before = kernels.use(True)
+    try:
+        for dt in (np.float32, np.float64):
+            a = np.random.default_rng(0).standard_normal((300, 7)).astype(dt)
+            b = np.empty_like(a)
+            assert kernels.copy_finite(a, b) is True and np.array_equal(a, b)
+            a[-1, -1] = np.finfo(dt).max  # the largest finite value is finite
+            assert kernels.copy_finite(a, b) is True
+            for v in (np.nan, np.inf, -np.inf):
+                a[150, 3] = v
+                assert kernels.copy_finite(a, b) is False
+            assert kernels.copy_finite(a[:, ::2], np.empty((300, 4), dt)) is None  # not contiguous: NumPy's job
+            assert kernels.copy_finite(a, np.empty((300, 7), np.float16)) is None
+        kernels.use(False)
+        assert kernels.copy_finite(a, b) is None
+    finally:
+        kernels.use(before)
