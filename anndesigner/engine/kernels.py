@@ -144,6 +144,9 @@ def _flat(arrays) -> list[np.ndarray] | None:
     return out
 
 
+_FMAX = {np.dtype(t): t(np.finfo(t).max) for t in (np.float32, np.float64)}
+
+
 def copy_finite(src: np.ndarray, dst: np.ndarray) -> bool | None:
     """Copy ``src`` into ``dst`` (same shape and dtype) and tell whether every
     value is finite: one pass where ``np.copyto`` and a check would be two
@@ -159,7 +162,7 @@ def copy_finite(src: np.ndarray, dst: np.ndarray) -> bool | None:
         return None
     if not (src.flags.c_contiguous and dst.flags.c_contiguous and dst.flags.writeable):
         return None
-    return bool(k["copy_finite"](src.reshape(-1), dst.reshape(-1), dt.type(np.finfo(dt).max)))
+    return bool(k["copy_finite"](src.reshape(-1), dst.reshape(-1), _FMAX[dt]))
 
 
 def adam(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, *, b1: float, b2: float,

@@ -114,7 +114,13 @@ def _child(conn, payload: dict[str, Any], X: np.ndarray, Y: np.ndarray, paused: 
 # ---------------------------------------------------------------- parent
 class TrainingProcess:
     """The parent's handle: ``start()``, ``pause()``, ``resume()``, ``step()``,
-    ``stop()``, and ``poll()`` to receive snapshots and the result."""
+    ``stop()``, and ``poll()`` to receive snapshots and the result.
+
+    When training diverges, ``result`` is the trainer's ``Finished(reason="nan")``
+    as it was (message, node_id, epoch, batch, weight, learning_rate; see
+    :class:`~.trainer.Finished`), and ``weights`` are the last finite ones, from
+    before the bad batch; snapshots never carry non-finite weights (each is
+    taken after a batch passed its check)."""
 
     def __init__(self, network, X: np.ndarray, Y: np.ndarray):
         network.trainer(X, Y)  # bad settings or data raise here, in the caller, before any process starts
