@@ -6,6 +6,9 @@ a training step of a 784-512-256-10 MLP. With the ``fast`` extra installed
 (``pip install "anndesigner[fast]"``, which brings numba), the same update
 runs as one fused loop compiled on first use, about twice as fast.
 
+The trainer's divergence check uses one more (:func:`copy_finite`: copy the
+weights and check them in one pass, where NumPy needs a copy and a dot).
+
 Everything works without it: :func:`adam` returns False when no kernel can
 run (numba missing or disabled, a dtype or memory layout the kernel does not
 take) and the caller runs its NumPy code. Set the environment variable

@@ -315,9 +315,11 @@ class StepGuard:
             for buf, p in zip(spare, self.params):
                 if use_kernel:
                     fine = kernels.copy_finite(p.value, buf)
-                    if fine is not None:
-                        ok = ok and fine
+                    if fine is True:
                         continue
+                    if fine is False:
+                        ok = False
+                        break
                 flat = p.value.reshape(-1)
                 if not math.isfinite(np.dot(flat, flat)) and not np.isfinite(flat).all():
                     ok = False
