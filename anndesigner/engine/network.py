@@ -230,8 +230,9 @@ class Network:
         if Y.shape[0] != X.shape[0]:
             raise DataError(f"the data has {X.shape[0]} input rows but {Y.shape[0]} target rows")
         if Y.shape[-1] != o.units:
-            raise DataError(f"the data has {Y.shape[-1]} target column(s) but {self.describe_node(o.node_id)} has "
-                            f"{o.units} unit(s)")
+            from .datafit import target_mismatch_message  # the message names the way out
+
+            raise DataError(target_mismatch_message(self.describe_node(o.node_id), o.units, o.activation, o.loss, Y))
         where = _first_nonfinite(Y)
         if where is not None:
             r = where[0]

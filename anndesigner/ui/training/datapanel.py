@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
 from ...data import BUILTIN_DATASETS, Dataset, source_from_file
 from ...data.builtin import MAX_CENTERS, MAX_SAMPLES, load_builtin
 from ...data.sequences import MAX_STEPS, MAX_VOCAB
+from ...engine.datafit import DataShape, FitReport, check_fit
 from ...errors import AnnError, GraphError
 from ...graph.events import Connections
 from ...graph.nodetypes import fmt_shape
@@ -167,50 +168,6 @@ def _input_kind(ds: Dataset) -> str:
     return "features"
 
 
-def _takes_shape(graph, node, shape: tuple[int, ...]) -> bool:
-    """Whether the layers right after ``node`` are made for samples of ``shape``: each
-    is a Flatten, or takes ``shape`` but refuses a flat vector of the same size (a
-    Conv2D, a recurrent layer, ...). A Dense layer takes both, so it does not count."""
-    edges = graph.out_edges(node.id)
-    if not edges:
-        return False
-    flat = (math.prod(shape),)
-    for e in edges:
-        dst = graph.nodes.get(e.dst)
-        if dst is None:
-            return False
-        if dst.type_id == "Flatten":
-            continue
-        try:
-            t = graph.registry.get(dst.type_id)
-        except (AnnError, KeyError):
-            return False
-
-        def fits(s, t=t, dst=dst, port=e.dst_port) -> bool:
-            try:
-                t.infer(dst.params, {port: [tuple(s)]})
-            except (GraphError, ValueError, TypeError, KeyError, IndexError):
-                return False
-            return True
-
-        if not fits(shape) or fits(flat):
-            return False
-    return True
-
-
-def _input_shape_for(node, ds: Dataset, graph=None) -> list[int]:
-    """The Input shape that fits ``ds``: its natural (image or sequence) shape when the
-    Input already has several axes, or when the layers after a flat Input are made for
-    that shape (a Conv2D or a Flatten after it, see :func:`_takes_shape`); else a flat
-    vector of its input count."""
-    natural = getattr(ds, "input_shape", None)
-    if natural and len(natural) > 1:
-        if len(node.params.get("shape", [])) > 1:
-            return [int(v) for v in natural]
-        if graph is not None and _takes_shape(graph, node, tuple(int(v) for v in natural)):
-            return [int(v) for v in natural]
-    return [ds.n_inputs]
-
 def _step_ticks(steps: int) -> list[int]:
     """Time steps to label on an axis of ``steps`` steps: at most about ten, round ones."""
     for step in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000):
@@ -250,6 +207,7 @@ class DataPanel(QWidget):
         self._shown: Dataset | None = None  # the data set in the preview (kept when loading fails)
         self._load_error = ""
         self._mismatches: dict[str, str] = {}
+        self._report = FitReport()
         self._csv_source: dict | None = None  # the CSV import offered in the chooser
 
         self._scroll = scroll_body(self, "data_scroll")
@@ -631,35 +589,25 @@ class DataPanel(QWidget):
         return True
 
     def fix_mismatches(self) -> bool:
-        """Set the Input shape and Output units to the data's, as one undo step
-        ("Match network to data"). Returns True when something changed."""
+        """Apply every fix of the fit report (:func:`~anndesigner.engine.datafit.check_fit`):
+        the Input shape, the Output units and, where the task needs them, its activation and
+        loss, as one undo step ("Match network to data"). The status bar says what was set and
+        why. Returns True when something changed."""
         doc, ds = self._doc, self._dataset
-        if doc is None or ds is None or not self._mismatches or doc.locked:
+        if doc is None or ds is None or doc.locked:
             return False
-        g = doc.graph
-        commands = []
+        report = check_fit(doc.graph, DataShape.of(ds), doc.network.describe_node)
+        fixes = [f for f in report.fixes() if f.node_id in doc.graph.nodes]
+        if not fixes:
+            return False
         try:
-            for nid in self._mismatches:
-                node = g.nodes.get(nid)
-                if node is None:
-                    continue
-                if node.type_id == "Input":
-                    commands.append(C.SetParamsCommand(doc, {nid: {"shape": _input_shape_for(node, ds, g)}}))
-                elif node.type_id == "Output":
-                    commands.append(C.SetParamsCommand(doc, {nid: {"units": ds.n_outputs}}))
+            command = C.SetParamsCommand(doc, {f.node_id: dict(f.params) for f in fixes}, "Match network to data")
         except AnnError as e:
             self.statusMessage.emit(str(e))
             return False
-        if not commands:
-            return False
-        stack = doc.undo_stack
-        stack.beginMacro("Match network to data")
-        try:
-            for cmd in commands:
-                doc.push(cmd)
-        finally:
-            stack.endMacro()
-        self.statusMessage.emit("Matched the network to the data")
+        doc.push(command)  # one command for every node: one undo step
+        said = "; ".join(f"{f.node_id}: {f.text}" + (f" ({f.why})" if f.why else "") for f in fixes)
+        self.statusMessage.emit(f"Matched the network to the data. {said[:1].upper()}{said[1:]}.")
         return True
 
     # ------------------------------------------------------ model events
@@ -1190,53 +1138,29 @@ class DataPanel(QWidget):
 
     # ---------------------------------------------------------- mismatch
     def _check_mismatches(self) -> None:
-        found: dict[str, str] = {}
         doc, ds = self._doc, self._dataset
-        notes = []
+        report = FitReport()
         if doc is not None and ds is not None:
-            g = doc.graph
-            net = doc.network
-            ins, outs = g.inputs(), g.outputs()
-            if len(ins) == 1:
-                node = ins[0]
-                shape = list(node.params.get("shape", []))
-                if math.prod(shape) != ds.n_inputs:  # an image or sequence Input takes flat rows of its size
-                    takes = (f"takes {_plural(shape[0], 'value')}" if len(shape) == 1
-                             else f"takes shape {fmt_shape(shape)} ({_plural(math.prod(shape), 'value')})")
-                    found[node.id] = (f"{net.describe_node(node.id)} {takes} but the data has "
-                                      f"{_plural(ds.n_inputs, 'input')}")
-            elif len(ins) > 1:
-                total = sum(math.prod(n.params.get("shape", [1])) for n in ins)
-                if total != ds.n_inputs:
-                    notes.append(f"The network's {len(ins)} Input nodes take {_plural(total, 'value')} together "
-                                 f"but the data has {_plural(ds.n_inputs, 'input')}.")
-                else:
-                    notes.append(f"The data's {_plural(ds.n_inputs, 'input column')} are dealt to the "
-                                 f"{len(ins)} Input nodes in the order they were added: "
-                                 + ", ".join(n.label or n.id for n in ins) + ".")
-            if len(outs) == 1:
-                node = outs[0]
-                units = node.params.get("units")
-                if units != ds.n_outputs:
-                    extra = " (one per class)" if ds.task == "classification" and ds.n_outputs > 1 else ""
-                    found[node.id] = (f"{net.describe_node(node.id)} has {_plural(int(units), 'unit')} but the "
-                                      f"data has {_plural(ds.n_outputs, 'output')}{extra}")
-            elif len(outs) > 1:
-                notes.append(f"The network has {len(outs)} Output nodes; the data has one set of targets.")
-        rows = [f"⚠ {html.escape(m)}" for m in found.values()]
-        rows += [f"<span style='color:{MUTED_TEXT.name()}'>{html.escape(n)}</span>" for n in notes]
+            report = check_fit(doc.graph, DataShape.of(ds), doc.network.describe_node)
+        self._report = report
+        found = report.messages()
+        rows = []
+        for m in report.mismatches:
+            row = f"⚠ {html.escape(m.message)}"
+            if m.fix is not None:
+                other = "".join(f", or {html.escape(a)}" for a in m.alternatives)
+                row += (f"<br><span style='color:{MUTED_TEXT.name()}'>Fix: {html.escape(m.fix.text)}{other}"
+                        "</span>")
+            rows.append(row)
+        rows += [f"<span style='color:{MUTED_TEXT.name()}'>{html.escape(n)}</span>" for n in report.notes]
         self.mismatch_label.setText("<br>".join(rows))
         self.mismatch_box.setVisible(bool(rows))
-        self.fix_button.setVisible(bool(found))
-        self.fix_hint.setVisible(bool(found))
-        if found and ds is not None:
-            parts = []
-            for nid in found:
-                node = doc.graph.nodes[nid]
-                parts.append(f"{nid} shape to {fmt_shape(_input_shape_for(node, ds, doc.graph))}"
-                             if node.type_id == "Input"
-                             else f"{nid} units to {ds.n_outputs}")
-            self.fix_button.setToolTip("Set " + " and ".join(parts) + " (one undo step)")
+        fixable = bool(report.fixes())
+        self.fix_button.setVisible(fixable)
+        self.fix_hint.setVisible(fixable)
+        if fixable:
+            self.fix_button.setToolTip("Set " + " and ".join(f"{f.node_id} to {f.text}" for f in report.fixes())
+                                       + " (one undo step)")
         if found != self._mismatches:
             self._mismatches = found
             self.mismatchesChanged.emit(dict(found))

@@ -1,0 +1,89 @@
+"""The data panel's Fix, driven by the core fit report (anndesigner.engine.datafit):
+k > 2 classes get softmax + categorical cross-entropy, two classes as one 0/1 column
+get 1 sigmoid unit; the warning names the fix and its alternative; one undo step;
+the status bar says what was set and why."""
+
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pyqtgraph")
+
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+import anndesigner as ad  # noqa: E402
+from anndesigner.ui import commands as C  # noqa: E402
+from anndesigner.ui.document import Document  # noqa: E402
+from anndesigner.ui.training.datapanel import DataPanel  # noqa: E402
+from helpers import mlp  # noqa: E402
+
+
+def make_panel(qtbot, doc):
+    w = DataPanel(doc)
+    qtbot.addWidget(w)
+    w.resize(320, 700)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def output(doc):
+    p = doc.graph.nodes["output_1"].params
+    return p["units"], p["activation"], p["loss"]
+
+
+def click_fix(qtbot, w):
+    button = w.field("fix")
+    assert button.isVisible() and button.isEnabled()
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton, pos=button.rect().center())
+
+
+def test_fix_for_three_classes_sets_softmax_and_categorical_cross_entropy(qtbot):
+    doc = Document(ad.Network(mlp([2, 4, 1]), strict=False))  # Output: 1 sigmoid unit, binary cross-entropy
+    w = make_panel(qtbot, doc)
+    status = []
+    w.statusMessage.connect(status.append)
+    w.choose_builtin("blobs")  # 3 classes
+    assert w.mismatches() == {"output_1": "Output 'output_1' has 1 unit but the data has 3 outputs (one per class)"}
+    assert "Fix: 3 softmax units with categorical cross-entropy" in w.mismatch_label.text()
+    n = doc.undo_stack.count()
+    click_fix(qtbot, w)
+    assert output(doc) == (3, "softmax", "categorical_crossentropy")
+    assert doc.undo_stack.count() == n + 1 and doc.undo_stack.undoText() == "Match network to data"
+    assert w.mismatches() == {} and not w.mismatch_box.isVisible()
+    said = status[-1]
+    assert said.startswith("Matched the network to the data.") and "softmax" in said and "add up to 1" in said
+    doc.undo_stack.undo()  # one step back restores all three settings
+    assert output(doc) == (1, "sigmoid", "binary_crossentropy")
+    assert set(w.mismatches()) == {"output_1"}
+
+
+def test_two_classes_and_an_output_of_two_softmax_units(qtbot):
+    doc = Document(ad.Network(mlp([2, 4, 2]), strict=False))
+    doc.graph.set_params("output_1", activation="softmax", loss="categorical_crossentropy")
+    w = make_panel(qtbot, doc)
+    w.choose_builtin("moons")  # two classes: one 0/1 column
+    (msg,) = w.mismatches().values()
+    assert msg == "Output 'output_1' has 2 units but the data has 1 output (2 classes as one 0/1 column)"
+    text = w.mismatch_label.text()
+    assert "Fix: 1 sigmoid unit with binary cross-entropy" in text and "one-hot target columns" in text
+    click_fix(qtbot, w)
+    assert output(doc) == (1, "sigmoid", "binary_crossentropy")
+    assert w.mismatches() == {}
+    doc.undo_stack.undo()
+    assert output(doc) == (2, "softmax", "categorical_crossentropy")
+
+
+def test_fix_of_input_and_output_is_one_command(qtbot):
+    doc = Document(ad.Network(mlp([2, 4, 1]), strict=False))
+    w = make_panel(qtbot, doc)
+    w.choose_builtin("house_prices")  # 4 inputs, one number to predict
+    assert set(w.mismatches()) == {"input_1", "output_1"} or set(w.mismatches()) == {"input_1"}
+    doc.push(C.SetParamsCommand(doc, {"output_1": {"units": 3}}))
+    n = doc.undo_stack.count()
+    assert w.fix_mismatches()
+    assert doc.undo_stack.count() == n + 1
+    assert doc.graph.nodes["input_1"].params["shape"] == [4]
+    assert output(doc) == (1, "linear", "mse")  # a regression: any number, not a probability
+    doc.undo_stack.undo()
+    assert doc.graph.nodes["input_1"].params["shape"] == [2] and output(doc) == (3, "sigmoid", "binary_crossentropy")
