@@ -814,6 +814,8 @@ class DataPanel(QWidget):
                 message = getattr(e, "message", None) or str(e)
                 self._load_error = message
                 self._show_error(message + ("\nThe preview shows the previous data." if self._shown else ""))
+                if self._shown is None:  # a source is chosen: it is not "no data set"
+                    self.summary_label.setText("No data loaded")
                 self.statusMessage.emit(f"Cannot load the data: {message}")
             else:
                 self._dataset = ds
