@@ -21,11 +21,12 @@ def make_app() -> QApplication:
 def run_gui(path: str | None = None) -> int:
     app = make_app()
     from .icons import icon
-    from .mainwindow import MainWindow, install_excepthook
+    from . import excepthook
+    from .mainwindow import MainWindow
 
     app.setWindowIcon(icon("app"))
     window = MainWindow()
-    install_excepthook(lambda: window)
+    excepthook.install(lambda: window)  # reported from the event loop, one box per distinct error
     # clipboard data made by Python must be released while Python still runs
     app.aboutToQuit.connect(lambda: QApplication.clipboard().clear())
     window.show()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-import traceback
 from pathlib import Path
 from typing import Callable
 
@@ -816,19 +815,3 @@ class MainWindow(QMainWindow):
             self.scene.detach()
         event.accept()
 
-
-def install_excepthook(window_getter: Callable[[], QWidget | None]) -> None:
-    """Unexpected errors show a dialog with the details; the app keeps running."""
-    import sys
-
-    def hook(exc_type, exc, tb):
-        details = "".join(traceback.format_exception(exc_type, exc, tb))
-        sys.__stderr__.write(details)
-        parent = window_getter()
-        box = QMessageBox(QMessageBox.Icon.Critical, "Unexpected error",
-                          f"Something went wrong: {exc_type.__name__}: {exc}\n\nYour work is still open; "
-                          "saving it under a new name is a good idea.", QMessageBox.StandardButton.Ok, parent)
-        box.setDetailedText(details)
-        box.exec()
-
-    sys.excepthook = hook

@@ -212,26 +212,6 @@ def test_shortcuts_listed(window):
     assert "Undo" in rows and "Save" in rows and "Delete" in rows
 
 
-def test_unexpected_error_shows_details_and_app_keeps_running(window, monkeypatch):
-    import io
-    import sys
-
-    from anndesigner.ui import mainwindow as mw
-
-    shown = []
-    monkeypatch.setattr(mw.QMessageBox, "exec", lambda box: shown.append((box.text(), box.detailedText())))
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
-    monkeypatch.setattr(sys, "__stderr__", io.StringIO())
-    mw.install_excepthook(lambda: window)
-    try:
-        raise ZeroDivisionError("boom")
-    except ZeroDivisionError:
-        sys.excepthook(*sys.exc_info())
-    (text, details), = shown
-    assert "ZeroDivisionError: boom" in text and "Traceback" in details
-    assert window.isVisible() and window.open_file(SAMPLES / "xor.ann")
-
-
 def test_command_line_opens_the_file_in_the_window(monkeypatch):
     from anndesigner import cli
     from anndesigner.ui import app

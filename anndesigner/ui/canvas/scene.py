@@ -979,9 +979,7 @@ class GraphScene(QGraphicsScene):
         if item.has_output and item.port_at(pos) == "out" and not toggle:
             if self.refuse_if_locked():  # no new wires while training
                 return
-            gesture = NewWireGesture(self, item, view)
-            self._gesture = gesture
-            gesture.start(pos)
+            self._start_gesture(NewWireGesture(self, item, view), pos)
             return
         pressed_selected = item.isSelected()
         if toggle:
@@ -998,10 +996,22 @@ class GraphScene(QGraphicsScene):
             self._emit_selection()
         items = [it for it in self.selectedItems() if isinstance(it, NodeItem)]
         zoom = view.transform().m11() if view is not None else 1.0
-        gesture = MoveNodesGesture(self, items, item if (pressed_selected and not toggle) else None,
-                                   threshold=3.0 / max(zoom, 1e-6))
+        self._start_gesture(MoveNodesGesture(self, items, item if (pressed_selected and not toggle) else None,
+                                             threshold=3.0 / max(zoom, 1e-6)), pos)
+
+    def _start_gesture(self, gesture: Interaction, pos: QPointF) -> None:
+        """Make ``gesture`` the current one; if it fails to start, none is left half-started."""
         self._gesture = gesture
-        gesture.start(pos)
+        try:
+            gesture.start(pos)
+        except BaseException:
+            if self._gesture is gesture:
+                self._gesture = None
+                try:
+                    gesture.cancel()
+                except Exception:  # the error being raised is the one to report
+                    pass
+            raise
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._gesture is not None:
