@@ -246,6 +246,20 @@ class Dataset:
             source=src,
         )
 
+    def one_hot(self) -> "Dataset":
+        """Two classes as two one-hot columns (``target=label`` each) instead of one 0/1
+        column, for an Output of 2 softmax units; the source gets ``"one_hot": true``.
+        Any other data set is returned unchanged."""
+        if self.task != "classification" or not self.classes or len(self.classes) != 2 or self.n_outputs != 1:
+            return self
+        y = self.Y[:, 0]
+        base = self.target_names[0]
+        src = _copy_json(self.source)
+        src["one_hot"] = True
+        return replace(self, Y=np.stack([1.0 - y, y], axis=1).astype(np.float32),
+                       target_names=[f"{base}={c}" for c in self.classes], source=src,
+                       input_names=list(self.input_names), classes=list(self.classes))
+
     def subset(self, indices: Any, *, name: str | None = None, source: dict | None = None) -> "Dataset":
         """A new data set with the rows ``indices`` (copies, same metadata and scaler)."""
         idx = np.asarray(indices, dtype=np.int64).reshape(-1)
@@ -361,6 +375,16 @@ def load_source(source: Any, base_dir: str | Path | None = None) -> Dataset:
         raise DataError(f"data source 'reconstruct' must be true or false, not {reconstruct!r}")
     if reconstruct:
         ds = ds.reconstruct()
+        ds.source = _copy_json(source)
+
+    one_hot = source.get("one_hot", False)
+    if not isinstance(one_hot, bool):
+        raise DataError(f"data source 'one_hot' must be true or false, not {one_hot!r}")
+    if one_hot:
+        if ds.task != "classification" or not ds.classes or len(ds.classes) != 2:
+            raise DataError("data source 'one_hot' is for two classes; this data set has "
+                            + (f"{len(ds.classes)} classes" if ds.classes else "no classes"))
+        ds = ds.one_hot()
         ds.source = _copy_json(source)
 
     split = source.get("split")

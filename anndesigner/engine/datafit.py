@@ -19,7 +19,10 @@ that node, what they do and why), plus notes that need no fix. The rules:
 * **Output, 2 classes** (one 0/1 target column): 1 unit with **sigmoid** and
   **binary cross-entropy** -- one probability, that of the second class. An
   Output of 2 softmax units does not fit one column; the other way out is
-  one-hot targets (two columns), which :attr:`Mismatch.alternatives` names.
+  one-hot targets (two columns), which :attr:`Mismatch.alternatives` names and
+  :attr:`Mismatch.data_fix` gives as a data source change (``"one_hot": true``,
+  see :meth:`~anndesigner.data.Dataset.one_hot`); with one-hot columns, 2
+  softmax units with categorical cross-entropy fit as for more classes.
   A single unit with softmax (always 1) or categorical cross-entropy (which
   never learns the 0 rows) is a mismatch too.
 * **Output, regression**: one unit per target column; a classification
@@ -89,6 +92,8 @@ class Mismatch:
     message: str
     fix: Fix | None
     alternatives: tuple[str, ...] = ()
+    #: the data source change that is the other way out (``{"one_hot": True}``), or None
+    data_fix: dict | None = None
 
 
 @dataclass
@@ -176,7 +181,7 @@ def output_fix(node_id: str, units: int, activation: str, loss: str, data: DataS
     ``fix`` is None (and ``problem`` empty) when it fits."""
     k = data.n_classes
     n = data.n_outputs
-    if k is not None and k > 2:
+    if k is not None and (k > 2 or n == k):  # one-hot columns (two classes too, when asked for)
         if units == k:
             return None, "", ()  # sigmoid per class trains too; only a wrong unit count is an error
         return (Fix(node_id, {"units": k, "activation": "softmax", "loss": "categorical_crossentropy"},
@@ -268,7 +273,9 @@ def check_fit(graph, data: DataShape | Any, describe: Callable[[str], str] | Non
         fix, problem, alternatives = output_fix(node.id, int(p.get("units", 1)), str(p.get("activation", "")),
                                                 str(p.get("loss", "")), data)
         if fix is not None:
-            report.mismatches.append(Mismatch(node.id, f"{describe(node.id)} {problem}", fix, alternatives))
+            data_fix = {"one_hot": True} if alternatives else None
+            report.mismatches.append(Mismatch(node.id, f"{describe(node.id)} {problem}", fix, alternatives,
+                                              data_fix))
     elif len(outs) > 1:
         report.notes.append(f"The network has {len(outs)} Output nodes; the data has one set of targets.")
     return report

@@ -336,3 +336,19 @@ def test_memory_of_a_large_file_stays_near_its_size(tmp_path):
     assert n == 80_000
     grown = (peak - base) * 1024  # ru_maxrss is in KiB on Linux
     assert grown < 4 * size, f"{grown / 2**20:.0f} MiB for a {size / 2**20:.0f} MiB file"
+
+
+# ------------------------------------------------------------------ one-hot
+def test_one_hot_two_classes_from_a_source(tmp_path):
+    path = write(tmp_path, "a,b,result\n0,1,pass\n1,1,fail\n0,0,pass\n")
+    ds = load_csv(path, standardize=False)
+    src = dict(ds.source, one_hot=True)
+    hot = load_source(json.loads(json.dumps(src)))
+    assert hot.Y.tolist() == [[0, 1], [1, 0], [0, 1]] and hot.target_names == ["result=fail", "result=pass"]
+    assert hot.classes == ["fail", "pass"] and hot.source["one_hot"] is True
+    train, val = hot.split(0.34, seed=1)
+    assert load_source(val.source).Y.shape[1] == 2  # a split part keeps the columns
+    with pytest.raises(DataError, match="'one_hot' is for two classes"):
+        load_source({"kind": "builtin", "name": "blobs", "params": {}, "one_hot": True})
+    with pytest.raises(DataError, match="true or false"):
+        load_source(dict(ds.source, one_hot="yes"))

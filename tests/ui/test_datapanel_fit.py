@@ -87,3 +87,27 @@ def test_fix_of_input_and_output_is_one_command(qtbot):
     assert output(doc) == (1, "linear", "mse")  # a regression: any number, not a probability
     doc.undo_stack.undo()
     assert doc.graph.nodes["input_1"].params["shape"] == [2] and output(doc) == (3, "sigmoid", "binary_crossentropy")
+
+
+def test_the_other_way_out_one_hot_targets_for_two_softmax_units(qtbot):
+    doc = Document(ad.Network(mlp([2, 4, 2]), strict=False))
+    doc.graph.set_params("output_1", activation="softmax", loss="categorical_crossentropy")
+    w = make_panel(qtbot, doc)
+    w.choose_builtin("moons")
+    button = w.field("one_hot")
+    assert button.isVisible() and w.field("fix").isVisible()
+    n = doc.undo_stack.count()
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton, pos=button.rect().center())
+    assert doc.undo_stack.count() == n + 1 and doc.undo_stack.undoText() == "Use one-hot targets"
+    ds = w.current_dataset()
+    assert ds.n_outputs == 2 and ds.target_names == ["moon=upper", "moon=lower"]
+    assert (ds.Y.sum(axis=1) == 1).all() and doc.network.data_source["one_hot"] is True
+    assert w.mismatches() == {} and output(doc) == (2, "softmax", "categorical_crossentropy")
+    hist = doc.network.fit(ds.X, ds.Y, epochs=5, learning_rate=0.05)  # the engine takes it as it is
+    assert len(hist) == 5
+    doc.undo_stack.undo()
+    assert "one_hot" not in doc.network.data_source and set(w.mismatches()) == {"output_1"}
+    # a setting changed later keeps the one-hot choice
+    doc.undo_stack.redo()
+    w.field("n_samples").setValue(120)
+    assert doc.network.data_source["one_hot"] is True and w.current_dataset().n_outputs == 2

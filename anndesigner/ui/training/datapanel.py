@@ -115,8 +115,9 @@ def _builtin_source(src: dict | None) -> dict | None:
     params = src.get("params") if isinstance(src.get("params"), dict) else {}
     full = {"kind": "builtin", "name": info.name, "params": {**info.defaults, **copy.deepcopy(params)},
             "standardize": bool(src.get("standardize", False))}
-    if src.get("reconstruct", False) is not False:  # kept as it is: a malformed value gets the load error
-        full["reconstruct"] = copy.deepcopy(src["reconstruct"])
+    for key in ("reconstruct", "one_hot"):
+        if src.get(key, False) is not False:  # kept as it is: a malformed value gets the load error
+            full[key] = copy.deepcopy(src[key])
     return full
 
 
@@ -280,10 +281,16 @@ class DataPanel(QWidget):
         self.fix_button = QPushButton("Fix")
         self.fix_button.setObjectName("data_fix")
         self.fix_button.clicked.connect(self.fix_mismatches)
+        self.one_hot_button = QPushButton("One-hot targets")
+        self.one_hot_button.setObjectName("data_one_hot")
+        self.one_hot_button.setToolTip("Keep the Output's softmax units and give the data one 0/1 column per "
+                                       "class instead (one undo step)")
+        self.one_hot_button.clicked.connect(lambda: self.use_one_hot())
         fix_row = QHBoxLayout()
         fix_row.setContentsMargins(0, 0, 0, 0)
         self.fix_hint = muted("Match the network to the data (one undo step)")
         fix_row.addWidget(self.fix_hint, 1)
+        fix_row.addWidget(self.one_hot_button, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         fix_row.addWidget(self.fix_button, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         mb.addWidget(self.mismatch_label)
         mb.addLayout(fix_row)
@@ -535,7 +542,7 @@ class DataPanel(QWidget):
         return {"source": self.source_box, "standardize": self.standardize_box,
                 "reconstruct": self.reconstruct_box,
                 "validation_split": self.split_spin, "import": self.import_button,
-                "fix": self.fix_button}.get(name)
+                "fix": self.fix_button, "one_hot": self.one_hot_button}.get(name)
 
     def choose_builtin(self, name: str) -> None:
         """Choose a built-in data set with its default settings (as picking it in the list does)."""
@@ -608,6 +615,21 @@ class DataPanel(QWidget):
         doc.push(command)  # one command for every node: one undo step
         said = "; ".join(f"{f.node_id}: {f.text}" + (f" ({f.why})" if f.why else "") for f in fixes)
         self.statusMessage.emit(f"Matched the network to the data. {said[:1].upper()}{said[1:]}.")
+        return True
+
+    def use_one_hot(self) -> bool:
+        """Give a two-class data set one-hot target columns (for an Output of 2 softmax
+        units): one "Use one-hot targets" command. Returns True when the source changed."""
+        doc = self._doc
+        if doc is None or doc.locked or not any(m.data_fix for m in self._report.mismatches):
+            return False
+        src = copy.deepcopy(doc.network.data_source)
+        if not src or src.get("one_hot") is True:
+            return False
+        src["one_hot"] = True
+        doc.push(C.SetDataSourceCommand(doc, src, "Use one-hot targets"))
+        self.statusMessage.emit("The targets are one-hot now: one 0/1 column per class, for the Output's "
+                                "softmax units")
         return True
 
     # ------------------------------------------------------ model events
@@ -783,7 +805,7 @@ class DataPanel(QWidget):
         reason = self._doc.lock_reason if self._doc is not None else ""
         enabled = self._doc is not None and not reason
         for w in (self.source_box, self.import_button, self.standardize_box, self.reconstruct_box, self.csv_edit_button,
-                  self.split_spin, self.fix_button, *self.param_spins.values()):
+                  self.split_spin, self.fix_button, self.one_hot_button, *self.param_spins.values()):
             w.setEnabled(enabled)
         self.lock_label.setText(reason)
         self.lock_label.setVisible(bool(reason))
@@ -1159,6 +1181,7 @@ class DataPanel(QWidget):
         self.mismatch_box.setVisible(bool(rows))
         fixable = bool(report.fixes())
         self.fix_button.setVisible(fixable)
+        self.one_hot_button.setVisible(any(m.data_fix for m in report.mismatches))
         self.fix_hint.setVisible(fixable)
         if fixable:
             self.fix_button.setToolTip("Set " + " and ".join(f"{f.node_id} to {f.text}" for f in report.fixes())
@@ -1265,7 +1288,7 @@ class DataPanel(QWidget):
             return None
         new = dict(ds.source)
         new["path"] = src.get("path")  # keep the path as it was saved (relative or absolute)
-        for key in ("reconstruct",):  # keys load_csv does not know about
+        for key in ("reconstruct", "one_hot"):  # keys load_csv does not know about
             if key in src:
                 new[key] = copy.deepcopy(src[key])
         return new
