@@ -413,6 +413,11 @@ def bench_guard(sizes, X, Y, epochs: int, label: str) -> dict:
 
     t = best_seconds(check, 5, 200)
     share = t / step
+    t_numpy = None
+    if guard._kernel and kernels.enabled():  # the same check without the compiled kernels (a copy and a dot)
+        kernels.use(False)
+        t_numpy = best_seconds(check, 5, 200)
+        kernels.use(True)
     rates = {k: len(X) / min(v) for k, v in secs.items()}  # fastest epoch of each: least disturbed
     slow = rates["unchecked"] / rates["checked"] - 1
     n_arrays = len(guard.params)
@@ -420,9 +425,13 @@ def bench_guard(sizes, X, Y, epochs: int, label: str) -> dict:
     print(f"  {label} {'-'.join(map(str, sizes))}: {n_arrays} arrays, {n_values:,} values; mean step "
           f"{step * 1e3:.3f} ms; check {t * 1e6:.1f} us = {100 * share:.2f} % of a step "
           f"(target <= {100 * TARGET_GUARD:g} %)")
+    if t_numpy is not None:
+        print(f"  {'':{len(label)}} the check with NumPy only (a copy and a dot): {t_numpy * 1e6:.1f} us = "
+              f"{100 * t_numpy / step:.2f} % of that step")
     print(f"  {'':{len(label)}} fastest epoch with / without the check: {fmt_rate(rates['checked'])} / "
           f"{fmt_rate(rates['unchecked'])} ({100 * slow:+.1f} % time; machine noise is of the order of a few %)")
-    return {"share": share, "slow": slow, "step": step, "guard": t}
+    return {"share": share, "slow": slow, "step": step, "guard": t,
+            "numpy_share": None if t_numpy is None else t_numpy / step}
 
 
 def bench_guards(X, Y, epochs: int) -> dict:
@@ -511,8 +520,11 @@ def main(argv=None) -> int:
     row("same weights -> same outputs", f"max diff {neu_r['diff']:.1e}", "allclose", neu_r["same"])
     for key, sizes in (("main", MAIN_SIZES), ("small", NEURON_SIZES)):
         r = guard_r[key]
-        row(f"divergence check, share of a step ({'-'.join(map(str, sizes))})", f"{100 * r['share']:.2f} %",
+        row(f"divergence check / step {'-'.join(map(str, sizes))}", f"{100 * r['share']:.2f} %",
             f"<= {100 * TARGET_GUARD:g} %", r["share"] <= TARGET_GUARD)
+        if r["numpy_share"] is not None:
+            row("  the check with NumPy only / step", f"{100 * r['numpy_share']:.2f} %",
+                f"<= {100 * TARGET_GUARD:g} %", r["numpy_share"] <= TARGET_GUARD)
         row("  fastest epoch with it vs without", f"{100 * r['slow']:+.1f} % time", "", None)
     missed = sum(1 for ok in rows if ok is False)
     print(f"  {'-' * 96}")
