@@ -30,7 +30,8 @@ def run_gui(path: str | None = None) -> int:
     # clipboard data made by Python must be released while Python still runs
     app.aboutToQuit.connect(lambda: QApplication.clipboard().clear())
     window.show()
-    if path:
+    # work a crash or a kill left unsaved is offered first (a restored document replaces nothing)
+    if not window.offer_recovery() and path:
         window.open_file(path, ask=False)
     window.raise_()
     return app.exec()

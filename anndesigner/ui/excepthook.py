@@ -135,7 +135,8 @@ class ExceptionReporter(QObject):
         if exc is not None:
             if key in self._recent_keys and _OVERRIDE.match(str(exc)):
                 return  # re-raised in the Python code that made Qt call the override: counted already
-            if self._recent and issubclass(exc_type, NotImplementedError) and _PURE_VIRTUAL.match(str(exc)):
+            if ((self._recent or self.reports) and issubclass(exc_type, NotImplementedError)
+                    and _PURE_VIRTUAL.match(_message(exc))):
                 # PySide's follow-up when the next override is looked up while the error is pending
                 self._write(f"({exc_type.__name__}: {exc}: a consequence of the error above)\n")
                 return
@@ -205,6 +206,15 @@ class ExceptionReporter(QObject):
         r.handle = None
         if self._waiting:
             self._schedule()
+
+    def close_all(self) -> None:
+        """Close the open boxes (the window is closing: they must not keep the app running)."""
+        for r in self.open_reports():
+            box = r.handle
+            if isinstance(box, QMessageBox):
+                box.close()
+            self.report_closed(r)
+        self._waiting.clear()
 
     def _status(self, text: str) -> None:
         w = self.window_getter()

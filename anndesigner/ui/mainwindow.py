@@ -36,6 +36,7 @@ from ..errors import AnnError
 from ..io.annfile import read_meta
 from ..paths import sample_files
 from . import commands as C
+from . import recovery
 from .canvas import CanvasView, GraphScene
 from .document import Document
 from .icons import icon
@@ -113,6 +114,11 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         self.zoom_label.setText(f"{self.view.zoom() * 100:.0f} %")
+
+        #: the recovery copy of unsaved changes (every 30 s and before training; see recovery.py)
+        self.autosaver = recovery.Autosaver(lambda: self.document, parent=self)
+        self.autosaver.failed.connect(lambda m: self.show_status(m, 15000))
+        self.training.stateChanged.connect(self._autosave_before_training)
 
         self._make_actions()
         self._make_menus()
@@ -285,6 +291,7 @@ class MainWindow(QMainWindow):
         self._history_changed()
         self._data_changed()
         doc.modifiedChanged.connect(self._update_title)
+        doc.modifiedChanged.connect(self.autosaver.document_changed)
         doc.pathChanged.connect(self._update_title)
         doc.undo_stack.indexChanged.connect(self._update_actions)
         doc.undo_stack.indexChanged.connect(self._after_edit)
@@ -294,6 +301,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         if old is not None and old is not doc:
             old.deleteLater()
+        self.autosaver.autosave()  # the replaced document's copy goes; a restored one is kept at once
         if doc.graph.nodes:
             QTimer.singleShot(0, self.view.fit_to_window)
 
@@ -429,6 +437,10 @@ class MainWindow(QMainWindow):
         self._weights_changed()
         self._show_results()
 
+    def _autosave_before_training(self, state: str) -> None:
+        if state == "running":
+            self.autosaver.autosave()
+
     def _train_action(self) -> None:
         self.training_panel._train_clicked()
 
@@ -512,6 +524,82 @@ class MainWindow(QMainWindow):
         desc = doc.graph.meta.get("description")
         self.show_status(desc if desc else f"Opened {Path(path).name}", 15000)
         return True
+
+    # ---------------------------------------------------------- recovery
+    def offer_recovery(self, choose: Callable[[list], tuple[str, int]] | None = None) -> bool:
+        """Offer the recovery copies a crashed or killed window left; True if one was restored.
+
+        ``choose(found)`` returns ("restore", index), ("discard", -1) or ("later", -1);
+        by default a dialog asks."""
+        found = recovery.find(self.autosaver.store.folder)
+        if not found:
+            return False
+        action, index = (choose or self.ask_recovery)(found)
+        if action == "discard":
+            for f in found:
+                recovery.discard(f)
+            self.show_status(f"Discarded {len(found)} recovered document{'s' if len(found) != 1 else ''}")
+            return False
+        if action != "restore" or not 0 <= index < len(found):
+            return False
+        return self.restore_recovered(found[index])
+
+    def restore_recovered(self, found: "recovery.Found") -> bool:
+        """Open a recovery copy: modified, under its original path (Save writes there)."""
+        if not self.maybe_save():
+            return False
+        self.training.stop_and_wait()
+        store = self.autosaver.store
+        file = store.claim(found)
+        if file is None:
+            self.show_status(f"{found.name} was restored by another window")
+            return False
+        from ..io import load_network
+
+        try:
+            net = load_network(file)
+        except AnnError as e:
+            self.show_error("Cannot restore the document", f"{found.name}: {e}")
+            store.remove()
+            return False
+        doc = Document(net, found.original, parent=self)
+        doc.undo_stack.resetClean()  # not saved: modified until the user saves it
+        self.set_document(doc)
+        self.show_status(f"Restored {found.name} as it was at "
+                         f"{time.strftime('%H:%M:%S', time.localtime(found.saved_at))}: save it to keep it", 15000)
+        return True
+
+    def ask_recovery(self, found: list) -> tuple[str, int]:
+        """The Restore / Discard / Later dialog; returns (action, index of the chosen copy)."""
+        from PySide6.QtWidgets import QListWidget
+
+        dlg = QDialog(self)
+        dlg.setObjectName("recoveryDialog")
+        dlg.setWindowTitle("Recover unsaved work")
+        lay = QVBoxLayout(dlg)
+        label = QLabel("ANN Designer did not close normally. These documents had unsaved changes; "
+                       "restore one, discard them, or decide later (they are offered again at the next start).")
+        label.setWordWrap(True)
+        lay.addWidget(label)
+        lst = QListWidget()
+        lst.setObjectName("recoveryList")
+        for f in found:
+            lst.addItem(f.describe())
+        lst.setCurrentRow(0)
+        lay.addWidget(lst)
+        bb = QDialogButtonBox()
+        restore = bb.addButton("Restore", QDialogButtonBox.ButtonRole.AcceptRole)
+        discard = bb.addButton("Discard", QDialogButtonBox.ButtonRole.DestructiveRole)
+        later = bb.addButton("Later", QDialogButtonBox.ButtonRole.RejectRole)
+        result = ["later"]
+        restore.clicked.connect(lambda: (result.__setitem__(0, "restore"), dlg.accept()))
+        discard.clicked.connect(lambda: (result.__setitem__(0, "discard"), dlg.accept()))
+        later.clicked.connect(dlg.reject)
+        lst.itemDoubleClicked.connect(lambda _: restore.click())
+        lay.addWidget(bb)
+        dlg.resize(560, 260)
+        dlg.exec()
+        return result[0], lst.currentRow()
 
     def open_example(self, path: Path) -> bool:
         """Open a sample as an untitled copy, so saving never overwrites the shipped file."""
@@ -813,5 +901,11 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         if self.scene is not None:
             self.scene.detach()
+        self.autosaver.stop()  # a clean quit: no recovery copy is left
+        from . import excepthook
+
+        reporter = excepthook.installed()
+        if reporter is not None and reporter.window_getter() is self:
+            reporter.close_all()  # an error box left open would keep the app running
         event.accept()
 

@@ -1,0 +1,234 @@
+"""Recovery copies of unsaved work: a crash loses at most :data:`INTERVAL_MS` of it.
+
+While the document has unsaved changes, the window writes a copy of it every
+30 seconds (and before a training run starts) to ``recovery/`` in the user's
+data folder (``QStandardPaths.AppDataLocation``; the environment variable
+:data:`ENV_DIR` overrides it): ``<pid>-<n>.ann``, written by
+:func:`anndesigner.io.save_network` (a temp file, then ``os.replace``), and a
+sidecar ``<pid>-<n>.json`` (original path, title, time, pid), written the same
+way after it. Saving, discarding the changes, undoing back to the saved state
+and a clean quit remove both.
+
+At the next start :func:`find` lists the copies whose process is gone (a copy
+whose pid is alive belongs to another window, running now); the window offers
+Restore, Discard or Later. A copy is taken by renaming it to the taker's own
+name first (:meth:`RecoveryStore.claim`), so two windows starting together
+cannot both restore, or one discard what the other restores.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+
+#: overrides the data folder (tests, portable installs)
+ENV_DIR = "ANNDESIGNER_DATA_DIR"
+#: overrides the autosave interval, in milliseconds (tests)
+ENV_INTERVAL = "ANNDESIGNER_AUTOSAVE_MS"
+INTERVAL_MS = 30_000
+
+_serial = itertools.count(1)
+
+
+def data_dir() -> Path:
+    env = os.environ.get(ENV_DIR)
+    if env:
+        return Path(env)
+    loc = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(loc) if loc else Path.home() / ".local" / "share" / "ANN Designer"
+
+
+def recovery_dir() -> Path:
+    return data_dir() / "recovery"
+
+
+def interval_ms() -> int:
+    try:
+        v = int(os.environ.get(ENV_INTERVAL, ""))
+    except ValueError:
+        return INTERVAL_MS
+    return v if v > 0 else INTERVAL_MS
+
+
+def pid_alive(pid: int) -> bool:
+    """True if a process ``pid`` runs (or may: one we may not signal)."""
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+@dataclass
+class Found:
+    """A recovery copy left by a process that is gone."""
+
+    file: Path
+    sidecar: Path
+    original: str | None
+    title: str
+    saved_at: float
+    pid: int
+
+    @property
+    def name(self) -> str:
+        return Path(self.original).name if self.original else self.title or "Untitled"
+
+    def describe(self) -> str:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.saved_at))
+        where = f" ({self.original})" if self.original else " (never saved)"
+        return f"{self.name}{where}, saved {when}"
+
+
+def find(folder: Path | None = None) -> list[Found]:
+    """Recovery copies whose process is gone, newest first."""
+    folder = folder or recovery_dir()
+    out: list[Found] = []
+    try:
+        sidecars = sorted(folder.glob("*.json"))
+    except OSError:
+        return []
+    for side in sidecars:
+        try:
+            meta = json.loads(side.read_text(encoding="utf-8"))
+            pid = int(meta.get("pid", 0))
+            ann = side.with_suffix(".ann")
+            if not isinstance(meta, dict) or not ann.is_file():
+                continue
+        except (OSError, ValueError, TypeError, AttributeError):
+            continue
+        if pid_alive(pid):
+            continue  # a window that runs now: its copy is not ours to take
+        orig = meta.get("original")
+        out.append(Found(ann, side, str(orig) if orig else None, str(meta.get("title") or ""),
+                         float(meta.get("saved_at") or ann.stat().st_mtime), pid))
+    out.sort(key=lambda f: f.saved_at, reverse=True)
+    return out
+
+
+class RecoveryStore:
+    """The recovery copy of one window: ``write(network, original, title)``, ``remove()``."""
+
+    def __init__(self, folder: Path | None = None):
+        self.folder = folder or recovery_dir()
+        self.stem = f"{os.getpid()}-{next(_serial)}"
+
+    @property
+    def file(self) -> Path:
+        return self.folder / f"{self.stem}.ann"
+
+    @property
+    def sidecar(self) -> Path:
+        return self.folder / f"{self.stem}.json"
+
+    def exists(self) -> bool:
+        return self.file.exists()
+
+    def write(self, network, original: Path | None, title: str) -> Path:
+        from ..io import save_network
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        save_network(network, self.file)  # atomic: a temp file, then os.replace
+        _write_json(self.sidecar, {"original": str(original) if original else None, "title": title,
+                                   "saved_at": time.time(), "pid": os.getpid(), "format": 1})
+        return self.file
+
+    def remove(self) -> None:
+        for p in (self.sidecar, self.file):
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                pass
+
+    def claim(self, found: Found) -> Path | None:
+        """Take ``found`` over (renamed to this store's names); None if another process took it first."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(found.file, self.file)  # atomic: only one taker succeeds
+        except OSError:
+            return None
+        try:
+            os.replace(found.sidecar, self.sidecar)
+        except OSError:
+            pass
+        return self.file
+
+
+def discard(found: Found) -> None:
+    for p in (found.sidecar, found.file):
+        try:
+            p.unlink()
+        except OSError:
+            pass
+
+
+class Autosaver(QObject):
+    """Writes the window's document to its :class:`RecoveryStore` while it has unsaved changes.
+
+    ``document_getter()`` gives the current :class:`~anndesigner.ui.document.Document`;
+    ``failed(message)`` says once that a copy could not be written."""
+
+    failed = Signal(str)
+
+    def __init__(self, document_getter, store: RecoveryStore | None = None, interval: int | None = None,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.document_getter = document_getter
+        self.store = store or RecoveryStore()
+        self.last_error: str | None = None
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval or interval_ms())
+        self.timer.timeout.connect(self.autosave)
+        self.timer.start()
+
+    def autosave(self) -> bool:
+        """Write the copy now if the document has unsaved changes (else remove it); True if written."""
+        doc = self.document_getter()
+        if doc is None or not doc.modified:
+            self.store.remove()
+            return False
+        try:
+            self.store.write(doc.network, doc.path, doc.display_name())
+        except Exception as e:  # a full disk must not stop the user's work: say so once
+            first = self.last_error is None
+            self.last_error = f"Could not write the recovery copy to {self.store.folder}: {e}"
+            if first:
+                self.failed.emit(self.last_error)
+            return False
+        self.last_error = None
+        return True
+
+    def document_changed(self, modified: bool) -> None:
+        """The document became clean (saved, or undone to the saved state): no copy is needed."""
+        if not modified:
+            self.store.remove()
+
+    def stop(self) -> None:
+        """A clean end: the copy goes."""
+        self.timer.stop()
+        self.store.remove()
