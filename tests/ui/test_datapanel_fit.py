@@ -3,6 +3,8 @@ k > 2 classes get softmax + categorical cross-entropy, two classes as one 0/1 co
 get 1 sigmoid unit; the warning names the fix and its alternative; one undo step;
 the status bar says what was set and why."""
 
+from pathlib import Path
+
 import pytest
 
 pytest.importorskip("PySide6")
@@ -111,3 +113,19 @@ def test_the_other_way_out_one_hot_targets_for_two_softmax_units(qtbot):
     doc.undo_stack.redo()
     w.field("n_samples").setValue(120)
     assert doc.network.data_source["one_hot"] is True and w.current_dataset().n_outputs == 2
+
+
+def test_toggling_standardize_keeps_the_skipped_lines_and_layout(qtbot, tmp_path):
+    path = tmp_path / "iris.csv"
+    path.write_text("Iris, a few rows\n4,2,setosa,virginica\n5.1,3.5,0\n4.9,3.0,0\n6.3,3.3,1\n5.8,2.7,1\n")
+    net = ad.load(Path(__file__).resolve().parents[2] / "samples" / "xor.ann")
+    net.data_source = {"kind": "csv", "path": str(path), "inputs": ["feature1", "feature2"], "targets": ["class"],
+                       "task": "classification", "standardize": True, "header": "sklearn", "delimiter": ",",
+                       "skip_rows": 1}
+    doc = Document(net, path=tmp_path / "net.ann")
+    w = make_panel(qtbot, doc)
+    assert w.current_dataset().classes == ["setosa", "virginica"] and w.error_text() == ""
+    w.field("standardize").setChecked(False)
+    src = doc.network.data_source
+    assert (src["standardize"], src["skip_rows"], src["header"]) == (False, 1, "sklearn")
+    assert w.error_text() == "" and w.current_dataset().X[0].tolist() == pytest.approx([5.1, 3.5])

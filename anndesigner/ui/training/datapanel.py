@@ -1283,6 +1283,7 @@ class DataPanel(QWidget):
             ds = load_csv(self._csv_file(src), inputs=src.get("inputs"), targets=src.get("targets"),
                           task=src.get("task", "auto"), standardize=standardize,
                           header=src.get("header", "auto"), delimiter=src.get("delimiter", "auto"),
+                          skip_rows=src.get("skip_rows", 0),
                           classes=src.get("classes"), input_shape=src.get("input_shape"))
         except (AnnError, OSError, ValueError) as e:
             self.statusMessage.emit(f"Cannot change the scaling: {e}")
