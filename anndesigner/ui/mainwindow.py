@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QByteArray, QMimeData, QRectF, QSettings, QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QByteArray, QMargins, QMimeData, QRect, QRectF, QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence, QPainter, QUndoGroup
 from PySide6.QtWidgets import (
     QDialog,
@@ -50,8 +50,23 @@ from .training.plots import TrainingPlots
 from .training.surface import DecisionSurface, SurfaceEvaluator, node_thumbnail
 
 MAX_RECENT = 10
+#: the first window's size, if the screen has room for it
+DEFAULT_SIZE = QSize(1280, 800)
+#: the window manager's frame, until the shown window knows its own (title bar above)
+FRAME_GUESS = QMargins(4, 30, 4, 4)
 PLOTS_INTERVAL = 0.1  # seconds between two redraws of the training plots
 FILE_FILTER = "ANN Designer networks (*.ann);;All files (*)"
+
+
+def fit_geometry(geo: QRect, available: QRect, frame: QMargins = FRAME_GUESS) -> QRect:
+    """``geo`` (the client area) made to fit ``available`` with its ``frame``:
+    smaller if needed, then moved onto the screen."""
+    room = available.marginsRemoved(frame)
+    w = max(1, min(geo.width(), room.width()))
+    h = max(1, min(geo.height(), room.height()))
+    x = min(max(geo.x(), room.left()), room.left() + room.width() - w)
+    y = min(max(geo.y(), room.top()), room.top() + room.height() - h)
+    return QRect(x, y, w, h)
 
 
 class MainWindow(QMainWindow):
@@ -871,7 +886,8 @@ class MainWindow(QMainWindow):
         if geo is not None:
             self.restoreGeometry(geo)
         else:
-            self.resize(1280, 800)
+            self.resize(DEFAULT_SIZE)
+        self.fit_to_screen()  # a saved size from a bigger screen, or 1280 x 800 on a 1366 x 768 one
         state = self.settings.value("windowState")
         if state is not None:
             self.restoreState(state)
@@ -882,6 +898,30 @@ class MainWindow(QMainWindow):
         snap = snap in (True, "true", "1")
         self.act_snap.setChecked(snap)
         self.scene.snap_to_grid = snap
+
+    def fit_to_screen(self, available: QRect | None = None) -> None:
+        """Shrink and move the window into the screen's available area (``available`` for tests)."""
+        if self.windowState() & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen):
+            return
+        if available is None:
+            screen = self.screen() or QGuiApplication.primaryScreen()
+            if screen is None:
+                return
+            available = screen.availableGeometry()
+        frame = FRAME_GUESS
+        if self.isVisible():
+            fg, g = self.frameGeometry(), self.geometry()
+            frame = QMargins(g.left() - fg.left(), g.top() - fg.top(), fg.right() - g.right(),
+                             fg.bottom() - g.bottom())
+        fitted = fit_geometry(self.geometry(), available, frame)
+        if fitted != self.geometry():
+            self.setGeometry(fitted)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not getattr(self, "_fitted_shown", False):  # now the real frame is known
+            self._fitted_shown = True
+            self.fit_to_screen()
 
     def _default_layout(self) -> None:
         H, V = Qt.Orientation.Horizontal, Qt.Orientation.Vertical

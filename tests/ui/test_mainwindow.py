@@ -221,3 +221,79 @@ def test_command_line_opens_the_file_in_the_window(monkeypatch):
     assert cli.main([str(SAMPLES / "xor.ann")]) == 0
     assert cli.main([]) == 0
     assert seen == [str(SAMPLES / "xor.ann"), None]
+
+
+# ----------------------------------------------------------- fits the screen
+def test_fit_geometry_shrinks_and_moves_onto_the_screen():
+    from PySide6.QtCore import QMargins, QRect
+
+    from anndesigner.ui.mainwindow import fit_geometry
+
+    laptop = QRect(0, 0, 1366, 728)  # 1366 x 768 less a 40 px panel
+    frame = QMargins(4, 30, 4, 4)
+    g = fit_geometry(QRect(100, 100, 1280, 800), laptop, frame)
+    assert (g.width(), g.height()) == (1280, 728 - 34)
+    assert g.top() - 30 >= 0 and g.bottom() + 4 <= 727 and g.right() + 4 <= 1365
+    # a window saved on a second screen to the right comes back onto this one
+    g = fit_geometry(QRect(2000, 50, 900, 600), laptop, frame)
+    assert (g.width(), g.height()) == (900, 600) and g.left() - 4 >= 0 and g.right() + 4 <= 1365
+    # a window that fits stays where it is
+    assert fit_geometry(QRect(200, 100, 800, 500), laptop, frame) == QRect(200, 100, 800, 500)
+
+
+def test_saved_geometry_too_big_for_the_screen_is_fitted(qtbot, settings):
+    w = MainWindow(settings)
+    qtbot.addWidget(w)
+    w.show()
+    avail = w.screen().availableGeometry()
+    w.setGeometry(avail.x() + 300, avail.y() + 200, avail.width() + 400, avail.height() + 300)
+    w.close()  # saves that geometry
+    w2 = MainWindow(settings)
+    qtbot.addWidget(w2)
+    w2.show()
+    assert avail.contains(w2.frameGeometry()), (w2.frameGeometry(), avail)
+
+
+FIT_CHILD = """
+import json, sys
+from PySide6.QtCore import QSettings, QTimer
+from anndesigner.ui.app import make_app
+from anndesigner.ui.mainwindow import MainWindow
+app = make_app()
+w = MainWindow(QSettings(sys.argv[1], QSettings.Format.IniFormat))
+w.show()
+def report():
+    a, f = w.screen().availableGeometry(), w.frameGeometry()
+    print(json.dumps({"avail": [a.x(), a.y(), a.width(), a.height()], "frame": [f.x(), f.y(), f.width(), f.height()],
+                      "train": w.training_panel.train_button.isVisible()}), flush=True)
+    w.close()
+QTimer.singleShot(200, report)
+sys.exit(app.exec())
+"""
+
+
+@pytest.mark.parametrize("width,height", [(1366, 768), (1920, 1080)])
+def test_the_first_window_fits_the_screen(tmp_path, width, height):
+    """On a 1366 x 768 screen the 1280 x 800 window was taller than the screen."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "screen.json"
+    cfg.write_text(json.dumps({"windowFrameMargins": True, "screens": [
+        {"name": "S", "x": 0, "y": 0, "width": width, "height": height, "logicalDpi": 96, "logicalBaseDpi": 96,
+         "dpr": 1}]}))
+    script = tmp_path / "child.py"
+    script.write_text(FIT_CHILD)
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={cfg}", XDG_CONFIG_HOME=str(tmp_path),
+               ANNDESIGNER_DATA_DIR=str(tmp_path / "data"))
+    p = subprocess.run([sys.executable, str(script), str(tmp_path / "s.ini")], env=env, capture_output=True,
+                       text=True, timeout=90)
+    assert p.returncode == 0, p.stderr[-2000:]
+    out = json.loads(p.stdout.splitlines()[-1])
+    ax, ay, aw, ah = out["avail"]
+    fx, fy, fw, fh = out["frame"]
+    assert (aw, ah) == (width, height)
+    assert ax <= fx and ay <= fy and fx + fw <= ax + aw and fy + fh <= ay + ah, out
+    assert fw >= min(1280, aw - 8) and out["train"]
