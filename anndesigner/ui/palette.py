@@ -9,6 +9,7 @@ touches a document.
 from __future__ import annotations
 
 import html
+import re
 
 from PySide6.QtCore import QByteArray, QEvent, QPoint, QMimeData, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QDrag, QFont, QIcon, QKeyEvent, QPainter, QPixmap
@@ -142,6 +143,9 @@ class _PaletteTree(QTreeWidget):
         super().keyPressEvent(event)
 
 
+_WORDS = re.compile(r"\w+")
+
+
 class PaletteWidget(QWidget):
     """Node types by category, filterable; emits ``addRequested(type_id)``."""
 
@@ -159,8 +163,8 @@ class PaletteWidget(QWidget):
         self.search.setObjectName("palette_search")
         self.search.setPlaceholderText("Search nodes…")
         self.search.setClearButtonEnabled(True)
-        self.search.setToolTip("Filter by name, type or formula. Enter adds the node when one matches; "
-                               "Down moves into the list.")
+        self.search.setToolTip("Filter by name or group (then parameters; the descriptions only when nothing "
+                               "is named so). Enter adds the node when one matches; Down moves into the list.")
         self.search.textChanged.connect(self._apply_filter)
         self.search.returnPressed.connect(self._add_single_match)
         self.search.installEventFilter(self)
@@ -244,15 +248,43 @@ class PaletteWidget(QWidget):
 
     # ----------------------------------------------------------- filter
     @staticmethod
-    def _matches(t: NodeType, terms: list[str]) -> bool:
-        hay = " ".join((t.title, t.type_id, t.description, t.category, *t.aliases,
-                        *(p.label or p.name for p in t.params))).casefold()
-        return all(term in hay for term in terms)
+    def _term_tier(t: NodeType, term: str) -> int | None:
+        """How well ``term`` names ``t``: 0 by its name (title, id, alias), 1 by its group,
+        2 by a parameter, 3 by a word of its description; None if not at all."""
+        if any(term in s.casefold() for s in (t.title, t.type_id, *t.aliases)):
+            return 0
+
+        def starts_a_word(text: str) -> bool:
+            return any(w.startswith(term) for w in _WORDS.findall(text.casefold()))
+
+        if starts_a_word(t.category):
+            return 1
+        if any(starts_a_word(p.label or p.name) or starts_a_word(p.name) for p in t.params):
+            return 2
+        if starts_a_word(t.description):
+            return 3
+        return None
+
+    @classmethod
+    def match_tier(cls, t: NodeType, terms: list[str]) -> int | None:
+        """The tier at which every term matches ``t`` (the worst term's), or None."""
+        worst = 0
+        for term in terms:
+            tier = cls._term_tier(t, term)
+            if tier is None:
+                return None
+            worst = max(worst, tier)
+        return worst
 
     def _apply_filter(self, text: str) -> None:
         terms = text.casefold().split()
+        tiers = {t.type_id: self.match_tier(t, terms) for _, t in self._entries} if terms else {}
+        found = [v for v in tiers.values() if v is not None]
+        # names and groups first: "output" lists Output, not every layer whose description says "output"
+        limit = None if not terms else (1 if found and min(found) <= 1 else (min(found) if found else -1))
         for item, t in self._entries:
-            item.setHidden(bool(terms) and not self._matches(t, terms))
+            tier = tiers.get(t.type_id)
+            item.setHidden(bool(terms) and (tier is None or tier > limit))
         for header in self._headers:
             header.setHidden(all(header.child(i).isHidden() for i in range(header.childCount())))
         visible = self.visible_type_ids()

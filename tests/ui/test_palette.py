@@ -108,6 +108,32 @@ def test_search_filters_by_title_id_and_description(palette, qtbot):
     assert palette.visible_type_ids() == ["Dense"]
 
 
+def test_search_lists_what_is_named_so_before_what_mentions_it(palette, qtbot):
+    """Searching "Output" listed RNN, LSTM, GRU, Embedding and attention, whose descriptions say "output"."""
+    qtbot.keyClicks(palette.search, "Output")
+    assert palette.visible_type_ids() == ["Output"]
+    for text, ids in [("add", ["Add"]),                        # not Conv2D and the pools ("padding")
+                      ("input", ["Input"]),                    # not every layer that "takes an input"
+                      ("norm", ["BatchNorm", "LayerNorm"]),    # not attention ("normalized" weights)
+                      ("conv", ["Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool"]),  # the group
+                      ("loss", ["Output"]),                    # a parameter
+                      ("rate", ["Dropout"]),
+                      ("recurrent", ["SimpleRNN", "LSTM", "GRU"]),  # named by no type: the descriptions
+                      ("elementwise", ["Activation", "Add"])]:
+        palette.set_filter(text)
+        assert palette.visible_type_ids() == ids, text
+
+
+def test_search_tiers(palette):
+    from anndesigner.graph.nodetypes import BUILTIN_REGISTRY as R
+
+    lstm, out = R.get("LSTM"), R.get("Output")
+    assert palette.match_tier(out, ["output"]) == 0 and palette.match_tier(lstm, ["output"]) == 3
+    assert palette.match_tier(lstm, ["sequence"]) == 1 and palette.match_tier(lstm, ["forget"]) == 2
+    assert palette.match_tier(lstm, ["lstm", "forget"]) == 2 and palette.match_tier(lstm, ["lstm", "zzz"]) is None
+    assert palette.match_tier(R.get("Conv2D"), ["add"]) is None  # "padding" does not start with "add"
+
+
 def test_search_box_looks(palette):
     assert palette.search.placeholderText() == "Search nodes…"
     assert palette.search.isClearButtonEnabled()
