@@ -186,7 +186,7 @@ class MainWindow(QMainWindow):
         self.act_save_as = self._act("Save &As…", self.save_as, K.SaveAs, "save-as", "Save under a new name")
         self.act_export = self._act("&Export Canvas Image…", self.export_image_dialog, None, "export-image",
                                     "Save the canvas as PNG or SVG")
-        self.act_quit = self._act("&Quit", self.close, K.Quit)
+        self.act_quit = self._act("&Quit", self.close, K.Quit if QKeySequence.keyBindings(K.Quit) else "Ctrl+Q")
         self.act_undo = self.undo_group.createUndoAction(self, "&Undo")
         self.act_undo.setShortcuts(QKeySequence.keyBindings(K.Undo))
         self.act_undo.setIcon(icon("undo"))
@@ -217,7 +217,9 @@ class MainWindow(QMainWindow):
         self.act_train = self._act("&Train", self._train_action, "F5", "train", "Train, pause or resume")
         self.act_step = self._act("&Step One Batch", lambda: self.training.step(), "F6", "step")
         self.act_stop = self._act("St&op Training", lambda: self.training.stop(), "Shift+F5", "stop")
-        self.act_shortcuts = self._act("&Keyboard Shortcuts", self.show_shortcuts, K.HelpContents)
+        self.act_getting_started = self._act("&Getting Started", self.show_getting_started, K.HelpContents,
+                                             tip="A short tour: palette, wiring, data, training, examples")
+        self.act_shortcuts = self._act("&Keyboard Shortcuts", self.show_shortcuts, "Ctrl+/")
         self.act_about = self._act("&About ANN Designer", self.show_about)
 
     def _make_menus(self) -> None:
@@ -259,6 +261,7 @@ class MainWindow(QMainWindow):
             if p.stem in ("xor", "digits-mlp", "sine-lstm"):  # where the gallery moves on to a new idea
                 self.examples_menu.insertSeparator(a)
         h = mb.addMenu("&Help")
+        h.addAction(self.act_getting_started)
         h.addAction(self.act_shortcuts)
         h.addAction(self.act_about)
 
@@ -837,14 +840,29 @@ class MainWindow(QMainWindow):
 
     # -------------------------------------------------------------- help
     def shortcut_rows(self) -> list[tuple[str, str]]:
-        rows = []
-        for a in (self.act_new, self.act_open, self.act_save, self.act_save_as, self.act_undo, self.act_redo,
-                  self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete,
-                  self.act_select_all, self.act_expand, self.act_collapse, self.act_zoom_in, self.act_zoom_out,
-                  self.act_fit, self.act_actual, self.act_layout, self.act_quit):
-            keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts())
-            if keys:
-                rows.append((a.text().replace("&", "").rstrip("…").strip(), keys))
+        """(action, main key) for every menu action with a key, once each, in menu order;
+        then the mouse gestures."""
+        rows: list[tuple[str, str]] = []
+        seen: set[int] = set()
+        names = {id(self.act_train): "Train / Pause / Resume"}  # its text follows the state
+
+        def walk(menu) -> None:
+            for a in menu.actions():
+                if a.menu() is not None:
+                    walk(a.menu())
+                    continue
+                if a.isSeparator() or id(a) in seen:
+                    continue
+                seen.add(id(a))
+                key = a.shortcut()
+                if key.isEmpty():
+                    continue
+                name = names.get(id(a)) or a.text().replace("&", "").rstrip("…").strip()
+                rows.append((name, key.toString(QKeySequence.SequenceFormat.NativeText)))
+
+        for m in self.menuBar().actions():
+            if m.menu() is not None:
+                walk(m.menu())
         rows += [
             ("Connect", "Drag from an output port (right) to an input port (left)"),
             ("Pan", "Middle button drag, or Space + drag"),
@@ -872,6 +890,16 @@ class MainWindow(QMainWindow):
         lay.addWidget(bb)
         dlg.resize(520, 480)
         dlg.exec()
+
+    def show_getting_started(self) -> None:
+        """Help ▸ Getting Started: a non-modal page beside the window."""
+        from .help import GettingStartedDialog
+
+        dlg = getattr(self, "_getting_started", None)
+        if dlg is None:
+            dlg = self._getting_started = GettingStartedDialog(self)
+        dlg.show()
+        dlg.raise_()
 
     def show_about(self) -> None:
         QMessageBox.about(

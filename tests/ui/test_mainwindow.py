@@ -207,9 +207,31 @@ def test_export_png_and_svg(window, tmp_path):
     assert "<svg" in svg and "dense_1" in svg
 
 
-def test_shortcuts_listed(window):
-    rows = dict(window.shortcut_rows())
-    assert "Undo" in rows and "Save" in rows and "Delete" in rows
+def test_shortcuts_list_each_action_once_with_its_main_key(window):
+    rows = window.shortcut_rows()
+    names = [a for a, _ in rows]
+    assert len(names) == len(set(names))
+    keys = dict(rows)
+    # the training keys were missing
+    assert keys["Train / Pause / Resume"] == "F5" and keys["Step One Batch"] == "F6"
+    assert keys["Stop Training"] == "Shift+F5"
+    assert keys["Undo"] == "Ctrl+Z" and keys["Save"] == "Ctrl+S" and keys["Quit"] == "Ctrl+Q"
+    assert keys["Delete"] == "Del"  # the main key only (Backspace also deletes)
+    assert keys["Getting Started"] == "F1"
+    # every menu action that has a key is listed, once
+    from PySide6.QtGui import QKeySequence
+
+    def menu_actions(menu):
+        for a in menu.actions():
+            if a.menu() is not None:
+                yield from menu_actions(a.menu())
+            elif not a.isSeparator() and not a.shortcut().isEmpty():
+                yield a
+
+    listed = {k for _, k in rows}
+    acts = [a for m in window.menuBar().actions() if m.menu() for a in menu_actions(m.menu())]
+    assert acts and all(a.shortcut().toString(QKeySequence.SequenceFormat.NativeText) in listed for a in acts)
+    assert len(rows) == len(acts) + 5  # and the five mouse gestures
 
 
 def test_command_line_opens_the_file_in_the_window(monkeypatch):

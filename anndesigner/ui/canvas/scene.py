@@ -129,6 +129,8 @@ class GraphScene(QGraphicsScene):
     errorsChanged = Signal(int)
     #: the document's lock reason changed ("" when structural edits are allowed again)
     lockChanged = Signal(str)
+    #: the graph became empty (True) or got its first node (False): the view's hint follows
+    emptyChanged = Signal(bool)
 
     GRID = GRID
     #: arrow keys move the selection by this much (Shift: NUDGE_BIG)
@@ -195,6 +197,10 @@ class GraphScene(QGraphicsScene):
 
     def edge_item(self, edge_id: str) -> EdgeItem | None:
         return self._edges.get(edge_id)
+
+    def is_empty(self) -> bool:
+        """True when the graph has no nodes (the view shows how to start)."""
+        return not self._nodes
 
     def node_items(self) -> Iterator[NodeItem]:
         return iter(list(self._nodes.values()))
@@ -870,6 +876,8 @@ class GraphScene(QGraphicsScene):
     def _on_node_added(self, node: Node, index: int) -> None:
         self._add_node_item(node)
         self._mark_dirty()
+        if len(self._nodes) == 1:
+            self.emptyChanged.emit(False)
 
     def _on_node_removed(self, node: Node, index: int) -> None:
         if self._gesture is not None and self._gesture.involves(node.id):
@@ -885,6 +893,8 @@ class GraphScene(QGraphicsScene):
         finally:
             self._quiet_selection -= 1
         self._mark_dirty()
+        if not self._nodes:
+            self.emptyChanged.emit(True)
 
     def _on_node_changed(self, node: Node, keys) -> None:
         item = self._nodes.get(node.id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QTransform
+from PySide6.QtGui import QColor, QFont, QPainter, QTransform
 from PySide6.QtWidgets import QFrame, QGraphicsView, QLabel
 
 from .. import style
@@ -24,6 +24,9 @@ def _mix(a: QColor, b: QColor, t: float) -> QColor:
 
 
 LOCK_TEXT = "Training — structure locked"
+#: painted in the middle of an empty canvas
+EMPTY_HINT = "Drag a node from the palette, or open an example"
+EMPTY_HINT_DETAIL = "Examples menu: ready-made networks that train · Help ▸ Getting Started"
 
 
 def _GRID_COLORS() -> tuple[QColor, QColor]:
@@ -97,13 +100,23 @@ class CanvasView(QGraphicsView):
     def _follow_lock(self, scene: GraphScene | None) -> None:
         old, self._lock_scene = self._lock_scene, scene
         if old is not None and old is not scene:
-            try:
-                old.lockChanged.disconnect(self._on_lock_changed)
-            except (RuntimeError, TypeError):  # the old scene is gone already
-                pass
+            for sig, slot in ((old.lockChanged, self._on_lock_changed), (old.emptyChanged, self._on_empty_changed)):
+                try:
+                    sig.disconnect(slot)
+                except (RuntimeError, TypeError):  # the old scene is gone already
+                    pass
         if scene is not None and old is not scene:
             scene.lockChanged.connect(self._on_lock_changed)
+            scene.emptyChanged.connect(self._on_empty_changed)
+        self.viewport().update()
         self._on_lock_changed(scene.document.lock_reason if scene is not None else "")
+
+    def _on_empty_changed(self, empty: bool) -> None:
+        self.viewport().update()  # the hint is painted under everything: all of it is redrawn
+
+    def shows_empty_hint(self) -> bool:
+        sc = self.graph_scene()
+        return sc is not None and sc.is_empty()
 
     def _on_lock_changed(self, reason: str) -> None:
         self._banner.setToolTip(reason)
@@ -121,6 +134,11 @@ class CanvasView(QGraphicsView):
         b.adjustSize()
         vp = self.viewport().geometry()
         b.move(vp.left() + (vp.width() - b.width()) // 2, vp.top() + 10)
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        if self.shows_empty_hint():  # the hint stays put while the grid scrolls under it
+            self.viewport().update()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -245,7 +263,30 @@ class CanvasView(QGraphicsView):
             painter.fillRect(QRect(dev.left(), round(y * s + oy), dev.width(), 1),
                              major_c if abs(math.remainder(y, major)) < 1e-6 else minor_c)
             j += 1
+        if self.shows_empty_hint():
+            self._paint_empty_hint(painter)
         painter.restore()
+
+    def empty_hint_rect(self) -> QRect:
+        """Where the hint is painted, in viewport pixels (centred)."""
+        vp = self.viewport().rect()
+        w, h = min(vp.width() - 40, 460), 64
+        return QRect(vp.center().x() - w // 2, vp.center().y() - h // 2, max(w, 1), h)
+
+    def _paint_empty_hint(self, painter: QPainter) -> None:
+        """In device pixels (the caller reset the transform): the first step, where the eye lands."""
+        r = self.empty_hint_rect()
+        f = QFont(self.font())
+        f.setPointSizeF(max(f.pointSizeF(), 9.0) * 1.35)
+        f.setWeight(QFont.Weight.DemiBold)
+        painter.setFont(f)
+        painter.setPen(style.MUTED_TEXT)
+        top = QRect(r.left(), r.top(), r.width(), r.height() // 2)
+        painter.drawText(top, Qt.AlignmentFlag.AlignCenter, EMPTY_HINT)
+        small = QFont(self.font())
+        painter.setFont(small)
+        bottom = QRect(r.left(), r.top() + r.height() // 2, r.width(), r.height() // 2)
+        painter.drawText(bottom, Qt.AlignmentFlag.AlignCenter, EMPTY_HINT_DETAIL)
 
     # ------------------------------------------------------------ mouse
     def wheelEvent(self, event) -> None:
