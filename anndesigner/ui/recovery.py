@@ -201,6 +201,7 @@ class Autosaver(QObject):
         self.document_getter = document_getter
         self.store = store or RecoveryStore()
         self.last_error: str | None = None
+        self._written: tuple | None = None
         self.timer = QTimer(self)
         self.timer.setInterval(interval or interval_ms())
         self.timer.timeout.connect(self.autosave)
@@ -211,9 +212,15 @@ class Autosaver(QObject):
         doc = self.document_getter()
         if doc is None or not doc.modified:
             self.store.remove()
+            self._written = None
+            return False
+        # every edit is an undo command: an unchanged stack and graph need no new copy
+        state = (id(doc), doc.undo_stack.index(), doc.undo_stack.count(), doc.graph.revision, str(doc.path))
+        if state == self._written and self.store.exists():
             return False
         try:
             self.store.write(doc.network, doc.path, doc.display_name())
+            self._written = state
         except Exception as e:  # a full disk must not stop the user's work: say so once
             first = self.last_error is None
             self.last_error = f"Could not write the recovery copy to {self.store.folder}: {e}"
@@ -227,8 +234,10 @@ class Autosaver(QObject):
         """The document became clean (saved, or undone to the saved state): no copy is needed."""
         if not modified:
             self.store.remove()
+            self._written = None
 
     def stop(self) -> None:
         """A clean end: the copy goes."""
         self.timer.stop()
         self.store.remove()
+        self._written = None

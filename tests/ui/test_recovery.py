@@ -264,3 +264,18 @@ def test_damaged_leftovers_are_skipped(data_dir):
     (folder / "3-1.json").write_text("[1, 2]")
     assert [f.name for f in recovery.find(folder)] == ["lost.ann"]
     assert recovery.pid_alive(os.getpid()) and not recovery.pid_alive(999999998)
+
+
+def test_an_unchanged_document_is_not_written_again(make_window, xor_copy, qtbot):
+    w = make_window()
+    w.open_file(xor_copy)
+    w.view.add_node_at_center("Dropout")
+    store = w.autosaver.store
+    qtbot.waitUntil(store.exists)
+    first = store.file.stat().st_mtime_ns
+    qtbot.wait(150)  # several ticks, no edit
+    assert store.file.stat().st_mtime_ns == first
+    assert not w.autosaver.autosave()
+    w.view.add_node_at_center("Dense")
+    assert w.autosaver.autosave()
+    assert "dense_2" in ad.load(store.file).graph.nodes
