@@ -6,9 +6,6 @@ a training step of a 784-512-256-10 MLP. With the ``fast`` extra installed
 (``pip install "anndesigner[fast]"``, which brings numba), the same update
 runs as one fused loop compiled on first use, about twice as fast.
 
-The trainer's divergence check uses one more (:func:`copy_finite`: copy the
-weights and check them in one pass, where NumPy needs a copy and a dot).
-
 Everything works without it: :func:`adam` returns False when no kernel can
 run (numba missing or disabled, a dtype or memory layout the kernel does not
 take) and the caller runs its NumPy code. Set the environment variable
@@ -34,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["available", "use", "enabled", "adam", "copy_finite", "backend", "MIN_SIZE"]
+__all__ = ["available", "use", "enabled", "adam", "backend", "MIN_SIZE"]
 
 #: optimizers use the kernels for parameter lists of at least this many values
 MIN_SIZE = 100_000
@@ -124,18 +121,7 @@ def _compile(cache: bool) -> dict[str, Any]:
             m[i] = mi if abs(mi) >= tiny else zero
             v[i] = vi if vi >= tiny else zero
 
-    @numba.njit([numba.boolean(t[::1], t[::1], t) for t in (numba.float32, numba.float64)],
-                cache=cache, nogil=True, error_model="numpy")
-    def copy_finite(src, dst, big):  # pragma: no cover - compiled
-        bad = 0
-        for i in range(src.size):
-            v = src[i]
-            dst[i] = v
-            bad |= not (abs(v) <= big)  # NaN compares False
-        return bad == 0
-
-    return {"version": numba.__version__, "adam_step": adam_step, "adam_moments": adam_moments,
-            "copy_finite": copy_finite}
+    return {"version": numba.__version__, "adam_step": adam_step, "adam_moments": adam_moments}
 
 
 def _flat(arrays) -> list[np.ndarray] | None:
@@ -145,27 +131,6 @@ def _flat(arrays) -> list[np.ndarray] | None:
             return None
         out.append(a.reshape(-1))
     return out
-
-
-_FMAX = {np.dtype(t): t(np.finfo(t).max) for t in (np.float32, np.float64)}
-
-
-def copy_finite(src: np.ndarray, dst: np.ndarray) -> bool | None:
-    """Copy ``src`` into ``dst`` (same shape and dtype) and tell whether every
-    value is finite: one pass where ``np.copyto`` and a check would be two
-    (the trainer's divergence check, :class:`~.trainer.StepGuard`). Returns
-    None, having copied nothing, when no kernel can run here."""
-    if not _state["wanted"]:
-        return None
-    k = _compiled()
-    if k is None:
-        return None
-    dt = src.dtype
-    if dt not in (np.float32, np.float64) or dst.dtype != dt or src.shape != dst.shape:
-        return None
-    if not (src.flags.c_contiguous and dst.flags.c_contiguous and dst.flags.writeable):
-        return None
-    return bool(k["copy_finite"](src.reshape(-1), dst.reshape(-1), _FMAX[dt]))
 
 
 def adam(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, *, b1: float, b2: float,

@@ -350,6 +350,28 @@ class Optimizer:
             flush_subnormals(a)
         self.iterations = iterations
 
+    def snapshot(self, into: list[np.ndarray] | None = None) -> list[np.ndarray]:
+        """An exact copy of the state (every slot array, then ``iterations`` as
+        a 0-d array), for :meth:`restore_snapshot`. ``into``, a list from an
+        earlier call, is filled in place instead of allocating (the trainer's
+        divergence check takes one every few dozen steps)."""
+        arrays = [a for slot in self._state.values() for a in slot]
+        if into is None:
+            into = [np.empty_like(a) for a in arrays] + [np.zeros((), np.int64)]
+        for buf, a in zip(into, arrays):
+            np.copyto(buf, a)
+        into[-1][...] = self.iterations
+        return into
+
+    def restore_snapshot(self, snap: list[np.ndarray]) -> None:
+        """Put back, bit for bit, the state :meth:`snapshot` copied (unlike
+        :meth:`load_state_dict`, nothing is flushed: the steps that follow
+        compute exactly what they computed the first time)."""
+        arrays = [a for slot in self._state.values() for a in slot]
+        for buf, a in zip(snap, arrays):
+            np.copyto(a, buf)
+        self.iterations = int(snap[-1])
+
     def step(self, grads: list[np.ndarray], lr: float | None = None) -> None:
         """Apply one update to every parameter, in place.
 

@@ -9,10 +9,10 @@ It supports cooperative :meth:`Trainer.stop`, and :meth:`Trainer.pause` /
 thread (while paused, ``run`` blocks between batches until resumed, stepped or
 stopped). Nothing here knows about Qt.
 
-Divergence: every batch is guarded by a :class:`StepGuard`. It keeps the last
-finite values of the arrays a batch may change (the weights the step updates,
-and layer state such as BatchNorm's moving statistics, which the forward pass
-updates) and checks them after every step, the last one too. When the loss,
+Divergence: every batch is guarded by a :class:`StepGuard`. It checks the
+arrays a batch may change (the weights the step updates, and layer state such
+as BatchNorm's moving statistics, which the forward pass updates) after every
+step, the last one too. When the loss,
 an output, a weight or a state array becomes NaN or infinite, the arrays go
 back to their values before that batch (bit for bit), no BatchEnd is sent for
 it, and ``run`` ends with ``Finished(reason="nan")`` naming the node, the
@@ -22,6 +22,7 @@ weights behind.
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 import time
@@ -32,7 +33,6 @@ import numpy as np
 
 from ..errors import TrainingError
 from ..graph.nodetypes import CLASSIFICATION_LOSSES
-from . import kernels
 from .compiler import DenseStep, Program, check_differentiable
 from .optimizers import make_optimizer
 from .schedules import make_schedule
@@ -233,36 +233,37 @@ def regression_metrics(P: np.ndarray, Y: np.ndarray) -> dict[str, float]:
 
 # ------------------------------------------------------------------- guard
 class StepGuard:
-    """Keeps the last finite values of ``params`` and checks them after every step.
+    """Checks after every step that nothing became NaN or inf, and can bring back
+    the values of before any batch exactly, without copying the weights at
+    every step.
 
-    :meth:`check` runs after a step: it copies the values into the spare one
-    of two buffer sets and checks them on the way, and when they are all
-    finite that set becomes the last good one. So a batch costs one copy and
-    one check, and no copy before it: the last good values of after batch
-    *k* are the values before batch *k + 1*. :meth:`save` takes them afresh
-    (at the start of a run, and when the weights were set from outside between
-    two batches); :meth:`restore` puts them back.
-
-    The check is one pass that copies and compares (:func:`.kernels.copy_finite`,
-    with the compiled kernels), or else one dot product of the values with
-    themselves, which is finite exactly when every value is, unless the squares
-    overflow (values above ~1.8e19 in float32); only then does a precise
+    :meth:`check` is one dot product per array of the values with themselves,
+    which is finite exactly when every value is, unless the squares overflow
+    (values above ~1.8e19 in float32); only then does a precise
     ``np.isfinite`` decide. Small networks (at most :attr:`FLAT_MAX` values)
-    are copied and checked as one flat buffer, so that the cost does not grow
-    with the number of arrays. ``benchmarks/bench_engine.py`` (part 5)
-    measures it against a training step.
+    are checked as one flat buffer, so that the cost does not grow with the
+    number of arrays.
 
-    Undoing a step instead of copying is not possible in general (``w - u + u``
-    is not ``w`` in floating point, and the optimizers' state moves too), and
-    checking the gradients before the step misses the commonest case, a finite
-    gradient times a huge learning rate; so the guard copies.
+    :meth:`checkpoint` copies the guarded arrays, the optimizer's state and the
+    dropout generators' states; the trainer takes one at the start of every
+    epoch and then every :attr:`EVERY` batches. :meth:`restore` puts them back,
+    and the trainer replays the good batches since then (``since`` of them),
+    which recomputes the weights of before the bad batch bit for bit: the same
+    batches, learning rate, dropout masks and arithmetic. A copy at every step
+    would cost several times the check (writing a copy of the weights is the
+    dearest part; ``benchmarks/bench_engine.py``, part 5, measures it); undoing
+    a step is not possible (``w - u + u`` is not ``w`` in floating point).
     """
 
-    #: networks with at most this many values are copied and checked as one buffer
+    #: networks with at most this many values are checked as one buffer
     FLAT_MAX = 1 << 16
+    #: batches between two checkpoints (at most this many are replayed after a bad one)
+    EVERY = 32
 
-    def __init__(self, params: "list[Param]"):
+    def __init__(self, params: "list[Param]", optimizer=None, rngs: "list[np.random.Generator]" = ()):
         self.params = [p for p in params if p.value.size]
+        self.optimizer = optimizer
+        self.rngs = list(rngs)
         arrays = [p.value for p in self.params]
         size = sum(a.size for a in arrays)
         # one buffer: every array C-contiguous (so that its flat view is the array itself), one dtype
@@ -270,65 +271,55 @@ class StepGuard:
                       and len({a.dtype for a in arrays}) == 1)
         if self._flat:
             self._views = [a.reshape(-1) for a in arrays]
-            self._sets = [[np.empty(size, arrays[0].dtype)] for _ in range(2)]
-        else:
-            self._sets = [[np.empty_like(a) for a in arrays] for _ in range(2)]
-        #: compiled one-pass copy and check, for networks large enough to load the kernels for
-        self._kernel = not self._flat and size >= kernels.MIN_SIZE
-        self._good = 0  # the set holding the last good values
+            self._now = np.empty(size, arrays[0].dtype)
+        self._saved = [np.empty_like(a) for a in arrays]
+        self._opt_saved = None
+        self._rng_saved: list[dict] = []
+        #: good batches since the last checkpoint
+        self.since = 0
 
-    def save(self) -> None:
-        """Take the current values as the last good ones."""
-        self._copy_into(self._sets[self._good])
-
-    def _copy_into(self, bufs: list[np.ndarray]) -> None:
-        if self._flat:
-            np.concatenate(self._views, out=bufs[0])
-        else:
-            for buf, p in zip(bufs, self.params):
-                np.copyto(buf, p.value)
+    def checkpoint(self) -> None:
+        for buf, p in zip(self._saved, self.params):
+            np.copyto(buf, p.value)
+        if self.optimizer is not None:
+            self._opt_saved = self.optimizer.snapshot(self._opt_saved)
+        self._rng_saved = [copy.deepcopy(r.bit_generator.state) for r in self.rngs]
+        self.since = 0
 
     def restore(self) -> None:
-        """Put the last good values back."""
-        bufs = self._sets[self._good]
-        if self._flat:
-            off = 0
-            for v in self._views:
-                np.copyto(v, bufs[0][off:off + v.size])
-                off += v.size
-        else:
-            for buf, p in zip(bufs, self.params):
-                np.copyto(p.value, buf)
+        """Back to the last checkpoint (weights, layer state, optimizer state, dropout generators)."""
+        for buf, p in zip(self._saved, self.params):
+            np.copyto(p.value, buf)
+        if self.optimizer is not None and self._opt_saved is not None:
+            self.optimizer.restore_snapshot(self._opt_saved)
+        for r, state in zip(self.rngs, self._rng_saved):
+            r.bit_generator.state = copy.deepcopy(state)
 
     def check(self) -> "Param | None":
-        """After a step: None when every value is finite (they become the last
-        good ones), else the first array that holds NaN or inf (the last good
-        values are kept). Call it inside ``np.errstate(over="ignore")``: the
-        squares of huge values overflow."""
-        spare = self._sets[1 - self._good]
+        """None when every value is finite, else the first array that holds NaN or
+        inf. Call it inside ``np.errstate(over="ignore")``: the squares of huge
+        values overflow."""
+        dot, isfinite = np.dot, math.isfinite
         if self._flat:
-            now = np.concatenate(self._views, out=spare[0])
-            ok = math.isfinite(np.dot(now, now)) or bool(np.isfinite(now).all())
-        else:
-            ok = True
-            use_kernel = self._kernel and kernels.enabled()
-            for buf, p in zip(spare, self.params):
-                if use_kernel:
-                    fine = kernels.copy_finite(p.value, buf)
-                    if fine is True:
-                        continue
-                    if fine is False:
-                        ok = False
-                        break
-                flat = p.value.reshape(-1)
-                if not math.isfinite(np.dot(flat, flat)) and not np.isfinite(flat).all():
-                    ok = False
-                    break
-                np.copyto(buf, p.value)
-        if ok:
-            self._good = 1 - self._good
-            return None
-        return next(p for p in self.params if not np.isfinite(p.value).all())
+            now = np.concatenate(self._views, out=self._now)
+            if isfinite(dot(now, now)) or np.isfinite(now).all():
+                return None
+            return next(p for p in self.params if not np.isfinite(p.value).all())
+        for p in self.params:
+            flat = p.value.reshape(-1)
+            if not isfinite(dot(flat, flat)) and not np.isfinite(flat).all():
+                return p
+        return None
+
+
+def generators_of(program: Program) -> "list[np.random.Generator]":
+    """The random generators the program's steps draw from (dropout masks), each once."""
+    found: dict[int, np.random.Generator] = {}
+    for step in program.steps:
+        for v in vars(step).values():
+            if isinstance(v, np.random.Generator):
+                found[id(v)] = v
+    return list(found.values())
 
 
 def bad_weight_name(p: "Param") -> str:
@@ -377,7 +368,7 @@ class Trainer:
             self._rule_step = _rule_layer(self.program, network, config.rule)
         #: what a batch may change: the weights (none under "fixed") and the layers' own state
         changed = self.program.state if config.rule == "fixed" else self.program.all_params
-        self.guard = StepGuard(changed)
+        self.guard = StepGuard(changed, self.optimizer, generators_of(self.program))
         spec = dict(config.schedule or {})
         if spec.get("kind") == "cosine":
             spec.setdefault("epochs", config.epochs)
@@ -441,7 +432,17 @@ class Trainer:
         wait = 0
         first_epoch = self.epoch
         guard = self.guard
-        seen_version = None  # the guard takes the weights at the first batch
+        seen_version = None
+
+        def batch(order, b):
+            sl = slice(b * bs, min(n, (b + 1) * bs))
+            if order is None:
+                return self.X[sl], self.Y[sl]
+            # gather the shuffled batch into reused buffers (no allocation per batch)
+            idx = order[sl]
+            k = len(idx)
+            return np.take(self.X, idx, axis=0, out=xbuf[:k]), np.take(self.Y, idx, axis=0, out=ybuf[:k])
+
         for e in range(first_epoch, first_epoch + cfg.epochs):
             self.epoch = e
             t0 = time.perf_counter()
@@ -457,46 +458,30 @@ class Trainer:
                     self._restore_or_keep(None)
                     yield Finished("stopped", f"stopped at epoch {e + 1}, batch {b + 1}")
                     return
-                sl = slice(b * bs, min(n, (b + 1) * bs))
-                if order is not None:
-                    # gather the shuffled batch into reused buffers (no allocation per batch)
-                    idx = order[sl]
-                    k = len(idx)
-                    xb = np.take(self.X, idx, axis=0, out=xbuf[:k])
-                    yb = np.take(self.Y, idx, axis=0, out=ybuf[:k])
-                else:
-                    xb, yb = self.X[sl], self.Y[sl]
-                if net._weights_version != seen_version:  # set from outside since the last check
-                    guard.save()
+                if b == 0 or guard.since >= guard.EVERY or net._weights_version != seen_version:
+                    guard.checkpoint()  # also when the weights were set from outside since the last batch
                     seen_version = net._weights_version
-                with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-                    out = prog.forward([xb], training=True)[0]
-                    loss = prog.loss([yb])
+                xb, yb = batch(order, b)
+                out, loss = self._forward(xb, yb)
                 if not math.isfinite(loss):
                     nid = prog.first_nonfinite()
                     what = "output"
                     if nid is None:  # values finite, but the loss overflowed
                         nid, what = prog.outputs[0].node_id, "loss"
-                    yield self._diverged(e, b, lr, f"the {what} of {net.describe_node(nid)}", nid, None)
+                    yield self._diverged(e, b, lr, f"the {what} of {net.describe_node(nid)}", nid, None,
+                                         lambda rb: batch(order, rb))
                     return
-                with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-                    if cfg.rule == "backprop":
-                        loss += self._regularize()
-                        prog.backward([yb])
-                        self._apply_regularization_grads()
-                        if self.want_grad_norms:
-                            self.want_grad_norms = False
-                            self.grad_norms = self._grad_norms()
-                        self.optimizer.step([p.grad for p in prog.params], lr=lr)
-                    else:
-                        self._rule_step(xb, yb, lr)
+                loss += self._update(xb, yb, lr)
+                with np.errstate(over="ignore", invalid="ignore"):
                     bad = guard.check()
                 if bad is not None:
                     name = bad_weight_name(bad)
                     nid = name.split("/")[0]
                     kind = "weight" if bad.trainable else "state"
-                    yield self._diverged(e, b, lr, f"the {kind} '{name}' of {net.describe_node(nid)}", nid, name)
+                    yield self._diverged(e, b, lr, f"the {kind} '{name}' of {net.describe_node(nid)}", nid, name,
+                                         lambda rb: batch(order, rb))
                     return
+                guard.since += 1
                 self.step_count += 1
                 k = len(xb)
                 loss_sum += loss * k
@@ -533,9 +518,37 @@ class Trainer:
                         return
         yield Finished("completed", f"trained {cfg.epochs} epochs")
 
-    def _diverged(self, e: int, b: int, lr: float, where: str, nid: str, weight: str | None) -> Finished:
-        """Put back the weights and state of before batch ``b`` and describe what went wrong."""
-        self.guard.restore()
+    def _forward(self, xb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, float]:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            out = self.program.forward([xb], training=True)[0]
+            return out, self.program.loss([yb])
+
+    def _update(self, xb: np.ndarray, yb: np.ndarray, lr: float, replay: bool = False) -> float:
+        """Backward and the optimizer's step (or the rule's update) after :meth:`_forward`;
+        returns the regularization term of the loss."""
+        prog = self.program
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            if self.config.rule != "backprop":
+                self._rule_step(xb, yb, lr)
+                return 0.0
+            reg = self._regularize()
+            prog.backward([yb])
+            self._apply_regularization_grads()
+            if self.want_grad_norms and not replay:
+                self.want_grad_norms = False
+                self.grad_norms = self._grad_norms()
+            self.optimizer.step([p.grad for p in prog.params], lr=lr)
+            return reg
+
+    def _diverged(self, e: int, b: int, lr: float, where: str, nid: str, weight: str | None, batch) -> Finished:
+        """Put back the weights and state of before batch ``b`` (the last checkpoint, then the
+        good batches since it again) and describe what went wrong."""
+        guard = self.guard
+        guard.restore()
+        for rb in range(b - guard.since, b):
+            xb, yb = batch(rb)
+            self._forward(xb, yb)
+            self._update(xb, yb, lr, replay=True)
         if self.optimizer is not None:
             self.optimizer.reset()
         self.program.clear()

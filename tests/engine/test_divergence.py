@@ -8,7 +8,9 @@ import pytest
 import anndesigner as ad
 from anndesigner.data import load_source
 from anndesigner.engine import BatchEnd, EpochEnd, Finished, kernels
+from anndesigner.engine.optimizers import make_optimizer
 from anndesigner.engine.process import TrainingProcess
+from anndesigner.engine.trainer import StepGuard, generators_of
 from anndesigner.paths import sample_files
 from helpers import XOR_X, XOR_Y, mlp
 
@@ -300,23 +302,83 @@ def test_weights_set_between_batches_are_what_a_bad_step_goes_back_to():
     assert_same(net.get_weights(), mine)
 
 
-def test_kernel_copy_check_copies_and_tells_finite():
-    if not kernels.available():
-        pytest.skip("numba is not installed")
-    before = kernels.use(True)
-    try:
-        for dt in (np.float32, np.float64):
-            a = np.random.default_rng(0).standard_normal((300, 7)).astype(dt)
-            b = np.empty_like(a)
-            assert kernels.copy_finite(a, b) is True and np.array_equal(a, b)
-            a[-1, -1] = np.finfo(dt).max  # the largest finite value is finite
-            assert kernels.copy_finite(a, b) is True
-            for v in (np.nan, np.inf, -np.inf):
-                a[150, 3] = v
-                assert kernels.copy_finite(a, b) is False
-            assert kernels.copy_finite(a[:, ::2], np.empty((300, 4), dt)) is None  # not contiguous: NumPy's job
-            assert kernels.copy_finite(a, np.empty((300, 7), np.float16)) is None
-        kernels.use(False)
-        assert kernels.copy_finite(a, b) is None
-    finally:
-        kernels.use(before)
+# ----------------------------------------------------- replay from the checkpoint
+@pytest.fixture(params=[StepGuard.EVERY, 2], ids=["every32", "every2"])
+def every(request, monkeypatch):
+    """Checkpoints at the default spacing, and every 2 batches (replays of 0 or 1 batch)."""
+    monkeypatch.setattr(StepGuard, "EVERY", request.param)
+    return request.param
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_every_optimizer_replays_to_the_weights_before_a_bad_batch_mid_epoch(name, backend, every):
+    """Rows of 3e38 in the 4th batch make an output overflow: the weights go back to the checkpoint
+    of the epoch's start and the three good batches since are computed again, bit for bit."""
+    opt, params = OPTIMIZERS[name]
+    net = big_net()
+    X, Y = big_data(64)
+    X[48:] = 3e38
+    lr = 1.0 if opt == "adadelta" else 0.01
+    events, weights = run(net.trainer(X, Y, optimizer=opt, optimizer_params=params, learning_rate=lr, epochs=2,
+                                      batch_size=16, shuffle=False))
+    fin = events[-1]
+    assert fin.reason == "nan" and (fin.epoch, fin.batch) == (0, 3) and fin.weight is None, fin
+    assert len(weights) == 4
+    assert not np.array_equal(weights[3]["dense_1/kernel"], weights[2]["dense_1/kernel"])
+    assert_same(net.get_weights(), weights[3])
+
+
+def test_dropout_masks_are_replayed_exactly(every):
+    g = ad.Graph()
+    x = g.add_node("Input", units=4)
+    h = g.add_node("Dense", units=16, activation="relu")
+    d = g.add_node("Dropout", rate=0.5)
+    y = g.add_node("Output", units=1, activation="linear", loss="mse")
+    g.connect(x, h)
+    g.connect(h, d)
+    g.connect(d, y)
+    net = ad.Network(g, seed=0)
+    assert generators_of(net.program)  # the dropout step draws from a generator the guard keeps
+    X = np.random.default_rng(1).standard_normal((48, 4)).astype(np.float32)
+    X[40:] = 3e38
+    Y = np.ones((48, 1), np.float32)
+    events, weights = run(net.trainer(X, Y, optimizer="adam", learning_rate=0.05, batch_size=8, shuffle=False,
+                                      epochs=1))
+    fin = events[-1]
+    assert fin.reason == "nan" and fin.batch == 5 and len(weights) == 6
+    assert_same(net.get_weights(), weights[5])
+    # the run after it draws the masks a run without the bad batch would have drawn
+    ref = ad.Network(g.copy(), seed=0)
+    ref.fit(X[:40], Y[:40], optimizer="adam", learning_rate=0.05, batch_size=8, shuffle=False, epochs=1)
+    assert_same(ref.get_weights(), weights[5])
+    net.fit(X[:8], Y[:8], optimizer="adam", learning_rate=0.05, batch_size=8, shuffle=False, epochs=1)
+    ref.fit(X[:8], Y[:8], optimizer="adam", learning_rate=0.05, batch_size=8, shuffle=False, epochs=1)
+    assert_same(net.get_weights(), ref.get_weights())
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_optimizer_snapshot_restores_its_state_bit_for_bit(name):
+    """A snapshot (taken into new buffers, or into given ones) comes back bit for bit, iterations
+    included, so the steps after it repeat exactly."""
+    opt_name, params = OPTIMIZERS[name]
+    rng = np.random.default_rng(0)
+    w = [rng.standard_normal((5, 3)).astype(np.float32), rng.standard_normal(3).astype(np.float32)]
+    opt = make_optimizer(opt_name, w, 0.1, **params)
+    grads = [[rng.standard_normal(a.shape).astype(np.float32) * np.float32(1.0 if i < 3 else 1e-20) for a in w]
+             for i in range(40)]
+    for g in grads[:17]:
+        opt.step([x.copy() for x in g])
+    snap = opt.snapshot()
+    again = opt.snapshot([np.zeros_like(a) for a in snap])  # filling given buffers in place
+    w0 = [a.copy() for a in w]
+    for g in grads[17:]:
+        opt.step([x.copy() for x in g])
+    after = [a.copy() for a in w]
+    for saved in (snap, again):
+        for a, b in zip(w, w0):
+            a[...] = b
+        opt.restore_snapshot(saved)
+        for g in grads[17:]:
+            opt.step([x.copy() for x in g])
+        for a, b in zip(w, after):
+            np.testing.assert_array_equal(a, b)
