@@ -10,7 +10,8 @@ way after it. Saving, discarding the changes, undoing back to the saved state
 and a clean quit remove both.
 
 At the next start :func:`find` lists the copies whose process is gone (a copy
-whose pid is alive belongs to another window, running now); the window offers
+whose pid is alive, with the start time it recorded, belongs to another window
+running now; a pid reused by a later process does not hide it); the window offers
 Restore, Discard or Later. A copy is taken by renaming it to the taker's own
 name first (:meth:`RecoveryStore.claim`), so two windows starting together
 cannot both restore, or one discard what the other restores.
@@ -73,6 +74,28 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started (Linux: clock ticks since boot), or None where unknown.
+
+    A pid alive with another start time is a new process that reuses the number."""
+    try:
+        with open(f"/proc/{int(pid)}/stat", "rb") as f:
+            stat = f.read().decode("ascii", "replace")
+    except (OSError, ValueError):
+        return None
+    fields = stat.rpartition(")")[2].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def _owner_alive(pid: int, start: str | None) -> bool:
+    if not pid_alive(pid):
+        return False
+    if pid == os.getpid():
+        return start is None or start == process_start(pid)
+    now = process_start(pid)
+    return start is None or now is None or now == start
+
+
 def _write_json(path: Path, data: dict) -> None:
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
@@ -120,7 +143,8 @@ def find(folder: Path | None = None) -> list[Found]:
                 continue
         except (OSError, ValueError, TypeError, AttributeError):
             continue
-        if pid_alive(pid):
+        start = meta.get("start")
+        if _owner_alive(pid, str(start) if start is not None else None):
             continue  # a window that runs now: its copy is not ours to take
         orig = meta.get("original")
         out.append(Found(ann, side, str(orig) if orig else None, str(meta.get("title") or ""),
@@ -153,7 +177,8 @@ class RecoveryStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         save_network(network, self.file)  # atomic: a temp file, then os.replace
         _write_json(self.sidecar, {"original": str(original) if original else None, "title": title,
-                                   "saved_at": time.time(), "pid": os.getpid(), "format": 1})
+                                   "saved_at": time.time(), "pid": os.getpid(),
+                                   "start": process_start(os.getpid()), "format": 1})
         return self.file
 
     def remove(self) -> None:

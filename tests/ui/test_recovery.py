@@ -279,3 +279,19 @@ def test_an_unchanged_document_is_not_written_again(make_window, xor_copy, qtbot
     w.view.add_node_at_center("Dense")
     assert w.autosaver.autosave()
     assert "dense_2" in ad.load(store.file).graph.nodes
+
+
+def test_a_reused_pid_does_not_hide_a_copy(data_dir):
+    """The sidecar records the process's start time: a live process with the same pid
+    but another start time is not the one that wrote the copy."""
+    if recovery.process_start(os.getpid()) is None:
+        pytest.skip("no process start times on this system")
+    folder = _plant(data_dir, "mine.ann", pid=os.getpid())
+    side = folder / f"{os.getpid()}-1.json"
+    meta = json.loads(side.read_text())
+    meta["start"] = recovery.process_start(os.getpid())
+    side.write_text(json.dumps(meta))
+    assert recovery.find(folder) == []  # this very process wrote it: it runs
+    meta["start"] = "1"  # a process that ran long ago with this pid
+    side.write_text(json.dumps(meta))
+    assert [f.name for f in recovery.find(folder)] == ["mine.ann"]
