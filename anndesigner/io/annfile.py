@@ -287,7 +287,10 @@ def save_network(net, path: str | os.PathLike) -> None:
                 except OSError:
                     pass
             os.fsync(raw.fileno())
-            os.replace(tmp, path)  # still locked: a cleaner never sees it unlocked
+            if fcntl is not None:
+                os.replace(tmp, path)  # still locked: a cleaner never sees it unlocked
+        if fcntl is None:
+            os.replace(tmp, path)  # (Windows cannot rename an open file)
         if os.name != "nt":
             _fsync_folder(path.parent)
     except BaseException as e:
