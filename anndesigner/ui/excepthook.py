@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import sys
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
@@ -51,7 +51,6 @@ class Report:
     handle: Any = None
     shown: bool = False
     closed: bool = False
-    extra: dict = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -118,8 +117,11 @@ class ExceptionReporter(QObject):
         return self
 
     def uninstall(self) -> None:
+        global _installed
         if sys.excepthook == self.hook:
             sys.excepthook = self._previous_hook or sys.__excepthook__
+        if _installed is self:
+            _installed = None
 
     def hook(self, exc_type, exc, tb) -> None:
         """Record the exception; the report follows from the event loop. Never raises."""

@@ -21,7 +21,6 @@ import pytest
 pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer  # noqa: E402
-from PySide6.QtGui import QAction  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
