@@ -429,7 +429,14 @@ def _parse_constant(s: str) -> Any:
     raise _BadNumber(f"{s}, which is not a number JSON allows")
 
 
+#: the most values (counted by their commas, before parsing) a JSON member may hold
+JSON_VALUES = {"network.json": 1_000_000, "history.json": 2_000_000}
+
+
 def _json(data: bytes, name: str, shown: str) -> Any:
+    most = JSON_VALUES.get(name)
+    if most is not None and data.count(b",") > most:
+        raise FileFormatError(f"{shown}: '{name}' holds more than {most:,} values; it is damaged or not a network file")
     try:
         doc = json.loads(data.decode("utf-8"), parse_int=_parse_int, parse_float=_parse_float,
                          parse_constant=_parse_constant)

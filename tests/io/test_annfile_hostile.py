@@ -378,3 +378,14 @@ def test_missing_weights_are_found_before_the_network_is_built(tmp_path):
     m["weights.npz"] = fz.npz({})
     peak = peak_while(lambda: refused(tmp_path, fz.write_members(m), "weight 'dense_1/kernel' is missing \\(and 23 more\\)"))
     assert peak < 8 * 2**20, f"{peak / 2**20:.1f} MiB traced"
+
+
+def test_json_of_many_small_values_is_refused_before_parsing(tmp_path):
+    """'[0.0,0.0,...]' costs 8 times its size once parsed: the values are counted first."""
+    m = members()
+    m["history.json"] = b'{"loss": [' + b"0.0," * 2_500_000 + b"0.0]}"  # 10 MB of text
+    peak = peak_while(lambda: refused(tmp_path, fz.write_members(m), "'history.json' holds more than 2,000,000 values"))
+    assert peak < 40 * 2**20, f"{peak / 2**20:.1f} MiB traced"
+    m = members()
+    m["history.json"] = json.dumps({"loss": [0.5] * 100_000, "accuracy": [1.0] * 100_000}).encode()
+    assert len(load_bytes(tmp_path, fz.write_members(m), "long.ann").history) == 100_000
