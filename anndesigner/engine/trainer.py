@@ -245,11 +245,13 @@ class StepGuard:
     number of arrays.
 
     :meth:`checkpoint` copies the guarded arrays, the optimizer's state and the
-    dropout generators' states; the trainer takes one at the start of every
-    epoch and then every :attr:`EVERY` batches. :meth:`restore` puts them back,
-    and the trainer replays the good batches since then (``since`` of them),
-    which recomputes the weights of before the bad batch bit for bit: the same
-    batches, learning rate, dropout masks and arithmetic. A copy at every step
+    dropout generators' states; the trainer takes one at its first batch, then
+    every :attr:`EVERY` batches (across epochs), and when the weights were set
+    through the API between two batches. :meth:`restore` puts them back, and
+    the trainer replays the good batches since then, which recomputes the
+    weights of before the bad batch bit for bit: the same batches, learning
+    rates, dropout masks and arithmetic (validation between epochs changes
+    nothing: it runs in prediction mode). A copy at every step
     would cost several times the check (writing a copy of the weights is the
     dearest part; ``benchmarks/bench_engine.py``, part 5, measures it); undoing
     a step is not possible (``w - u + u`` is not ``w`` in floating point).
@@ -275,8 +277,6 @@ class StepGuard:
         self._saved = [np.empty_like(a) for a in arrays]
         self._opt_saved = None
         self._rng_saved: list[dict] = []
-        #: good batches since the last checkpoint
-        self.since = 0
 
     def checkpoint(self) -> None:
         for buf, p in zip(self._saved, self.params):
@@ -284,7 +284,6 @@ class StepGuard:
         if self.optimizer is not None:
             self._opt_saved = self.optimizer.snapshot(self._opt_saved)
         self._rng_saved = [copy.deepcopy(r.bit_generator.state) for r in self.rngs]
-        self.since = 0
 
     def restore(self) -> None:
         """Back to the last checkpoint (weights, layer state, optimizer state, dropout generators)."""
@@ -432,7 +431,9 @@ class Trainer:
         wait = 0
         first_epoch = self.epoch
         guard = self.guard
-        seen_version = None
+        seen_version = None  # a checkpoint at the first batch
+        #: the good batches since the last checkpoint, (order, batch, learning rate): what a replay redoes
+        log: list[tuple[np.ndarray | None, int, float]] = []
 
         def batch(order, b):
             sl = slice(b * bs, min(n, (b + 1) * bs))
@@ -458,9 +459,10 @@ class Trainer:
                     self._restore_or_keep(None)
                     yield Finished("stopped", f"stopped at epoch {e + 1}, batch {b + 1}")
                     return
-                if b == 0 or guard.since >= guard.EVERY or net._weights_version != seen_version:
+                if len(log) >= guard.EVERY or net._weights_version != seen_version:
                     guard.checkpoint()  # also when the weights were set from outside since the last batch
                     seen_version = net._weights_version
+                    log.clear()
                 xb, yb = batch(order, b)
                 out, loss = self._forward(xb, yb)
                 if not math.isfinite(loss):
@@ -468,8 +470,7 @@ class Trainer:
                     what = "output"
                     if nid is None:  # values finite, but the loss overflowed
                         nid, what = prog.outputs[0].node_id, "loss"
-                    yield self._diverged(e, b, lr, f"the {what} of {net.describe_node(nid)}", nid, None,
-                                         lambda rb: batch(order, rb))
+                    yield self._diverged(e, b, lr, f"the {what} of {net.describe_node(nid)}", nid, None, log, batch)
                     return
                 loss += self._update(xb, yb, lr)
                 with np.errstate(over="ignore", invalid="ignore"):
@@ -479,9 +480,9 @@ class Trainer:
                     nid = name.split("/")[0]
                     kind = "weight" if bad.trainable else "state"
                     yield self._diverged(e, b, lr, f"the {kind} '{name}' of {net.describe_node(nid)}", nid, name,
-                                         lambda rb: batch(order, rb))
+                                         log, batch)
                     return
-                guard.since += 1
+                log.append((order, b, lr))
                 self.step_count += 1
                 k = len(xb)
                 loss_sum += loss * k
@@ -540,15 +541,15 @@ class Trainer:
             self.optimizer.step([p.grad for p in prog.params], lr=lr)
             return reg
 
-    def _diverged(self, e: int, b: int, lr: float, where: str, nid: str, weight: str | None, batch) -> Finished:
+    def _diverged(self, e: int, b: int, lr: float, where: str, nid: str, weight: str | None,
+                  log, batch) -> Finished:
         """Put back the weights and state of before batch ``b`` (the last checkpoint, then the
-        good batches since it again) and describe what went wrong."""
-        guard = self.guard
-        guard.restore()
-        for rb in range(b - guard.since, b):
-            xb, yb = batch(rb)
+        good batches since it again, ``log``) and describe what went wrong."""
+        self.guard.restore()
+        for order, rb, rlr in log:
+            xb, yb = batch(order, rb)
             self._forward(xb, yb)
-            self._update(xb, yb, lr, replay=True)
+            self._update(xb, yb, rlr, replay=True)
         if self.optimizer is not None:
             self.optimizer.reset()
         self.program.clear()

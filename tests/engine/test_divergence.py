@@ -382,3 +382,37 @@ def test_optimizer_snapshot_restores_its_state_bit_for_bit(name):
             opt.step([x.copy() for x in g])
         for a, b in zip(w, after):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("path", [p for p in SAMPLES if p.stem != "mp-neuron"], ids=lambda p: p.stem)
+def test_every_sample_replays_exactly_through_its_layers(path):
+    """Every layer family of the gallery (dense, conv, LSTM, attention, embedding, the classic rules),
+    with the saved shuffling and validation split: the 5th step (epoch 2) gets a learning rate of
+    1e300, and the weights come back as they were after the 4th, recomputed across the epoch boundary."""
+    net = ad.load(path)
+    X, Y = sample_rows(net, batches=3)
+    tr = net.trainer(X, Y, epochs=5)
+    calls = []
+    if tr.optimizer is not None:
+        step = tr.optimizer.step
+
+        def bad_fifth(grads, lr=None):
+            calls.append(lr)
+            return step(grads, lr=1e300 if len(calls) == 5 else lr)
+
+        tr.optimizer.step = bad_fifth
+    else:
+        rule_step = tr._rule_step
+
+        def bad_fifth(xb, yb, lr):
+            calls.append(lr)
+            return rule_step(xb, yb, 1e300 if len(calls) == 5 else lr)
+
+        tr._rule_step = bad_fifth
+    events, weights = run(tr)
+    fin = events[-1]
+    per_epoch = events[0].batches
+    assert fin.reason == "nan", fin
+    assert (fin.epoch, fin.batch) == divmod(4, per_epoch) and len(weights) == 5
+    assert len(calls) == 5 + 4  # the four good steps ran again
+    assert_same(net.get_weights(), weights[4])
