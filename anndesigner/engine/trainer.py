@@ -277,6 +277,7 @@ class StepGuard:
         self._saved = [np.empty_like(a) for a in arrays]
         self._opt_saved = None
         self._rng_saved: list[dict] = []
+        self.sums: list[float] = []
 
     def checkpoint(self) -> None:
         for buf, p in zip(self._saved, self.params):
@@ -297,18 +298,39 @@ class StepGuard:
     def check(self) -> "Param | None":
         """None when every value is finite, else the first array that holds NaN or
         inf. Call it inside ``np.errstate(over="ignore")``: the squares of huge
-        values overflow."""
-        dot, isfinite = np.dot, math.isfinite
+        values overflow. The sums of squares of the last good check are kept in
+        ``sums``: a fingerprint of the weights (see :meth:`matches`)."""
+        sums = self._sums()
+        if all(map(math.isfinite, sums)):
+            self.sums = sums
+            return None
         if self._flat:
-            now = np.concatenate(self._views, out=self._now)
-            if isfinite(dot(now, now)) or np.isfinite(now).all():
+            if np.isfinite(self._now).all():  # the squares overflowed; the values are fine
+                self.sums = sums
                 return None
             return next(p for p in self.params if not np.isfinite(p.value).all())
+        for p, total in zip(self.params, sums):
+            if not math.isfinite(total) and not np.isfinite(p.value).all():
+                return p
+        self.sums = sums
+        return None
+
+    def _sums(self) -> list[float]:
+        dot = np.dot
+        if self._flat:
+            now = np.concatenate(self._views, out=self._now)
+            return [float(dot(now, now))]
+        out = []
         for p in self.params:
             flat = p.value.reshape(-1)
-            if not isfinite(dot(flat, flat)) and not np.isfinite(flat).all():
-                return p
-        return None
+            out.append(float(dot(flat, flat)))
+        return out
+
+    def matches(self) -> bool:
+        """Whether the values have the fingerprint of the last good check (after a replay)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            now = self._sums()
+        return all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(now, self.sums))
 
 
 def generators_of(program: Program) -> "list[np.random.Generator]":
@@ -550,12 +572,14 @@ class Trainer:
             xb, yb = batch(order, rb)
             self._forward(xb, yb)
             self._update(xb, yb, rlr, replay=True)
+        exact = not log or self.guard.matches()
         if self.optimizer is not None:
             self.optimizer.reset()
         self.program.clear()
+        back = ("the weights are back to where they were before that batch" if exact else
+                "the weights are back to before that batch, recomputed (they may differ in the last digits)")
         msg = (f"training stopped at epoch {e + 1}, batch {b + 1}: {where} became NaN or infinite "
-               f"(try a smaller learning rate, or reset the weights); the weights are back to where they "
-               f"were before that batch")
+               f"(try a smaller learning rate, or reset the weights); {back}")
         return Finished("nan", msg, nid, epoch=e, batch=b, weight=weight, learning_rate=float(lr))
 
     def _restore_or_keep(self, weights) -> None:

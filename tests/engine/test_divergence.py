@@ -326,6 +326,7 @@ def test_every_optimizer_replays_to_the_weights_before_a_bad_batch_mid_epoch(nam
     assert len(weights) == 4
     assert not np.array_equal(weights[3]["dense_1/kernel"], weights[2]["dense_1/kernel"])
     assert_same(net.get_weights(), weights[3])
+    assert fin.message.endswith("the weights are back to where they were before that batch")
 
 
 def test_dropout_masks_are_replayed_exactly(every):
@@ -416,3 +417,35 @@ def test_every_sample_replays_exactly_through_its_layers(path):
     assert (fin.epoch, fin.batch) == divmod(4, per_epoch) and len(weights) == 5
     assert len(calls) == 5 + 4  # the four good steps ran again
     assert_same(net.get_weights(), weights[4])
+    assert fin.message.endswith("the weights are back to where they were before that batch")
+
+
+def test_a_replay_that_does_not_reproduce_the_weights_says_so(monkeypatch):
+    """The check keeps the sums of squares of the last good weights; a replay that does not come back
+    to them (here: the dropout generators are not put back) is told apart in the message."""
+    monkeypatch.setattr(StepGuard, "checkpoint", _checkpoint_without_generators)
+    g = ad.Graph()
+    x = g.add_node("Input", units=4)
+    h = g.add_node("Dense", units=16, activation="relu")
+    d = g.add_node("Dropout", rate=0.5)
+    y = g.add_node("Output", units=1, activation="linear", loss="mse")
+    g.connect(x, h)
+    g.connect(h, d)
+    g.connect(d, y)
+    net = ad.Network(g, seed=0)
+    X = np.random.default_rng(1).standard_normal((48, 4)).astype(np.float32)
+    X[40:] = 3e38
+    events, weights = run(net.trainer(X, np.ones((48, 1), np.float32), optimizer="adam", learning_rate=0.05,
+                                      batch_size=8, shuffle=False, epochs=1))
+    fin = events[-1]
+    assert fin.reason == "nan" and "recomputed (they may differ in the last digits)" in fin.message
+    assert not all(np.array_equal(v, weights[5][k]) for k, v in net.get_weights().items())
+    assert all_finite(net.get_weights())
+
+
+_real_checkpoint = StepGuard.checkpoint
+
+
+def _checkpoint_without_generators(self):
+    _real_checkpoint(self)
+    self._rng_saved = []
