@@ -389,7 +389,7 @@ class _NoGuard(StepGuard):
 
 
 def bench_guard(sizes, X, Y, epochs: int, label: str) -> dict:
-    """The StepGuard's cost on a network of ``sizes``: its save + check timed alone against the mean
+    """The StepGuard's cost on a network of ``sizes``: its check and checkpoint timed alone against the mean
     step of a run, and epochs with and without it (interleaved so machine noise hits both alike)."""
     g, _ = layer_mlp(sizes)
     nets = {"checked": ad.Network(g, seed=0), "unchecked": ad.Network(g.copy(), seed=0)}
