@@ -455,6 +455,32 @@ def m_hostile_graph(rng, name, data, ctx):
     return Case("graph-" + how, write_members(m))
 
 
+def m_history(rng, name, data, ctx):
+    """history.json of the wrong kind, with bad numbers, or very many values."""
+    m = read_members(data)
+    how = rng.choice(["list", "str-values", "nested", "raw", "many", "null", "bool", "dict-values", "ragged"])
+    if how == "list":
+        h = b"[1, 2]"
+    elif how == "str-values":
+        h = b'{"loss": [0.5, "x"]}'
+    elif how == "nested":
+        h = b'{"loss": [[0.5]]}'
+    elif how == "raw":
+        h = b'{"loss": [0.5, ' + rng.choice([b"1e400", b"NaN", b"-Infinity", b"9" * 5000]) + b"]}"
+    elif how == "many":
+        h = b'{"loss": [' + b"0.0," * rng.choice([100_000, 2_100_000]) + b"0.0]}"
+    elif how == "null":
+        h = b'{"loss": [null, 0.5]}'
+    elif how == "bool":
+        h = b'{"loss": [true]}'
+    elif how == "dict-values":
+        h = b'{"loss": {"a": 1}}'
+    else:
+        h = b'{"loss": [0.5, 0.4], "accuracy": [1.0]}'
+    m["history.json"] = h
+    return Case("history-" + how, write_members(m))
+
+
 KINDS: dict[str, tuple[float, Callable]] = {
     "byteflip": (14, m_byteflip),
     "byteflip-deflated": (10, m_byteflip_deflated),
@@ -467,6 +493,7 @@ KINDS: dict[str, tuple[float, Callable]] = {
     "npy-header": (10, m_npy_header),
     "zip-bomb": (2, m_zip_bomb),
     "hostile-graph": (6, m_hostile_graph),
+    "history": (3, m_history),
 }
 
 

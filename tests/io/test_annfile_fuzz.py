@@ -29,7 +29,7 @@ SAMPLES = fz.load_samples()
 BOMB = 32 * 2**20
 #: cases per mutation kind (each over randomly chosen samples); about 700 files in all
 COUNTS = {"byteflip": 120, "byteflip-deflated": 80, "truncate": 60, "members": 80, "zip-fields": 80,
-          "json-type": 80, "json-v1": 30, "json-deep": 12, "npy-header": 80, "zip-bomb": 6, "hostile-graph": 30}
+          "json-type": 80, "json-v1": 30, "json-deep": 12, "npy-header": 80, "zip-bomb": 6, "hostile-graph": 30, "history": 24}
 
 
 def outcome(tmp_path, data, name):
