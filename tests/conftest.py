@@ -4,6 +4,14 @@ import sys
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# recovery copies (anndesigner/ui/recovery.py) of the suite's windows go to a folder of its own,
+# never the user's data folder; child processes inherit it
+if "ANNDESIGNER_DATA_DIR" not in os.environ:
+    import tempfile
+
+    _DATA_DIR = os.environ["ANNDESIGNER_DATA_DIR"] = tempfile.mkdtemp(prefix="anndesigner-test-data-")
+else:
+    _DATA_DIR = None
 sys.path.insert(0, os.path.dirname(__file__))
 
 
@@ -43,6 +51,10 @@ def no_leaked_windows(request):
 
 def pytest_sessionfinish(session, exitstatus):
     """Qt must not destroy clipboard data that Python created after Python has shut down."""
+    if _DATA_DIR is not None:
+        import shutil
+
+        shutil.rmtree(_DATA_DIR, ignore_errors=True)
     if "PySide6.QtWidgets" in sys.modules:
         from PySide6.QtWidgets import QApplication
 
