@@ -302,11 +302,11 @@ class MainWindow(QMainWindow):
         self.training_panel.set_document(doc)
         self.data_panel.set_document(doc)
         doc.lockChanged.connect(self._lock_changed)
-        doc.network.data_changed.connect(self._data_changed)
-        doc.network.weights_changed.connect(self._weights_changed)
-        doc.network.history_changed.connect(self._history_changed)
-        self.plots.set_network(doc.network)
-        self._history_changed()
+        # the plots and the decision surface follow the document's signals themselves
+        self.plots.set_document(doc)
+        self.surface.set_document(doc)
+        doc.dataChanged.connect(self._data_changed)
+        doc.weightsChanged.connect(self._weights_changed)
         self._data_changed()
         doc.modifiedChanged.connect(self._update_title)
         doc.modifiedChanged.connect(self.autosaver.document_changed)
@@ -351,25 +351,12 @@ class MainWindow(QMainWindow):
             self.show_status(reason, 4000)
 
     def _data_changed(self) -> None:
-        """The data set changed: the decision surface shows its points."""
-        net = self.document.network
+        """The data set changed: say why it cannot be loaded; thumbnails cover its range."""
         try:
-            data = self.document.dataset()
+            self.document.dataset()
         except AnnError as e:
             self.show_status(str(e))
-            data = None
-        self.surface.set_network(net)
         self._evaluator = None
-        if data is None:
-            self.surface.set_data(None, None)
-            self.plots.show_results(None, None)
-            return
-        frac = net.training.validation_split
-        if frac > 0:
-            tr, va = data.split(frac, net.seed)
-            self.surface.set_data(tr.X, tr.Y, va.X, va.Y, data.task)
-        else:
-            self.surface.set_data(data.X, data.Y, None, None, data.task)
         self._weights_changed()
 
     def _after_edit(self, *_):
@@ -380,7 +367,6 @@ class MainWindow(QMainWindow):
         self._seen_revision = g.revision
         net = self.document.network
         self.plots.set_network(net)
-        self.surface.set_network(net)
         self._weights_changed()
 
     def _current_weights(self) -> dict | None:
@@ -394,26 +380,7 @@ class MainWindow(QMainWindow):
         self.scene.show_weights(w)
         self.scene.set_activations(None)
         if w is not None:
-            self.surface.update_weights(w)
             self._install_thumbnails()
-
-    def _history_changed(self) -> None:
-        self.plots.show_history(self.document.network.history)
-        if not self.training.is_active():
-            self._show_results()
-
-    def _show_results(self) -> None:
-        try:
-            data = self.document.dataset()
-        except AnnError:
-            data = None
-        if data is not None and len(self.document.network.history) and self.document.network.compiles:
-            try:
-                self.plots.show_results(self.document.network, data)
-                return
-            except AnnError:
-                pass
-        self.plots.show_results(None, None)
 
     def _install_thumbnails(self) -> None:
         net = self.document.network
@@ -448,12 +415,11 @@ class MainWindow(QMainWindow):
         self.act_train.setText({"idle": "&Train", "running": "&Pause Training", "paused": "&Resume Training"}[state])
 
     def _training_finished(self, result) -> None:
-        if result.reason in ("nan", "error"):
+        if result.reason == "error":
             self.show_error("Training stopped", result.message.splitlines()[0], result.message)
-        else:
-            self.show_status(result.message)
+        else:  # a diverged run is explained in the training panel, with its fixes
+            self.show_status(result.message.splitlines()[0] if result.message else "")
         self._weights_changed()
-        self._show_results()
 
     def _autosave_before_training(self, state: str) -> None:
         if state == "running":
