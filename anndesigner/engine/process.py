@@ -94,6 +94,10 @@ def _child(conn, payload: dict[str, Any], X: np.ndarray, Y: np.ndarray, paused: 
                     monitor.pause_clock(time.perf_counter() - paused_at)
                     paused_at = None
             elif msg == "step":
+                if paused_at is not None:  # the time it stood paused stays out of the ETA
+                    now = time.perf_counter()
+                    monitor.pause_clock(now - paused_at)
+                    paused_at = now
                 trainer.step(1)
             elif msg == "stop":
                 trainer.stop()

@@ -89,3 +89,17 @@ def test_a_bad_token_met_in_the_child_is_reported_as_a_plain_message():
     msg = proc.result.message
     assert msg.startswith("training stopped:") and "9" in msg and e.id in msg
     assert "Traceback" not in msg
+
+
+def test_time_standing_paused_before_a_step_stays_out_of_the_clock():
+    """A paused run's Step used to count all the time it stood paused: the ETA grew with every Step."""
+    net = ad.Network(mlp([2, 4, 1]), seed=0, training={"epochs": 10**6, "batch_size": 1})
+    proc = TrainingProcess(net, XOR_X, XOR_Y)
+    proc.start(paused=True)
+    wait_for(lambda: (proc.poll(), False)[1], timeout=1.5)  # stands paused for 1.5 s
+    proc.step()
+    assert wait_for(lambda: (proc.poll(), proc.latest is not None and proc.latest.step == 1)[1])
+    elapsed = proc.latest.elapsed
+    proc.stop()
+    assert proc.wait(30)
+    assert elapsed < 1.0, f"{elapsed:.2f} s counted for one batch after 1.5 s paused"
