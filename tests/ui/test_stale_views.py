@@ -217,12 +217,12 @@ def test_step_shows_the_batch_and_its_loss(window, qtbot):
     click(qtbot, panel.step_button)
     qtbot.waitUntil(lambda: w.training.run is not None and w.training.run.batches == 1 and bool(losses), timeout=20000)
     qtbot.wait(100)
-    assert f"Step: batch 1 of 4 in epoch 1: loss {losses[-1]:.4g}" in panel_text(panel)
+    assert f"Last batch: 1 of 4 in epoch 1: loss {losses[-1]:.4g}" in panel_text(panel)
     first = losses[-1]
     click(qtbot, panel.step_button)
     qtbot.waitUntil(lambda: w.training.run.batches == 2 and losses[-1] != first, timeout=20000)
     qtbot.wait(100)
-    assert f"Step: batch 2 of 4 in epoch 1: loss {losses[-1]:.4g} (was {first:.4g})" in panel_text(panel)
+    assert f"Last batch: 2 of 4 in epoch 1: loss {losses[-1]:.4g} (was {first:.4g})" in panel_text(panel)
     click(qtbot, panel.train_button)  # Resume: the step line goes
     assert "Step:" not in panel_text(panel)
     click(qtbot, panel.stop_button)

@@ -540,7 +540,7 @@ class TrainingPanel(QWidget):
         if not len(bl):
             return
         loss = bl[-1, 1]
-        text = (f"Step: batch {snap.batch_in_epoch} of {max(1, snap.batches_per_epoch)} in epoch "
+        text = (f"Last batch: {snap.batch_in_epoch} of {max(1, snap.batches_per_epoch)} in epoch "
                 f"{snap.epoch + 1}: loss {loss:.4g}")
         if len(bl) >= 2:
             text += f" (was {bl[-2, 1]:.4g})"
