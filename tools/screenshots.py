@@ -3,12 +3,16 @@
     QT_QPA_PLATFORM=offscreen python tools/screenshots.py
 
 Each picture is the real window rendered offscreen, so the README shows what
-the code does today.
+the code does today. The last two are the first window as it opens on a
+1366 x 768 and a 1920 x 1080 screen (each in a child process with an offscreen
+screen of that size), with the spirals sample trained for a few epochs.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -113,5 +117,65 @@ def main() -> int:
     return 0
 
 
+SCREENS = ((1366, 768), (1920, 1080))
+
+
+def screen_shot(out: str) -> int:
+    """The first window on this process's screen, in its default size and layout."""
+    app = make_app()
+    from anndesigner.ui.mainwindow import MainWindow
+
+    tmp = tempfile.mkdtemp()
+    w = MainWindow(QSettings(os.path.join(tmp, "s.ini"), QSettings.Format.IniFormat))
+    w.show()
+    settle(app, 20)
+    w.open_example(ROOT / "samples" / "spirals.ann")
+    w.plots_dock.raise_()
+    settle(app, 20)
+    w.training.start()
+    t0 = time.perf_counter()
+    while w.training.run is not None and w.training.run.epochs_done < 40 and time.perf_counter() - t0 < 60:
+        app.processEvents()
+        time.sleep(0.002)
+    w.training.pause()
+    for _ in range(10):
+        app.processEvents()
+        time.sleep(0.04)
+    frame, avail = w.frameGeometry(), w.screen().availableGeometry()
+    w.grab().save(out)
+    print(f"wrote {out}: window frame {frame.width()}x{frame.height()} at ({frame.x()}, {frame.y()}) "
+          f"on a {avail.width()}x{avail.height()} screen")
+    w.training.stop_and_wait()
+    w.document.undo_stack.setClean()
+    w.close()
+    return 0
+
+
+def screen_config(folder: str, width: int, height: int) -> str:
+    """QT_QPA_PLATFORM for an offscreen screen of this size (the window fits the screen it opens on)."""
+    cfg = os.path.join(folder, f"screen-{width}x{height}.json")
+    with open(cfg, "w") as f:
+        json.dump({"windowFrameMargins": True, "screens": [
+            {"name": "S", "x": 0, "y": 0, "width": width, "height": height,
+             "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}, f)
+    return f"offscreen:configfile={cfg}"
+
+
+def run_child(folder: str, screen: tuple[int, int], *args: str) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM=screen_config(folder, *screen),
+               ANNDESIGNER_DATA_DIR=os.path.join(folder, "data"))
+    subprocess.run([sys.executable, __file__, *args], env=env, check=True, timeout=600)
+
+
+def all_shots() -> int:
+    tmp = tempfile.mkdtemp()
+    run_child(tmp, (1920, 1080), "--gallery")  # the README's pictures, on a screen they fit
+    for width, height in SCREENS:
+        run_child(tmp, (width, height), "--screen-shot", str(OUT / f"window-{width}x{height}.png"))
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    if sys.argv[1:2] == ["--screen-shot"]:
+        sys.exit(screen_shot(sys.argv[2]))
+    sys.exit(main() if sys.argv[1:2] == ["--gallery"] else all_shots())
