@@ -329,7 +329,8 @@ def test_every_optimizer_replays_to_the_weights_before_a_bad_batch_mid_epoch(nam
     assert fin.message.endswith("the weights are back to where they were before that batch")
 
 
-def test_dropout_masks_are_replayed_exactly(every):
+def dropout_net():
+    """Input 4 -> Dense 16 relu -> Dropout 0.5 -> linear Output (mse)."""
     g = ad.Graph()
     x = g.add_node("Input", units=4)
     h = g.add_node("Dense", units=16, activation="relu")
@@ -338,7 +339,11 @@ def test_dropout_masks_are_replayed_exactly(every):
     g.connect(x, h)
     g.connect(h, d)
     g.connect(d, y)
-    net = ad.Network(g, seed=0)
+    return ad.Network(g, seed=0)
+
+
+def test_dropout_masks_are_replayed_exactly(every):
+    net = dropout_net()
     assert generators_of(net.program)  # the dropout step draws from a generator the guard keeps
     X = np.random.default_rng(1).standard_normal((48, 4)).astype(np.float32)
     X[40:] = 3e38
@@ -349,7 +354,7 @@ def test_dropout_masks_are_replayed_exactly(every):
     assert fin.reason == "nan" and fin.batch == 5 and len(weights) == 6
     assert_same(net.get_weights(), weights[5])
     # the run after it draws the masks a run without the bad batch would have drawn
-    ref = ad.Network(g.copy(), seed=0)
+    ref = dropout_net()
     ref.fit(X[:40], Y[:40], optimizer="adam", learning_rate=0.05, batch_size=8, shuffle=False, epochs=1)
     assert_same(ref.get_weights(), weights[5])
     net.fit(X[:8], Y[:8], optimizer="adam", learning_rate=0.05, batch_size=8, shuffle=False, epochs=1)
@@ -424,15 +429,7 @@ def test_a_replay_that_does_not_reproduce_the_weights_says_so(monkeypatch):
     """The check keeps the sums of squares of the last good weights; a replay that does not come back
     to them (here: the dropout generators are not put back) is told apart in the message."""
     monkeypatch.setattr(StepGuard, "checkpoint", _checkpoint_without_generators)
-    g = ad.Graph()
-    x = g.add_node("Input", units=4)
-    h = g.add_node("Dense", units=16, activation="relu")
-    d = g.add_node("Dropout", rate=0.5)
-    y = g.add_node("Output", units=1, activation="linear", loss="mse")
-    g.connect(x, h)
-    g.connect(h, d)
-    g.connect(d, y)
-    net = ad.Network(g, seed=0)
+    net = dropout_net()
     X = np.random.default_rng(1).standard_normal((48, 4)).astype(np.float32)
     X[40:] = 3e38
     events, weights = run(net.trainer(X, np.ones((48, 1), np.float32), optimizer="adam", learning_rate=0.05,

@@ -1,4 +1,4 @@
-"""Fixtures shared by the canvas tests."""
+"""Fixtures shared by the window and canvas tests."""
 
 import pytest
 
@@ -38,3 +38,34 @@ def canvas(qtbot):
     yield make
     for s in scenes:
         s.detach()
+
+
+@pytest.fixture
+def main_window(qtbot, tmp_path, monkeypatch):
+    """``main_window(size=(1200, 800), settings=None)`` -> a shown MainWindow whose error boxes are
+    recorded in ``.errors`` and whose "save changes?" question answers Discard (a modal box would
+    block the run); a training run it started is stopped at the end."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from anndesigner.ui.mainwindow import MainWindow
+
+    made = []
+
+    def make(size=(1200, 800), settings=None):
+        if settings is None:
+            settings = QSettings(str(tmp_path / f"settings-{len(made)}.ini"), QSettings.Format.IniFormat)
+        w = MainWindow(settings)
+        w.errors = []
+        monkeypatch.setattr(w, "show_error", lambda title, msg, details=None: w.errors.append(msg))
+        monkeypatch.setattr(w, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)
+        qtbot.addWidget(w)
+        w.resize(*size)
+        w.show()
+        qtbot.waitExposed(w)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.training.stop_and_wait()

@@ -9,27 +9,16 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import QSettings, QTimer  # noqa: E402
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
+from PySide6.QtCore import QTimer  # noqa: E402
 
 import anndesigner as ad  # noqa: E402
-from anndesigner.ui.mainwindow import MainWindow  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    errors = []
-    monkeypatch.setattr(w, "show_error", lambda title, msg, details=None: errors.append(msg))
-    monkeypatch.setattr(w, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)
-    w.errors = errors
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+def window(main_window):
+    return main_window()
 
 
 def network_naming(tmp_path, data_path) -> Path:

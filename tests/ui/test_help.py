@@ -4,19 +4,12 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication, QMessageBox, QTextBrowser  # noqa: E402
-
-from anndesigner.ui.mainwindow import MainWindow  # noqa: E402
+from PySide6.QtWidgets import QApplication, QTextBrowser  # noqa: E402
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    w.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
-    qtbot.addWidget(w)
-    w.show()
-    return w
+def window(main_window):
+    return main_window()
 
 
 @pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen: the page is raised on a desktop

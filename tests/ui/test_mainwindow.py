@@ -23,17 +23,8 @@ def settings(tmp_path):
 
 
 @pytest.fixture
-def window(qtbot, settings, monkeypatch):
-    errors = []
-    w = MainWindow(settings)
-    monkeypatch.setattr(w, "show_error", lambda title, msg, details=None: errors.append(msg))
-    # a modal dialog would block the test run: closing with changes discards them
-    monkeypatch.setattr(w, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)
-    w.errors = errors
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    return w
+def window(main_window, settings):
+    return main_window(settings=settings)
 
 
 def model_state(w):

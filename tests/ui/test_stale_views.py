@@ -14,28 +14,17 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
-from PySide6.QtWidgets import QMessageBox, QScrollArea  # noqa: E402
+from PySide6.QtCore import QPoint, Qt  # noqa: E402
+from PySide6.QtWidgets import QScrollArea  # noqa: E402
 
 from anndesigner.ui import commands as C  # noqa: E402
-from anndesigner.ui.mainwindow import MainWindow  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    w.errors = []
-    # modal boxes would block the run: record them instead
-    monkeypatch.setattr(w, "show_error", lambda title, msg, details=None: w.errors.append(msg))
-    monkeypatch.setattr(w, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)
-    qtbot.addWidget(w)
-    w.resize(1366, 740)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.training.stop_and_wait()
+def window(main_window):
+    return main_window((1366, 740))
 
 
 def click(qtbot, button):
