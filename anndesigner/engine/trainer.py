@@ -353,6 +353,19 @@ def bad_weight_name(p: "Param") -> str:
 
 
 # ------------------------------------------------------------------ trainer
+def split_rows(n: int, config: TrainingConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(training rows, validation rows) of an ``n``-row data set, as the trainer
+    holds out ``config.validation_split`` of it with the network's ``seed``
+    (the views show the same rows)."""
+    frac = float(config.validation_split or 0.0)
+    n_val = int(round(n * frac)) if frac > 0 else 0
+    if n_val <= 0:
+        return np.arange(n), np.arange(0)
+    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 11])
+    idx = rng.permutation(n) if config.shuffle else np.arange(n)
+    return idx[: n - n_val], idx[n - n_val:]
+
+
 class Trainer:
     def __init__(self, network: "Network", X: np.ndarray, Y: np.ndarray, config: TrainingConfig,
                  X_val: np.ndarray | None = None, Y_val: np.ndarray | None = None):
@@ -363,10 +376,7 @@ class Trainer:
         dtype = self.program.dtype
         X, Y = network._check_data(X, Y)
         if X_val is None and config.validation_split > 0:
-            n_val = int(round(len(X) * config.validation_split))
-            rng = np.random.default_rng([network.seed & 0xFFFFFFFF, 11])
-            idx = rng.permutation(len(X)) if config.shuffle else np.arange(len(X))
-            val, tr = idx[len(X) - n_val:], idx[:len(X) - n_val]
+            tr, val = split_rows(len(X), config, network.seed)
             X, Y, X_val, Y_val = X[tr], Y[tr], X[val], Y[val]
         elif X_val is not None:
             X_val, Y_val = network._check_data(X_val, Y_val)

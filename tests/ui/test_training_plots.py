@@ -478,7 +478,7 @@ def test_a_conv_kernel_shows_as_a_mosaic_of_filters():
 # ------------------------------------------------ results by split, stale results
 @pytest.mark.parametrize("shuffle", [True, False])
 def test_split_rows_are_the_trainers(shuffle):
-    from anndesigner.ui.training.plots import split_rows
+    from anndesigner.engine.trainer import split_rows
 
     rng = np.random.default_rng(3)
     X = rng.normal(size=(37, 2)).astype(np.float32)
@@ -493,7 +493,7 @@ def test_split_rows_are_the_trainers(shuffle):
 
 
 def test_results_switch_between_validation_and_training_rows(plots):
-    from anndesigner.ui.training.plots import split_rows
+    from anndesigner.engine.trainer import split_rows
 
     ds = ad.dataset("xor", n_samples=40, noise=0.1, seed=1)
     net = ad.Network(mlp([2, 4, 1]), seed=0)

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine.trainer import regression_metrics
+from ...engine.trainer import regression_metrics, split_rows
 from ...errors import AnnError
 from ...graph.events import Connections
 from .. import style
@@ -172,18 +172,6 @@ def _legend(p: pg.PlotItem, bottom: bool = False) -> pg.LegendItem:
                          pen=pg.mkPen("#CFD8DC"), labelTextColor=TEXT, labelTextSize="8pt", verSpacing=-6)
     legend.setVisible(False)
     return legend
-
-
-def split_rows(n: int, training, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(training rows, validation rows) of an ``n``-row data set, exactly as the
-    trainer splits it for ``training`` (a TrainingConfig) and the network's seed."""
-    frac = float(getattr(training, "validation_split", 0.0) or 0.0)
-    n_val = int(round(n * frac)) if frac > 0 else 0
-    if n_val <= 0:
-        return np.arange(n), np.arange(0)
-    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 11])
-    idx = rng.permutation(n) if getattr(training, "shuffle", True) else np.arange(n)
-    return idx[: n - n_val], idx[n - n_val:]
 
 
 #: the rows the Results tab can show, by key: (title, what a number is "of")

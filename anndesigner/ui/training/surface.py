@@ -24,10 +24,11 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QTransform
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from ...engine.trainer import split_rows
 from ...errors import AnnError
 from ...graph.events import Connections
 from .. import style
-from .plots import MUTED, TEXT, split_rows, style_plot
+from .plots import MUTED, TEXT, style_plot
 
 NOT_2D_TEXT = "The decision surface needs a network with 2 inputs"
 CLASS_COLORS = style.CLASS_COLORS
