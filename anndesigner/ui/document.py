@@ -17,6 +17,7 @@ network's and the graph's own events, so every command, its undo and its redo
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -51,7 +52,8 @@ class Document(QObject):
         self.network = network if network is not None else empty_network()
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
-        self._path: Path | None = Path(path) if path else None
+        # absolute: a recovery copy or a later change of folder must not point elsewhere
+        self._path: Path | None = Path(os.path.abspath(path)) if path else None
         self._lock_reason = ""
         self._dataset = None
         self._dataset_key = None
@@ -120,7 +122,7 @@ class Document(QObject):
     def save(self, path: str | Path | None = None) -> Path:
         from ..io import save_network
 
-        target = Path(path) if path else self._path
+        target = Path(os.path.abspath(path)) if path else self._path
         if target is None:
             raise ValueError("no file name")
         save_network(self.network, target)

@@ -87,6 +87,20 @@ def test_the_timer_writes_a_copy_that_loads_back_to_the_same_graph(make_window, 
     assert files(store.folder) == []
 
 
+def test_a_file_opened_by_a_relative_path_is_recovered_to_its_absolute_path(make_window, xor_copy, qtbot,
+                                                                           monkeypatch):
+    """`anndesigner net.ann` gave the copy the original "net.ann": restored from another folder,
+    Save would have written somewhere else."""
+    monkeypatch.chdir(xor_copy.parent)
+    w = make_window()
+    assert w.open_file("net.ann")
+    assert w.document.path == xor_copy
+    w.view.add_node_at_center("Dropout")
+    store = w.autosaver.store
+    qtbot.waitUntil(lambda: store.sidecar.exists())
+    assert json.loads(store.sidecar.read_text())["original"] == str(xor_copy)
+
+
 def test_a_clean_quit_and_discarding_remove_the_copy(make_window, xor_copy, qtbot):
     w = make_window()
     w.open_file(xor_copy)
