@@ -221,6 +221,26 @@ def test_add_node_at_center(canvas):
     assert scene.selected_node_ids() == [nid2]
 
 
+def test_nodes_added_at_the_center_cover_no_other_node(canvas):
+    """A palette double-click put the node on top of the one in the middle of the view (only exact
+    positions were avoided), hiding it and its wires."""
+    doc, scene, view = canvas(ad.load(SAMPLES / "xor.ann").graph)
+    view.fit_to_window()
+    c = view.scene_center()
+    added = []
+    for t in ("Dense", "Dense", "Neuron", "Dropout", "Dense"):
+        added.append(view.add_node_at_center(t))
+        mine = scene.node_item(added[-1]).sceneBoundingRect()
+        assert view.viewport().rect().contains(view.mapFromScene(mine).boundingRect()), t  # in sight
+    items = {it.node_id: it for it in scene.node_items()}
+    for nid in added:
+        mine = items[nid].sceneBoundingRect()
+        others = [it.sceneBoundingRect() for k, it in items.items() if k != nid]
+        assert not any(mine.intersects(r) for r in others), nid
+    first = doc.graph.nodes[added[0]].position
+    assert abs(first[0] - c.x()) <= 200 and abs(first[1] - c.y()) <= 200  # near the centre
+
+
 # ------------------------------------------------------------------- wires
 def _two_inputs_and_add():
     g = ad.Graph()

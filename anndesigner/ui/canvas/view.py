@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsView, QLabel
 
 from .. import style
 from .interactions import NodeDropHandler, PanGesture
-from .items import GRID, EdgeItem, snap
+from .items import BLOCK_W, GRID, EdgeItem
 from .scene import GraphScene
 
 #: half the side of the pannable area, in scene pixels
@@ -215,21 +215,30 @@ class CanvasView(QGraphicsView):
         inv, _ = self.viewportTransform().inverted()
         return inv.map(QPointF(viewport_pos))
 
+    #: the room a new node needs, around its centre (a block is BLOCK_W wide; a margin for its ports)
+    NEW_NODE_ROOM = (BLOCK_W + 30.0, 110.0)
+
     def add_node_at_center(self, type_id: str) -> str | None:
-        """Push an add command for a node at the visible centre (shifted along
-        the diagonal while another node sits there); returns its id."""
+        """Push an add command for a node at the visible centre, or at the free
+        spot nearest to it where it covers no other node; returns its id."""
         sc = self.graph_scene()
         c = self.scene_center()
-        x, y = c.x(), c.y()
-        if sc.snap_to_grid:
-            x, y = snap(x), snap(y)
-        taken = [n.position for n in sc.graph.nodes.values()]
-        for _ in range(50):
-            if not any(abs(px - x) < 15 and abs(py - y) < 15 for px, py in taken):
-                break
-            x += 2 * GRID
-            y += 2 * GRID
-        return sc.add_node(type_id, QPointF(x, y))
+        w, h = self.NEW_NODE_ROOM
+        taken = [it.sceneBoundingRect() for it in sc.node_items()]
+        step = 2 * GRID
+        # candidates on a grid around the centre, nearest first (rows before columns: layers read
+        # left to right, so a new node goes below or above the one in the middle before beside it)
+        spots = sorted(((dx, dy) for dx in range(-8, 9) for dy in range(-8, 9)),
+                       key=lambda d: (math.hypot(d[0] * 1.5, d[1]), abs(d[0]), d[1] < 0))
+        rooms = [QRectF(c.x() + dx * step - w / 2, c.y() + dy * step - h / 2, w, h) for dx, dy in spots]
+        free = [r for r in rooms if not any(r.intersects(t) for t in taken)]
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        # in sight if there is room there; else the nearest free spot, and the view goes to it
+        room = next((r for r in free if visible.contains(r)), free[0] if free else rooms[0])
+        nid = sc.add_node(type_id, room.center())  # snapped by the scene when snapping is on
+        if nid is not None and not visible.contains(room):
+            self.ensureVisible(room)
+        return nid
 
     # ------------------------------------------------------- background
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
