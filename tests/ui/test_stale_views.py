@@ -228,7 +228,9 @@ def test_a_diverged_run_says_so_in_the_panel_and_offers_fixes(window, qtbot):
     n = w.document.undo_stack.count()
     train(qtbot, w)
     text = panel_text(panel)
-    assert "Training diverged at epoch 1, batch 1" in text and "learning rate of 1e+300" in text
+    assert "Training diverged at epoch 1, batch 1: the weight 'dense_1/kernel' of Dense layer 'dense_1'" in text
+    assert "learning rate of 1e+300" in text and "back to where they were before that batch" in text
+    assert text.count("NaN or infinite") == 1  # said once, not once by the engine and once by the panel
     lower = panel_button(panel, "Lower learning rate to 1e+299")
     for v in w.document.network.get_weights().values():
         assert np.isfinite(v).all()

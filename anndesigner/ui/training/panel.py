@@ -552,7 +552,9 @@ class TrainingPanel(QWidget):
             self.progress.setValue(self.progress.maximum())
         msg = result.message
         self.step_info.hide()
-        if result.reason in ("nan", "error"):
+        if result.reason == "nan":  # said once, in plain words, by the box below
+            self.status.setText("<span style='color:#E53935'><b>Stopped:</b> NaN or infinite values</span>")
+        elif result.reason == "error":
             self.status.setText(f"<span style='color:#E53935'><b>Stopped:</b> {msg}</span>")
         else:
             self.status.setText(self.status.text() + f"<br><i>{msg}</i>" if msg else self.status.text())
@@ -568,8 +570,14 @@ class TrainingPanel(QWidget):
         epoch, batch = getattr(result, "epoch", None), getattr(result, "batch", None)
         if epoch is not None and batch is not None:
             where = f" at epoch {epoch + 1}, batch {batch + 1}"
-        # the status line above holds the engine's sentence (node, weight); this says what to do
-        text = f"<b>Training diverged</b>{where}: the values grew too large to compute. "
+        net = self.document.network
+        what = "the values"
+        if getattr(result, "weight", None):
+            what = f"the weight '{result.weight}' of {net.describe_node(result.node_id)}"
+        elif result.node_id:
+            what = f"the output of {net.describe_node(result.node_id)}"
+        text = (f"<b>Training diverged</b>{where}: {what} grew too large to compute. "
+                "The weights are back to where they were before that batch. ")
         if cfg.rule == "backprop":
             text += (f"A learning rate of {lr:g} is probably too high for this network: lower it, or reset "
                      "the weights and start again.")
