@@ -236,6 +236,10 @@ def machine_info() -> list[str]:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         if os.environ.get(var):
             lines.append(f"{var}={os.environ[var]}")
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if os.environ.get(var):
+            lines.append(f"{var}={os.environ[var]}: forces an old, slow kernel; run with "
+                         "'env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE' for real figures")
     return lines
 
 
