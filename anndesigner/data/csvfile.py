@@ -443,7 +443,6 @@ class _Table:
         self._names = self.names
         self.header_line = first[0] if self.header else None
         head = ([] if self.header else [first]) + ([] if second is None else [second])
-        self._head = head
         self._rows = itertools.chain(head, self._iter)
 
     def _row_iter(self) -> Iterator[tuple[int, list[str]]]:
@@ -693,6 +692,11 @@ def _first_outside(values: np.ndarray, bound: float) -> tuple[int, int] | None:
     return int(r), int(c)
 
 
+def _class_indices(ys: np.ndarray, k: int) -> np.ndarray:
+    """Which of ``ys`` are class indices 0 .. k-1 (scikit-learn's layout)."""
+    return (ys == np.round(ys)) & (ys >= 0) & (ys < k)
+
+
 def _classes_of(table: _Table, cols: _Columns, classes: Sequence[str] | None) -> tuple[np.ndarray, list[str]]:
     """The class code of every row and the class labels (in code order)."""
     name = table.names[cols.target_cols[0]]
@@ -700,10 +704,8 @@ def _classes_of(table: _Table, cols: _Columns, classes: Sequence[str] | None) ->
     if table.layout is not None:
         found = list(table.layout.classes)
         k = len(found)
-        if k == 0:  # counts without class names: the numbers are the labels
-            found = []
-        else:
-            ok = (ys == np.round(ys)) & (ys >= 0) & (ys < k)
+        if k:  # without class names (counts only) the numbers are the labels, as below
+            ok = _class_indices(ys, k)
             if not ok.all():
                 i = int(np.argmin(ok))
                 line = int(cols.lines[i])
@@ -772,9 +774,6 @@ def load_csv(
         raise DataError(f"task must be 'auto', 'classification' or 'regression', not {task!r}")
     if not isinstance(standardize, bool):
         raise DataError(f"standardize must be true or false, not {standardize!r}")
-    _check_header(header)
-    _check_delimiter(delimiter)
-    _check_skip(skip_rows)
     shape = check_sample_shape(input_shape)
     args = (path, inputs, targets, task, standardize, header, delimiter, skip_rows, classes, scaler, shape)
     try:
@@ -816,7 +815,7 @@ def _load(path, inputs, targets, task, standardize, header, delimiter, skip_rows
     if table.layout_guessed:
         ys = cols.Y()[:, 0]
         k = len(lay.classes)
-        if cols.count != lay.rows or (k and not ((ys == np.round(ys)) & (ys >= 0) & (ys < k)).all()):
+        if cols.count != lay.rows or (k and not _class_indices(ys, k).all()):
             raise _NotLayout
     input_names = [table.names[i] for i in input_cols]
     target_names_raw = [table.names[i] for i in target_cols]
