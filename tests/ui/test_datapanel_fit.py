@@ -129,3 +129,19 @@ def test_toggling_standardize_keeps_the_skipped_lines_and_layout(qtbot, tmp_path
     src = doc.network.data_source
     assert (src["standardize"], src["skip_rows"], src["header"]) == (False, 1, "sklearn")
     assert w.error_text() == "" and w.current_dataset().X[0].tolist() == pytest.approx([5.1, 3.5])
+
+
+def test_the_warning_follows_the_outputs_activation_and_loss(qtbot):
+    """The fit report reads the Output's activation and loss too: changing either
+    (and undoing it) updates the warning at once."""
+    doc = Document(ad.Network(mlp([2, 4, 1]), strict=False))  # 1 sigmoid unit, binary cross-entropy
+    w = make_panel(qtbot, doc)
+    w.choose_builtin("moons")  # two classes as one 0/1 column: fits
+    assert w.mismatches() == {} and not w.mismatch_box.isVisible()
+    doc.push(C.SetParamsCommand(doc, {"output_1": {"activation": "softmax"}}))
+    assert w.mismatches() == {"output_1": "Output 'output_1' uses softmax on 1 unit, which always outputs 1"}
+    assert w.mismatch_box.isVisible() and w.field("fix").isVisible()
+    doc.undo_stack.undo()
+    assert w.mismatches() == {} and not w.mismatch_box.isVisible()
+    doc.push(C.SetParamsCommand(doc, {"output_1": {"loss": "categorical_crossentropy"}}))
+    assert set(w.mismatches()) == {"output_1"} and "categorical cross-entropy" in w.mismatches()["output_1"]

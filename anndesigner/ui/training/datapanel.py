@@ -91,6 +91,8 @@ PARAMS = {
     "vocab": ("Vocabulary", "Number of different tokens: ids 0 … vocabulary − 1"),
 }
 #: a parameter's range when the data set does not give one (``BuiltinInfo.limits``)
+#: the Input and Output parameters the fit report (engine.datafit.check_fit) reads
+FIT_PARAMS = ("shape", "units", "activation", "loss")
 DEFAULT_LIMITS = {"n_samples": (1, MAX_SAMPLES), "seed": (0, SEED_MAX), "centers": (2, MAX_CENTERS),
                   "steps": (1, MAX_STEPS), "vocab": (3, MAX_VOCAB)}
 
@@ -652,7 +654,7 @@ class DataPanel(QWidget):
             self._check_mismatches()
 
     def _on_node_changed(self, node, keys) -> None:
-        if self._alive() and node.type_id in ("Input", "Output") and any(k in ("shape", "units") for k in keys):
+        if self._alive() and node.type_id in ("Input", "Output") and any(k in FIT_PARAMS for k in keys):
             self._check_mismatches()
 
     @Slot(str)
