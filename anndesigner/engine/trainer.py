@@ -504,9 +504,8 @@ class Trainer:
                         nid, what = prog.outputs[0].node_id, "loss"
                     yield self._diverged(e, b, lr, f"the {what} of {net.describe_node(nid)}", nid, None, log, batch)
                     return
-                loss += self._update(xb, yb, lr)
-                with np.errstate(over="ignore", invalid="ignore"):
-                    bad = guard.check()
+                reg, bad = self._update(xb, yb, lr)
+                loss += reg
                 if bad is not None:
                     name = bad_weight_name(bad)
                     nid = name.split("/")[0]
@@ -556,22 +555,26 @@ class Trainer:
             out = self.program.forward([xb], training=True)[0]
             return out, self.program.loss([yb])
 
-    def _update(self, xb: np.ndarray, yb: np.ndarray, lr: float, replay: bool = False) -> float:
-        """Backward and the optimizer's step (or the rule's update) after :meth:`_forward`;
-        returns the regularization term of the loss."""
+    def _update(self, xb: np.ndarray, yb: np.ndarray, lr: float,
+                replay: bool = False) -> "tuple[float, Param | None]":
+        """Backward and the optimizer's step (or the rule's update) after :meth:`_forward`, then the
+        guard's check, in one errstate (the check's squares of huge values overflow on purpose).
+        Returns the regularization term of the loss and the array the check found NaN or inf in
+        (None when all is finite). ``replay``: a good batch done again (no check, no gradient norms)."""
         prog = self.program
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            reg = 0.0
             if self.config.rule != "backprop":
                 self._rule_step(xb, yb, lr)
-                return 0.0
-            reg = self._regularize()
-            prog.backward([yb])
-            self._apply_regularization_grads()
-            if self.want_grad_norms and not replay:
-                self.want_grad_norms = False
-                self.grad_norms = self._grad_norms()
-            self.optimizer.step([p.grad for p in prog.params], lr=lr)
-            return reg
+            else:
+                reg = self._regularize()
+                prog.backward([yb])
+                self._apply_regularization_grads()
+                if self.want_grad_norms and not replay:
+                    self.want_grad_norms = False
+                    self.grad_norms = self._grad_norms()
+                self.optimizer.step([p.grad for p in prog.params], lr=lr)
+            return reg, None if replay else self.guard.check()
 
     def _diverged(self, e: int, b: int, lr: float, where: str, nid: str, weight: str | None,
                   log, batch) -> Finished:
