@@ -927,8 +927,11 @@ def _load(path, inputs, targets, task, standardize, header, delimiter, skip_rows
     )
 
 
-def _load_csv_source(source: dict, base_dir: str | Path | None) -> Dataset:
-    """Reload a CSV data set from its ``source`` dict (used by ``load_source``)."""
+def load_csv_source(source: dict, base_dir: str | Path | None = None, **choices: Any) -> Dataset:
+    """Reload a CSV data set from its ``source`` dict (``load_source`` does, for a CSV source);
+    ``choices`` are :func:`load_csv` keywords that replace the saved ones (e.g.
+    ``standardize=False, scaler=None`` to switch the scaling). A relative path is taken
+    from ``base_dir``."""
     path = source.get("path")
     if not isinstance(path, str) or not path:
         raise DataError("CSV data source needs a 'path' string")
@@ -960,19 +963,10 @@ def _load_csv_source(source: dict, base_dir: str | Path | None) -> Dataset:
         raise DataError(f"CSV data source 'input_shape' must be a list of positive integers, not {input_shape!r}")
     if classes is not None and task != "classification":
         raise DataError("CSV data source has 'classes' but its task is not classification")
-    return load_csv(
-        p,
-        inputs=inputs,
-        targets=targets,
-        task=task,
-        standardize=standardize,
-        header=header,
-        delimiter=delimiter,
-        skip_rows=skip_rows,
-        classes=classes,
-        scaler=scaler if standardize else None,
-        input_shape=input_shape,
-    )
+    saved = dict(inputs=inputs, targets=targets, task=task, standardize=standardize, header=header,
+                 delimiter=delimiter, skip_rows=skip_rows, classes=classes,
+                 scaler=scaler if standardize else None, input_shape=input_shape)
+    return load_csv(p, **{**saved, **choices})
 
 
 # --------------------------------------------------------------- sample shape
@@ -1089,6 +1083,6 @@ def read_csv_preview(path: str | Path, max_rows: int = 20) -> tuple[list[str], l
     return p.names, p.rows, bool(p.header)
 
 
-__all__ = ["load_csv", "read_csv_preview", "preview_csv", "CsvPreview", "parse_sample_shape", "check_sample_shape",
+__all__ = ["load_csv", "load_csv_source", "read_csv_preview", "preview_csv", "CsvPreview", "parse_sample_shape", "check_sample_shape",
            "MAX_AUTO_CLASSES", "MAX_FILE_BYTES", "MAX_CELLS", "MAX_COLUMNS", "MAX_CELL_CHARS", "MAX_LINE_BYTES",
            "MAX_CLASSES", "PREVIEW_BYTES", "HEADERS"]

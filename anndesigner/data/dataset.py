@@ -364,9 +364,9 @@ def load_source(source: Any, base_dir: str | Path | None = None) -> Dataset:
             raise DataError("data source 'standardize' must be true or false")
         ds = load_builtin(name, standardize=standardize, **params)
     elif kind == "csv":
-        from .csvfile import _load_csv_source
+        from .csvfile import load_csv_source
 
-        ds = _load_csv_source(source, base_dir)
+        ds = load_csv_source(source, base_dir)
     else:
         raise DataError(f"unknown data source kind {kind!r} (expected 'builtin' or 'csv')")
 

@@ -53,7 +53,7 @@ from ...data import BUILTIN_DATASETS, Dataset, source_from_file
 from ...data.builtin import MAX_CENTERS, MAX_SAMPLES, load_builtin
 from ...data.sequences import MAX_STEPS, MAX_VOCAB
 from ...engine.datafit import DataShape, FitReport, check_fit
-from ...errors import AnnError, GraphError
+from ...errors import AnnError
 from ...graph.events import Connections
 from ...graph.nodetypes import fmt_shape
 from .. import commands as C
@@ -90,9 +90,9 @@ PARAMS = {
     "steps": ("Time steps", "Length of each sequence (values or tokens per sample)"),
     "vocab": ("Vocabulary", "Number of different tokens: ids 0 … vocabulary − 1"),
 }
-#: a parameter's range when the data set does not give one (``BuiltinInfo.limits``)
 #: the Input and Output parameters the fit report (engine.datafit.check_fit) reads
 FIT_PARAMS = ("shape", "units", "activation", "loss")
+#: a parameter's range when the data set does not give one (``BuiltinInfo.limits``)
 DEFAULT_LIMITS = {"n_samples": (1, MAX_SAMPLES), "seed": (0, SEED_MAX), "centers": (2, MAX_CENTERS),
                   "steps": (1, MAX_STEPS), "vocab": (3, MAX_VOCAB)}
 
@@ -1278,15 +1278,12 @@ class DataPanel(QWidget):
         self._push_source(full, "Use the inputs as targets" if checked else "Use the data set's targets")
 
     def _restandardized_csv(self, src: dict, standardize: bool) -> dict | None:
-        """The CSV source with scaling switched on (fitted anew) or off."""
-        from ...data import load_csv
+        """The CSV source with scaling switched on (fitted anew) or off; every other
+        choice is the source's own (read as load_source reads it)."""
+        from ...data.csvfile import load_csv_source
 
         try:
-            ds = load_csv(self._csv_file(src), inputs=src.get("inputs"), targets=src.get("targets"),
-                          task=src.get("task", "auto"), standardize=standardize,
-                          header=src.get("header", "auto"), delimiter=src.get("delimiter", "auto"),
-                          skip_rows=src.get("skip_rows", 0),
-                          classes=src.get("classes"), input_shape=src.get("input_shape"))
+            ds = load_csv_source(src, self._base_dir(), standardize=standardize, scaler=None)
         except (AnnError, OSError, ValueError) as e:
             self.statusMessage.emit(f"Cannot change the scaling: {e}")
             return None
