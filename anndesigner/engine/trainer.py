@@ -22,7 +22,6 @@ weights behind.
 
 from __future__ import annotations
 
-import copy
 import math
 import threading
 import time
@@ -284,7 +283,7 @@ class StepGuard:
             np.copyto(buf, p.value)
         if self.optimizer is not None:
             self._opt_saved = self.optimizer.snapshot(self._opt_saved)
-        self._rng_saved = [copy.deepcopy(r.bit_generator.state) for r in self.rngs]
+        self._rng_saved = [r.bit_generator.state for r in self.rngs]  # a new dict each time, with copies
 
     def restore(self) -> None:
         """Back to the last checkpoint (weights, layer state, optimizer state, dropout generators)."""
@@ -293,7 +292,7 @@ class StepGuard:
         if self.optimizer is not None and self._opt_saved is not None:
             self.optimizer.restore_snapshot(self._opt_saved)
         for r, state in zip(self.rngs, self._rng_saved):
-            r.bit_generator.state = copy.deepcopy(state)
+            r.bit_generator.state = state  # read, not kept: it can be put back again
 
     def check(self) -> "Param | None":
         """None when every value is finite, else the first array that holds NaN or
@@ -329,8 +328,7 @@ class StepGuard:
     def matches(self) -> bool:
         """Whether the values have the fingerprint of the last good check (after a replay)."""
         with np.errstate(over="ignore", invalid="ignore"):
-            now = self._sums()
-        return all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(now, self.sums))
+            return self._sums() == self.sums  # NaN (values gone bad) matches nothing
 
 
 def generators_of(program: Program) -> "list[np.random.Generator]":
@@ -348,7 +346,7 @@ def bad_weight_name(p: "Param") -> str:
     if not p.parts:
         return p.name
     cols = ~np.isfinite(p.value).reshape(-1, p.value.shape[-1]).all(axis=0)
-    bad = {col for col in np.flatnonzero(cols).tolist()}
+    bad = set(np.flatnonzero(cols).tolist())
     return next((name for name, col in p.parts if col in bad), p.parts[0][0])
 
 
