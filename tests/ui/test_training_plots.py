@@ -551,6 +551,30 @@ def test_a_document_keeps_its_results_current(plots):
     assert plots.confusion() is None and not plots.curve_visible("loss")
 
 
+
+def test_one_command_computes_the_results_once(plots, monkeypatch):
+    """A run's result and its undo replace weights and history, Reset both: one command,
+    one pass over the data (not one per signal)."""
+    from anndesigner.ui import commands as C
+    from anndesigner.ui.document import Document
+
+    doc = Document(ad.Network(mlp([2, 4, 1]), seed=0, data={"kind": "builtin", "name": "xor"}))
+    plots.set_document(doc)
+    trained = doc.network.snapshot()
+    calls = []
+    predict = ad.Network.predict
+    monkeypatch.setattr(ad.Network, "predict", lambda self, *a, **k: calls.append(self) or predict(self, *a, **k))
+    for epochs in (3, 4):
+        trained.fit(XOR_X, XOR_Y, epochs=epochs, batch_size=4)
+        doc.push(C.TrainCommand(doc, trained.get_weights(), trained.history, epochs))
+        assert len(calls) == 1 and plots.confusion().sum() == 4
+        calls.clear()
+    doc.undo_stack.undo()  # back to the first run: its weights and its history
+    assert len(calls) == 1 and plots.confusion().sum() == 4
+    calls.clear()
+    doc.push(C.ResetWeightsCommand(doc))  # no history: cleared, nothing computed
+    assert calls == [] and plots.confusion() is None
+
 def test_no_empty_legend_and_a_fresh_epoch_axis(plots, net, qtbot):
     plots.show()
     assert not plots.loss_legend.isVisible() and not plots.hist_legend.isVisible()

@@ -256,6 +256,7 @@ class TrainingPlots(QWidget):
         self._results_revision: int | None = None  # graph revision the results were computed for
         self._document = None
         self._doc_links = Connections()
+        self._doc_stale = False  # the document changed what the results show since they were drawn
         self._net_links = Connections()
 
         self.tabs = QTabWidget(self)
@@ -625,8 +626,11 @@ class TrainingPlots(QWidget):
             self.set_network(None)
             return
         self.set_network(doc.network)
+        # a command may change several of them (a run's result: weights and history; a paste:
+        # node after node): they mark the results stale, the end of the command recomputes once
         for sig in (doc.weightsChanged, doc.historyChanged, doc.dataChanged, doc.trainingChanged, doc.graphChanged):
-            self._doc_links.connect(sig, self.refresh_results)
+            self._doc_links.connect(sig, self._doc_results_stale)
+        self._doc_links.connect(doc.undo_stack.indexChanged, self._doc_command_done)
         self._doc_links.connect(doc.historyChanged, self._doc_history_changed)
         self._doc_history_changed()
         self.refresh_results()
@@ -634,11 +638,19 @@ class TrainingPlots(QWidget):
     def _doc_history_changed(self) -> None:
         self.show_history(self._document.network.history)
 
+    def _doc_results_stale(self, *_) -> None:
+        self._doc_stale = True
+
+    def _doc_command_done(self, *_) -> None:
+        if self._doc_stale:
+            self.refresh_results()
+
     def refresh_results(self) -> None:
         """Results of the document's current weights on its current data (or cleared)."""
         doc = self._document
         if doc is None or doc.locked:  # while a run trains, its snapshots drive the views
             return
+        self._doc_stale = False
         net = doc.network
         try:
             data = doc.dataset()
