@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import DataError, GraphError, TrainingError
 from ..graph import Graph, Signal
 from .compiler import Program, compile_graph
+from .datafit import target_mismatch_message
 from .trainer import EpochEnd, Finished, History, Trainer, TrainingConfig, correct_count, regression_metrics, task_of
 
 
@@ -230,8 +231,6 @@ class Network:
         if Y.shape[0] != X.shape[0]:
             raise DataError(f"the data has {X.shape[0]} input rows but {Y.shape[0]} target rows")
         if Y.shape[-1] != o.units:
-            from .datafit import target_mismatch_message  # the message names the way out
-
             raise DataError(target_mismatch_message(self.describe_node(o.node_id), o.units, o.activation, o.loss, Y))
         where = _first_nonfinite(Y)
         if where is not None:
