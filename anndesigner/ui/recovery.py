@@ -69,7 +69,7 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    except OSError:
+    except (OSError, OverflowError):  # OverflowError: no pid is that large
         return False
     return True
 
@@ -126,6 +126,16 @@ class Found:
         return f"{self.name}{where}, saved {when}"
 
 
+def _clock_time(value, fallback: float) -> float:
+    """``value`` as a time the clock can show, else ``fallback``."""
+    try:
+        t = float(value)
+        time.localtime(t)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return fallback
+    return t
+
+
 def find(folder: Path | None = None) -> list[Found]:
     """Recovery copies whose process is gone, newest first."""
     folder = folder or recovery_dir()
@@ -135,20 +145,24 @@ def find(folder: Path | None = None) -> list[Found]:
     except OSError:
         return []
     for side in sidecars:
+        ann = side.with_suffix(".ann")
         try:
             meta = json.loads(side.read_text(encoding="utf-8"))
-            pid = int(meta.get("pid", 0))
-            ann = side.with_suffix(".ann")
-            if not isinstance(meta, dict) or not ann.is_file():
-                continue
-        except (OSError, ValueError, TypeError, AttributeError):
+            mtime = ann.stat().st_mtime
+        except (OSError, ValueError):  # unreadable, or no copy beside it
             continue
+        if not isinstance(meta, dict):
+            continue
+        try:
+            pid = int(meta.get("pid") or 0)
+        except (TypeError, ValueError, OverflowError):
+            pid = 0  # no process to ask: gone
         start = meta.get("start")
         if _owner_alive(pid, str(start) if start is not None else None):
             continue  # a window that runs now: its copy is not ours to take
         orig = meta.get("original")
         out.append(Found(ann, side, str(orig) if orig else None, str(meta.get("title") or ""),
-                         float(meta.get("saved_at") or ann.stat().st_mtime), pid))
+                         _clock_time(meta.get("saved_at"), mtime), pid))
     out.sort(key=lambda f: f.saved_at, reverse=True)
     return out
 

@@ -280,6 +280,20 @@ def test_damaged_leftovers_are_skipped(data_dir):
     assert recovery.pid_alive(os.getpid()) and not recovery.pid_alive(999999998)
 
 
+
+@pytest.mark.parametrize("meta", [{"saved_at": "yesterday"}, {"saved_at": [1]}, {"saved_at": 1e400},
+                                  {"saved_at": -1e300}, {"pid": 10**30}, {"pid": -5}, {"start": [1]}],
+                         ids=lambda m: json.dumps(m))
+def test_a_damaged_sidecar_value_neither_crashes_the_start_nor_hides_the_copy(data_dir, meta):
+    folder = _plant(data_dir)
+    side = folder / "999999998-1.json"
+    side.write_text(json.dumps({**json.loads(side.read_text()), **meta}))
+    found = recovery.find(folder)
+    assert [f.name for f in found] == ["lost.ann"]
+    if "saved_at" in meta:  # the copy's own time instead
+        assert found[0].saved_at == (folder / "999999998-1.ann").stat().st_mtime
+    assert "lost.ann (/somewhere/lost.ann), saved " in found[0].describe()
+
 def test_an_unchanged_document_is_not_written_again(make_window, xor_copy, qtbot):
     w = make_window()
     w.open_file(xor_copy)
