@@ -196,13 +196,7 @@ class RecoveryStore:
         return self.file
 
     def remove(self) -> None:
-        for p in (self.sidecar, self.file):
-            try:
-                p.unlink()
-            except FileNotFoundError:
-                pass
-            except OSError:
-                pass
+        _unlink(self.sidecar, self.file)
 
     def claim(self, found: Found) -> Path | None:
         """Take ``found`` over (renamed to this store's names); None if another process took it first."""
@@ -219,7 +213,12 @@ class RecoveryStore:
 
 
 def discard(found: Found) -> None:
-    for p in (found.sidecar, found.file):
+    _unlink(found.sidecar, found.file)
+
+
+def _unlink(*paths: Path) -> None:
+    """Remove ``paths``, the sidecar first (a copy without one is never offered); gone is fine."""
+    for p in paths:
         try:
             p.unlink()
         except OSError:
