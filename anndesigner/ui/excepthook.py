@@ -240,8 +240,6 @@ class ExceptionReporter(QObject):
         box = r.handle
         if isinstance(box, QMessageBox):
             box.setInformativeText(r.count_text)
-        elif hasattr(box, "update_report"):
-            box.update_report(r)
 
 
 _installed: ExceptionReporter | None = None
