@@ -758,6 +758,7 @@ def load_csv(
     classes: Sequence[str] | None = None,
     scaler: Standardizer | dict | None = None,
     input_shape: Sequence[int] | None = None,
+    max_bytes: int | None = None,
 ) -> Dataset:
     """Read a CSV file into a :class:`Dataset` (see the module doc for the rules and limits).
 
@@ -768,24 +769,29 @@ def load_csv(
     then contain exactly these labels) and ``scaler`` reuses saved
     standardization statistics instead of fitting new ones; :func:`load_source`
     uses both to reproduce an earlier import. ``input_shape`` gives each
-    sample's natural shape (see the module doc).
+    sample's natural shape (see the module doc). ``max_bytes`` reads only the rows in
+    the first ``max_bytes`` of the file (whole lines), as the preview does: a quick
+    check of the choices on a large file, whose data set holds those rows only.
     """
     if task not in ("auto", *TASKS):
         raise DataError(f"task must be 'auto', 'classification' or 'regression', not {task!r}")
     if not isinstance(standardize, bool):
         raise DataError(f"standardize must be true or false, not {standardize!r}")
     shape = check_sample_shape(input_shape)
-    args = (path, inputs, targets, task, standardize, header, delimiter, skip_rows, classes, scaler, shape)
+    if max_bytes is not None and (isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1):
+        raise DataError(f"max_bytes must be a positive whole number or None, not {max_bytes!r}")
+    args = (path, inputs, targets, task, standardize, header, delimiter, skip_rows, classes, scaler, shape,
+            max_bytes)
     try:
         return _load(*args, layout=True)
     except _NotLayout:  # the first row only looked like scikit-learn's counts
         return _load(*args, layout=False)
 
 
-def _load(path, inputs, targets, task, standardize, header, delimiter, skip_rows, classes, scaler, shape, *,
-          layout: bool) -> Dataset:
+def _load(path, inputs, targets, task, standardize, header, delimiter, skip_rows, classes, scaler, shape,
+          max_bytes, *, layout: bool) -> Dataset:
     p = Path(path)
-    with _Table(p, header, delimiter, skip_rows, layout=layout) as table:
+    with _Table(p, header, delimiter, skip_rows, budget=max_bytes, layout=layout) as table:
         target_cols = table.resolve([len(table.names) - 1] if targets is None else targets, "target")
         if not target_cols:
             raise DataError(f"{table.file}: choose at least one target column")
@@ -811,11 +817,13 @@ def _load(path, inputs, targets, task, standardize, header, delimiter, skip_rows
     if cols.count == 0:
         if table.layout_guessed:
             raise _NotLayout
+        if table.truncated:
+            raise DataError(f"{table.file}: no whole data row in the first {_mb(max_bytes)} read")
         raise DataError(f"{table.file} has a header but no data rows", line=table.header_line)
     if table.layout_guessed:
         ys = cols.Y()[:, 0]
         k = len(lay.classes)
-        if cols.count != lay.rows or (k and not _class_indices(ys, k).all()):
+        if (cols.count != lay.rows and not table.truncated) or (k and not _class_indices(ys, k).all()):
             raise _NotLayout
     input_names = [table.names[i] for i in input_cols]
     target_names_raw = [table.names[i] for i in target_cols]

@@ -352,3 +352,23 @@ def test_one_hot_two_classes_from_a_source(tmp_path):
         load_source({"kind": "builtin", "name": "blobs", "params": {}, "one_hot": True})
     with pytest.raises(DataError, match="true or false"):
         load_source(dict(ds.source, one_hot="yes"))
+
+
+def test_max_bytes_reads_the_start_of_a_large_file_only(tmp_path):
+    """load_csv(max_bytes=N): the rows of the first N bytes, with the same choices (the
+    import dialog's quick check of a large file); scikit-learn's counts row still holds."""
+    path = tmp_path / "big.csv"
+    path.write_text("a,b,y\n" + "".join(f"{i},{i / 2},{i % 2}\n" for i in range(2000)) + "x,1,0\n")
+    head = path.read_bytes()[:4096]
+    whole_lines = head[: head.rindex(b"\n") + 1].count(b"\n") - 1  # minus the header
+    ds = load_csv(path, max_bytes=4096)
+    assert len(ds) == whole_lines and ds.Y[:, 0].tolist() == [i % 2 for i in range(whole_lines)]
+    with pytest.raises(DataError, match=r"line 2002, column 'a': 'x' is not a number"):
+        load_csv(path)
+    counted = tmp_path / "counted.csv"
+    counted.write_text("2000,2,no,yes\n" + "".join(f"{i},{i / 2},{i % 2}\n" for i in range(2000)))
+    part = load_csv(counted, max_bytes=4096)
+    assert part.classes == ["no", "yes"] and part.input_names == ["feature1", "feature2"] and len(part) < 2000
+    assert len(load_csv(counted)) == 2000
+    with pytest.raises(DataError, match="max_bytes"):
+        load_csv(path, max_bytes=0)

@@ -96,3 +96,51 @@ def test_a_fifo_opens_the_dialog_with_the_reason(qtbot, tmp_path):
     d = make_dialog(qtbot, fifo)  # returns: nothing blocks on the pipe
     assert not d.is_valid() and "pipe" in d.error_text() and str(fifo) in d.error_text()
     assert d.columns() == []
+
+
+def test_a_large_file_is_checked_on_its_start_and_read_whole_once_at_import(qtbot, tmp_path, monkeypatch):
+    """A file larger than the preview: every change checks the choices on its start
+    (load_csv's max_bytes), the whole file is read once, at Import; a bad row past the
+    start keeps the dialog open with the error, and the next Import reads it again."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from anndesigner.data import csvfile
+    from anndesigner.ui.training import csvdialog
+
+    monkeypatch.setattr(csvfile, "PREVIEW_BYTES", 4096)
+    calls = []
+    real = csvdialog.load_csv
+
+    def counting(path, **kw):
+        calls.append(kw.get("max_bytes"))
+        return real(path, **kw)
+
+    monkeypatch.setattr(csvdialog, "load_csv", counting)
+    path = tmp_path / "big.csv"
+    path.write_text("a,b,c,y\n" + "".join(f"{i},{i / 2},{i % 7},{i % 2}\n" for i in range(3000))
+                    + "1,2,oops,0\n")
+    d = make_dialog(qtbot, path)
+    d.set_role("c", "ignore")
+    d.set_standardize(False)
+    d.set_role("c", "input")
+    d.set_task("classification")
+    assert calls and all(b == 4096 for b in calls)  # no change read the whole file
+    assert d.is_valid() and d.ok_button().isEnabled() and d.preview_title.text() == "PREVIEW · FIRST 20 ROWS"
+    assert "the whole file is read at Import" in d.summary_label.text()
+    calls.clear()
+    ok = d.ok_button()
+    QTest.mouseClick(ok, Qt.MouseButton.LeftButton, pos=ok.rect().center())
+    assert calls == [None] and d.result() != d.DialogCode.Accepted and d.isVisible()
+    assert not d.is_valid() and not ok.isEnabled()
+    assert d.error_text() == "big.csv, line 3002, column 'c': 'oops' is not a number"
+    assert d.error_label.isVisible() and "Line 3002 is not in the preview" in d.note_text()
+    d.set_role("c", "ignore")  # checked on the start again, read whole at the next Import
+    assert d.is_valid() and calls[-1] == 4096
+    calls.clear()
+    QTest.mouseClick(ok, Qt.MouseButton.LeftButton, pos=ok.rect().center())
+    assert calls == [None] and d.result() == d.DialogCode.Accepted
+    ds = d.dataset()
+    assert len(ds) == 3001 and ds.input_names == ["a", "b"] and ds.scaler is None
+    assert d.source()["inputs"] == ["a", "b"] and calls == [None]  # read once, kept
+    assert "PREVIEW · 20 OF 3,001 ROWS" == d.preview_title.text()

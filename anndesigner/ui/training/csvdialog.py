@@ -5,7 +5,12 @@ Every change re-runs :func:`~anndesigner.data.load_csv` with the choices, so
 what the dialog accepts is exactly what the document will load later:
 :meth:`CsvImportDialog.source` is the loaded data set's ``source`` dict, with
 an absolute path (the network file stores it relative to its own folder when
-the CSV lies inside it: :func:`~anndesigner.data.source_for_file`).
+the CSV lies inside it: :func:`~anndesigner.data.source_for_file`). A file
+larger than the preview (:data:`~anndesigner.data.csvfile.PREVIEW_BYTES`) is
+checked on the rows of its start at each change and read whole once, at
+Import (or when :meth:`~CsvImportDialog.dataset` or
+:meth:`~CsvImportDialog.source` is asked for); a problem found then keeps the
+dialog open with the error shown.
 
 The dialog can be driven without ``exec()``: set the choices with
 :meth:`~CsvImportDialog.set_role`, :meth:`~CsvImportDialog.set_task`, ... and
@@ -23,6 +28,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
@@ -40,7 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...data import Dataset, load_csv
+from ...data import Dataset, csvfile, load_csv
 from ...data.csvfile import MAX_SKIP_ROWS, parse_sample_shape, preview_csv
 from ...errors import AnnError, DataError
 from ..icons import icon
@@ -129,14 +135,16 @@ class CsvImportDialog(QDialog):
         self._header_choice: bool | str = "auto"
         self._skip = 0
         self._notes: list[str] = []
-        self._complete_rows: int | None = None
+        self._complete_rows: int | None = None  # data rows of a file the preview read whole, else None
         self._delimiter_choice: str = "auto"
         self._detected_header: bool | str | None = None
         self._detected_delimiter: str | None = None
         self._names: list[str] = []
         self._lines: list[int] = []  # physical line of each preview row
         self._roles: list[_RoleBox] = []
-        self._dataset: Dataset | None = None
+        self._dataset: Dataset | None = None  # the whole file with the current choices
+        self._checked: Dataset | None = None  # the rows that were checked: all, or the start of a large file
+        self._options: dict | None = None  # load_csv's keywords for the current choices, once they check
         self._error: DataError | None = None
         self._table_error: DataError | None = None
         self._updating = False
@@ -585,8 +593,9 @@ class CsvImportDialog(QDialog):
 
     # -------------------------------------------------------- validation
     def _revalidate(self) -> None:
-        """Load the file with the current choices; show the summary or the error."""
-        self._dataset = None
+        """Load the file with the current choices (the start of a file larger than the
+        preview); show the summary or the error."""
+        self._dataset = self._checked = self._options = None
         hint = False  # a choice still to make, not an error in the file
         if self._table_error is not None:
             self._error = self._table_error
@@ -601,17 +610,46 @@ class CsvImportDialog(QDialog):
                     raise DataError("Choose a target column: the values the network should learn to output"
                                     if not targets else "Choose at least one input column")
                 shape = parse_sample_shape(self.shape_edit.text())
-                self._dataset = load_csv(
-                    self.path, inputs=inputs, targets=targets, task=self.task_box.currentData(),
-                    standardize=self.standardize_box.isChecked(), header=self.header_box.currentData(),
-                    delimiter=self.delimiter_box.currentData(), skip_rows=self._skip, input_shape=shape)
+                options = dict(inputs=inputs, targets=targets, task=self.task_box.currentData(),
+                               standardize=self.standardize_box.isChecked(), header=self.header_box.currentData(),
+                               delimiter=self.delimiter_box.currentData(), skip_rows=self._skip, input_shape=shape)
+                if self._complete_rows is None:  # a large file: its start now, the whole file at Import
+                    self._checked = load_csv(self.path, **options, max_bytes=csvfile.PREVIEW_BYTES)
+                else:
+                    self._dataset = self._checked = load_csv(self.path, **options)
+                self._options = options
                 self._error = None
             except DataError as e:
                 self._error = e
             except (AnnError, OSError, ValueError) as e:  # never let a strange file break the dialog
                 self._error = DataError(str(e))
+        self._show_check(hint)
+
+    def _load_whole(self) -> bool:
+        """Read the whole file with the checked choices (once); False, with the error
+        shown, when a row past the checked start fails."""
+        if self._dataset is not None:
+            return True
+        if self._options is None:
+            return False
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self._dataset = load_csv(self.path, **self._options)
+        except (AnnError, OSError, ValueError) as e:
+            self._error = e if isinstance(e, DataError) else DataError(str(e))
+            self._checked = self._options = None
+            self._show_check(False)
+            return False
+        finally:
+            QApplication.restoreOverrideCursor()
+        self._show_check(False)
+        return True
+
+    def _show_check(self, hint: bool) -> None:
+        """Show the outcome of the last check: the summary, or the error (``hint``: a
+        choice still to make, shown as a note)."""
         self._tint_preview()
-        ok = self._dataset is not None
+        ok = self._checked is not None
         self.ok_button().setEnabled(ok)
         shape_bad = not ok and self._error is not None and "sample shape" in self._error.message
         self.shape_edit.setStyleSheet(f"QLineEdit {{ border: 1px solid {ERROR_COLOR.name()}; }}" if shape_bad else "")
@@ -619,9 +657,9 @@ class CsvImportDialog(QDialog):
         if ok:
             self.error_label.hide()
             self.error_label.clear()
-            self.summary_label.setText(self._summary_html(self._dataset))
+            self.summary_label.setText(self._summary_html(self._checked, whole=self._dataset is not None))
             self.summary_label.show()
-            self._set_preview_title(len(self._dataset))
+            self._set_preview_title(len(self._dataset) if self._dataset is not None else None)
         else:
             self.summary_label.hide()
             self.summary_label.clear()
@@ -642,9 +680,9 @@ class CsvImportDialog(QDialog):
         self.note_label.setVisible(bool(notes))
         self.validated.emit(ok)
 
-    def _summary_html(self, ds: Dataset) -> str:
-        text = f"✓ <b>{html.escape(dataset_summary(ds))}</b>"
-        details = []
+    def _summary_html(self, ds: Dataset, whole: bool = True) -> str:
+        text = f"✓ <b>{'' if whole else 'at least '}{html.escape(dataset_summary(ds))}</b>"
+        details = [] if whole else [f"checked on the first {len(ds):,} rows; the whole file is read at Import"]
         if self.task_box.currentData() == "auto":
             details.append(f"task detected: {ds.task}")
         if ds.classes is not None:
@@ -740,31 +778,36 @@ class CsvImportDialog(QDialog):
         self.delimiter_box.setCurrentIndex(i)
 
     def is_valid(self) -> bool:
-        return self._dataset is not None
+        """Whether the current choices load (for a large file: its start, until Import)."""
+        return self._checked is not None
 
     def dataset(self) -> Dataset | None:
-        """The data set loaded with the current choices (None while they fail)."""
-        return self._dataset
+        """The data set loaded with the current choices (None while they fail); a large
+        file is read whole now if it was not yet."""
+        return self._dataset if self._load_whole() else None
 
     def summary_text(self) -> str:
-        return dataset_summary(self._dataset) if self._dataset is not None else ""
+        return dataset_summary(self._checked) if self._checked is not None else ""
 
     def error_text(self) -> str:
-        return "" if self._error is None or self._dataset is not None else self._error.message
+        return "" if self._error is None or self._checked is not None else self._error.message
 
     def error(self) -> DataError | None:
-        return None if self._dataset is not None else self._error
+        return None if self._checked is not None else self._error
 
     def source(self) -> dict | None:
         """The data source to store in the network (None while the choices fail)."""
-        if self._dataset is None:
+        ds = self.dataset()
+        if ds is None:
             return None
-        src = dict(self._dataset.source)
+        src = dict(ds.source)
         src["path"] = os.path.abspath(self.path)  # saved relative to the network file when inside its folder
         return src
 
     def accept(self) -> None:
-        if self._dataset is None:  # OK is disabled; refuse a programmatic accept too
+        # OK is disabled while the choices fail; refuse a programmatic accept too, and one
+        # whose whole file fails past the checked start (the error is shown then)
+        if self._checked is None or not self._load_whole():
             return
         super().accept()
 
