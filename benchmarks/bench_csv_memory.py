@@ -6,8 +6,9 @@
 Writes a CSV of random numbers (10 input columns and a 0/1 class) of about the
 given size into a temporary folder, then in a fresh process for each step
 measures the peak resident memory (``ru_maxrss``) of Python with NumPy and
-ANN Designer imported, and of the same after ``load_csv`` and after
-``read_csv_preview``. Prints the file size, the peaks, the increase over the
+ANN Designer imported, and of the same after ``load_csv``, after
+``read_csv_preview`` and after the import dialog's check of a change on a large
+file (``load_csv(max_bytes=PREVIEW_BYTES)``, its start only). Prints the file size, the peaks, the increase over the
 baseline as a multiple of the file size, and the seconds taken.
 """
 
@@ -31,6 +32,9 @@ t0 = time.perf_counter()
 if what == "load":
     ds = d.load_csv(path)
     info = f"{len(ds)} rows x {ds.n_inputs} inputs"
+elif what == "check":
+    ds = d.load_csv(path, max_bytes=d.csvfile.PREVIEW_BYTES)
+    info = f"{len(ds)} rows checked"
 elif what == "preview":
     names, rows, header = d.read_csv_preview(path)
     info = f"{len(rows)} rows previewed"
@@ -73,7 +77,7 @@ def main() -> int:
         print(f"file: {size / 2**20:.1f} MiB")
         base, _, _ = run("baseline", path)
         print(f"baseline (python + numpy + anndesigner.data): {base / 2**20:.0f} MiB")
-        for what in ("load", "preview"):
+        for what in ("load", "check", "preview"):
             peak, dt, info = run(what, path)
             print(f"{what:8s} peak {peak / 2**20:7.0f} MiB  (+{(peak - base) / 2**20:.0f} MiB = "
                   f"{(peak - base) / size:.2f} x the file)  {dt:.2f} s  {info}")
