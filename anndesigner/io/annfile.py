@@ -507,7 +507,7 @@ def _expected_weights(graph, analysis) -> tuple[dict[str, tuple[int, ...]], bool
     return expected, whole
 
 
-def _read_weights(raw: bytes, expected: dict[str, tuple[int, ...]], whole: bool, nodes, shown: str,
+def _read_weights(raw: bytes, expected: dict[str, tuple[int, ...]], whole: bool, graph, shown: str,
                   budget: int) -> dict[str, np.ndarray]:
     """Every array of weights.npz. Each header is checked before its data is
     read: in a whole graph against the weight the graph declares; in a design
@@ -523,7 +523,7 @@ def _read_weights(raw: bytes, expected: dict[str, tuple[int, ...]], whole: bool,
         raise FileFormatError(f"{shown}: weights.npz is damaged ({_zip_problem(e)})") from None
     with z:
         infos = z.infolist()
-        most = (len(expected) if whole else 16 * len(nodes)) + 16  # beyond it, a name is wrong anyway
+        most = (len(expected) if whole else 16 * len(graph.nodes)) + 16  # beyond it, a name is wrong anyway
         if len(infos) > min(MAX_WEIGHTS, most):
             raise bad(f"it holds {len(infos):,} arrays, more than the network has weights")
         left = budget
@@ -534,8 +534,13 @@ def _read_weights(raw: bytes, expected: dict[str, tuple[int, ...]], whole: bool,
             name = fname[:-4]
             if name in out:
                 raise bad(f"weight '{name}' is stored twice")
-            if (name not in expected) if whole else (name.split("/")[0] not in nodes):
-                raise FileFormatError(f"{shown}: weight '{name}' belongs to no node of the network")
+            nid = name.split("/")[0]
+            if nid not in graph.nodes:
+                raise bad(f"weight '{name}' belongs to no node of the network")
+            if whole and name not in expected:
+                its = [n.split("/", 1)[1] for n in expected if n.split("/")[0] == nid]
+                raise bad(f"weight '{name}': {graph.node_type(nid).title} '{nid}' has no such weight "
+                          f"(its weights: {', '.join(its) or 'none'})")
             try:
                 with z.open(info) as f:
                     arr, left = _read_array(f, info, name, expected[name] if whole else None, left, bad)
@@ -599,6 +604,8 @@ def _read_array(f, info: zipfile.ZipInfo, name: str, exp: tuple[int, ...] | None
         arr = arr.reshape(shape)
     if not dtype.isnative:
         arr = arr.astype(dtype.newbyteorder("="))
+    if not np.isfinite(arr).all():
+        raise bad(f"weight '{name}' contains NaN or inf")
     return arr, budget - nbytes
 
 
@@ -619,7 +626,7 @@ def _weights_bound(expected: dict[str, tuple[int, ...]], whole: bool, info: zipf
 def _check_missing(names, weights: dict[str, np.ndarray], shown: str) -> None:
     missing = [n for n in names if n not in weights]
     if missing:
-        raise FileFormatError(f"{shown}: weight '{missing[0]}' is missing"
+        raise FileFormatError(f"{shown}: weights.npz: weight '{missing[0]}' is missing"
                               + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
 
 
@@ -657,7 +664,7 @@ def load_network(path: str | os.PathLike):
                                    why=f" for the network's {sum(math.prod(s) for s in expected.values()):,} "
                                        "parameters" if whole else " by its compressed size")
         hist_raw = _read_member(z, members, "history.json", shown, required=False)
-    weights = _read_weights(weights_raw, expected, whole, set(graph.nodes), shown, budget=bound)
+    weights = _read_weights(weights_raw, expected, whole, graph, shown, budget=bound)
     del weights_raw
     if whole:  # before the network is built: it would initialize what is missing
         _check_missing(expected, weights, shown)
@@ -670,9 +677,6 @@ def load_network(path: str | os.PathLike):
             raise FileFormatError(f"{shown}: history.json holds values that are not numbers")
         history = History.from_dict(h)  # numbers (of at most 40 digits) and nulls: nothing left to fail
 
-    for name, arr in weights.items():
-        if not np.isfinite(arr).all():
-            raise FileFormatError(f"{shown}: weight '{name}' contains NaN or inf")
     try:
         try:
             training = TrainingConfig.from_dict(doc.get("training"))

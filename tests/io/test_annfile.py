@@ -194,6 +194,26 @@ def test_bad_files_raise_one_clear_error(tmp_path, case):
     assert "Traceback" not in str(e.value)
 
 
+def test_weight_errors_name_weights_npz_and_the_node_that_exists(tmp_path):
+    """A weight of a node that exists, but not one of its weights, is not a weight of "no node"; each
+    weight error names the member it is in."""
+    cases = {
+        "dense_1/gamma": (lambda w: w.update({"dense_1/gamma": np.zeros(4, np.float32)}),
+                          "weights.npz: weight 'dense_1/gamma': Dense layer 'dense_1' has no such weight "
+                          "(its weights: kernel, bias)"),
+        "ghost/kernel": (lambda w: w.update({"ghost/kernel": np.zeros(2, np.float32)}),
+                         "weights.npz: weight 'ghost/kernel' belongs to no node of the network"),
+        "missing": (lambda w: w.pop("dense_1/bias"), "weights.npz: weight 'dense_1/bias' is missing"),
+        "nan": (lambda w: w["dense_1/bias"].__setitem__(0, np.nan),
+                "weights.npz: weight 'dense_1/bias' contains NaN or inf"),
+    }
+    for case, (change, message) in cases.items():
+        path = write_zip(tmp_path / f"{case.replace('/', '_')}.ann", weights_with(change))
+        with pytest.raises(ad.FileFormatError) as e:
+            ad.load(path)
+        assert str(e.value) == f"{path.name}: {message}", case
+
+
 def test_missing_file_and_folder(tmp_path):
     with pytest.raises(ad.FileFormatError, match="no such file"):
         ad.load(tmp_path / "nope.ann")
