@@ -87,9 +87,6 @@ def cmd_gui(args) -> int:
     return run_gui(args.file)
 
 
-CSV_OPTIONS = ("target", "inputs", "no_header", "header", "skip_rows", "no_standardize", "task")
-
-
 def _columns(text: str | None, option: str) -> list[str | int] | None:
     """``"a,b"`` as names; a plain number is a 1-based column number."""
     if text is None:
@@ -133,11 +130,12 @@ def _csv_choices(args) -> dict:
     return out
 
 
-def _load_data(net, spec: str | None, file: Path, args=None):
+def _load_data(net, spec: str | None, file: Path, choices: dict | None = None):
+    """The data to train on: ``--data`` or the file's own, with the CSV ``choices`` (load_csv keywords)."""
     from .data import BUILTIN_DATASETS, load_builtin, load_csv, load_source
     from .data.dataset import source_from_file
 
-    choices = _csv_choices(args) if args is not None else {}
+    choices = choices or {}
     if spec is None:
         if not net.data_source:
             raise AnnError(f"{file.name} names no data set; pass --data NAME (one of: "
@@ -178,10 +176,11 @@ def cmd_train(args) -> int:
 
     file = Path(args.file)
     net = load_network(file)
-    data = _load_data(net, args.data, file, args)
+    choices = _csv_choices(args)
+    data = _load_data(net, args.data, file, choices)
     settings = {k: getattr(args, k) for k in ("epochs", "batch_size", "learning_rate", "optimizer")}
     trainer = net.trainer(data.X, data.Y, **{k: v for k, v in settings.items() if v is not None})
-    if args.data is not None or any(getattr(args, k) not in (None, False) for k in CSV_OPTIONS):
+    if args.data is not None or choices:  # trained on other data than the file names: say which
         net.data_source = data.source
     epochs = trainer.config.epochs
     tty = sys.stdout.isatty()

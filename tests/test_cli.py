@@ -193,3 +193,19 @@ def test_csv_choices_need_csv_data(capsys):
     assert "are for CSV data" in capsys.readouterr().err
     assert main(["train", str(SAMPLES / "xor.ann"), "--data", "moons", "--no-header"]) == 1
     assert "are for CSV data" in capsys.readouterr().err
+
+
+def test_skip_rows_zero_on_the_files_own_csv_is_saved(tmp_path, capsys):
+    """--skip-rows 0 is a choice like any other: the file written names the data it was
+    trained on (0 read as 'not given' kept the old source's skip_rows and columns)."""
+    csv = tmp_path / "d.csv"
+    csv.write_text("x,y,t\n0,1,0\n" + "".join(f"{i % 3},{i % 2},{i % 2}\n" for i in range(8)))
+    first = tmp_path / "first.ann"
+    assert main(["train", str(SAMPLES / "xor.ann"), "--data", str(csv), "--skip-rows", "1", "--header", "names",
+                 "--epochs", "1", "--quiet", "--out", str(first)]) == 0, capsys.readouterr().err
+    src = ad.load(first).data_source
+    assert (src["skip_rows"], src["inputs"], src["targets"]) == (1, ["0", "1"], ["0_2"])
+    second = tmp_path / "second.ann"
+    assert main(["train", str(first), "--skip-rows", "0", "--epochs", "1", "--quiet", "--out", str(second)]) == 0
+    src = ad.load(second).data_source
+    assert "skip_rows" not in src and (src["inputs"], src["targets"]) == (["x", "y"], ["t"])
