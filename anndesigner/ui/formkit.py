@@ -72,7 +72,9 @@ class FloatSpinBox(QDoubleSpinBox):
         self.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
-        return f"{value:.6g}"
+        # 15 digits: every value typed or saved with up to 15 reads back as itself (Return in the
+        # field must not round it), while a step's float noise (0.0011000000000000001) stays hidden
+        return f"{value:.15g}"
 
     def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt override)
         try:

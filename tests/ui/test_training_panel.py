@@ -280,3 +280,24 @@ def test_learning_rate_field_shows_every_magnitude_as_it_is(setup, qtbot):
     assert doc.network.training.learning_rate == 2e-4 and doc.undo_stack.undoText() == "Set learning rate"
     qtbot.keyClicks(panel.learning_rate, "x")  # refused as typed
     assert "x" not in panel.learning_rate.text()
+
+
+def test_return_in_an_untouched_learning_rate_field_keeps_the_files_value(setup, qtbot):
+    """The field shows a value of many digits in full: Return (or leaving it) does not round the
+    document's learning rate to what a shorter text said, nor push an edit."""
+    from PySide6.QtCore import Qt
+
+    from anndesigner.ui import commands as C
+
+    doc, ctl, panel = setup
+    lr = 0.0012345678
+    doc.push(C.SetTrainingCommand(doc, learning_rate=lr))
+    assert panel.learning_rate.text() == "0.0012345678"
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.learning_rate.setFocus()
+    count = doc.undo_stack.count()
+    qtbot.keyClick(panel.learning_rate, Qt.Key.Key_Return)
+    assert doc.network.training.learning_rate == lr and doc.undo_stack.count() == count
+    qtbot.keyClick(panel.learning_rate, Qt.Key.Key_Up)  # a step of a tenth of the magnitude, shown clean
+    assert panel.learning_rate.text() == "0.0013345678"
