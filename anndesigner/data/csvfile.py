@@ -406,7 +406,7 @@ class _Table:
         self.delimiter = forced if forced is not None else _detect_delimiter(sample)
         self.decimal_comma = self.delimiter != ","
         self._reader = csv.reader(itertools.chain(_Replay(sample, lines), lines), delimiter=self.delimiter)
-        self._names: list[str] | None = None
+        self.names: list[str] = []  # known after the first rows (a cell error there names its column by number)
         self._iter = self._row_iter()
         first = next(self._iter, None)
         if first is None:
@@ -440,7 +440,6 @@ class _Table:
         if len(self.names) > MAX_COLUMNS:
             raise DataError(f"{self.file}, line {first[0]}: {len(self.names):,} columns; "
                             f"at most {MAX_COLUMNS:,} are read", line=first[0])
-        self._names = self.names
         self.header_line = first[0] if self.header else None
         head = ([] if self.header else [first]) + ([] if second is None else [second])
         self._rows = itertools.chain(head, self._iter)
@@ -467,8 +466,8 @@ class _Table:
         text = "".join(self._lines.pending)
         if "field larger than field limit" in str(exc):
             col = _long_cell_column(text, self.delimiter)
-            names = self._names
-            if names is not None and col < len(names):
+            names = self.names
+            if col < len(names):
                 where = f"column '{names[col]}'"
                 column: str | int = names[col]
             else:
