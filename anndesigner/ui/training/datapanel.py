@@ -607,7 +607,7 @@ class DataPanel(QWidget):
         if doc is None or ds is None or doc.locked:
             return False
         report = check_fit(doc.graph, DataShape.of(ds), doc.network.describe_node)
-        fixes = [f for f in report.fixes() if f.node_id in doc.graph.nodes]
+        fixes = report.fixes()
         if not fixes:
             return False
         try:
