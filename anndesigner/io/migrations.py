@@ -21,23 +21,22 @@ def _v1_to_v2(doc: dict[str, Any], name: str = "file") -> dict[str, Any]:
     layout = doc.pop("layout", {}) or {}
     if not isinstance(layout, dict):
         raise FileFormatError(f"{name}: network.json's 'layout' (schema 1) must be an object, not {_kind(layout)}")
-    nodes = []
-    raw = doc.get("nodes", [])
-    if not isinstance(raw, list):
-        raise FileFormatError(f"{name}: network.json's 'nodes' must be a list, not {_kind(raw)}")
-    for i, n in enumerate(raw):
-        if not isinstance(n, dict):
-            raise FileFormatError(f"{name}: network.json: nodes[{i}] must be an object, not {_kind(n)}")
-        n = dict(n)
-        if "type_id" in n and "type" not in n:
-            n["type"] = n.pop("type_id")
-        nid = n.get("id")
-        if "position" not in n and isinstance(nid, str) and nid in layout:
-            n["position"] = layout[nid]
-        nodes.append(n)
+    nodes = doc.get("nodes", [])
+    if isinstance(nodes, list):  # what is not a list, or a node not an object, is reported after migrating
+        nodes = [_v1_node(n, layout) if isinstance(n, dict) else n for n in nodes]
     doc["nodes"] = nodes
     doc["schema_version"] = 2
     return doc
+
+
+def _v1_node(n: dict[str, Any], layout: dict[str, Any]) -> dict[str, Any]:
+    n = dict(n)
+    if "type_id" in n and "type" not in n:
+        n["type"] = n.pop("type_id")
+    nid = n.get("id")
+    if "position" not in n and isinstance(nid, str) and nid in layout:
+        n["position"] = layout[nid]
+    return n
 
 
 #: schema version -> step to the next (``step(doc, file_name)``)
@@ -61,8 +60,11 @@ def migrate(doc: dict[str, Any], name: str = "file") -> dict[str, Any]:
         doc = MIGRATIONS[v](doc, name)
         v = doc["schema_version"]
     for key in ("nodes", "edges"):
-        if not isinstance(doc.get(key), list):
+        v = doc.get(key)
+        if v is None:
             raise FileFormatError(f"{name}: network.json has no '{key}' list")
+        if not isinstance(v, list):
+            raise FileFormatError(f"{name}: network.json's '{key}' must be a list, not {_kind(v)} {_short(v)}")
     return doc
 
 
