@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
-from ..errors import AnnError, FileFormatError
+from ..errors import AnnError, FileFormatError, GraphError
 from ..graph.model import LIMITS as GRAPH_LIMITS
 from .migrations import CURRENT_SCHEMA, FORMAT_NAME, check_structure, migrate
 
@@ -493,8 +493,6 @@ def _expected_weights(graph, analysis) -> tuple[dict[str, tuple[int, ...]], bool
     """Weight names and shapes the graph declares (of the nodes whose input
     shapes are known), and whether the graph is whole (it validates, so it
     compiles and its weights must be exactly these)."""
-    from ..errors import GraphError
-
     expected: dict[str, tuple[int, ...]] = {}
     for nid in graph.nodes:
         for w in analysis.weights.get(nid) or ():
@@ -568,9 +566,8 @@ def _read_array(f, info: zipfile.ZipInfo, name: str, exp: tuple[int, ...] | None
         raise bad(f"weight '{name}' cannot be read: it holds Python objects, not numbers")
     if dtype.kind != "f" or dtype.itemsize not in (4, 8) or dtype.fields is not None or dtype.shape:
         raise bad(f"weight '{name}' has dtype {dtype}; float32 or float64 expected")
-    if not all(isinstance(s, int) and s >= 0 for s in shape):
+    if any(s < 0 for s in shape):  # (NumPy checked that it is a tuple of whole numbers)
         raise bad(f"weight '{name}' has a damaged shape {shape!r}")
-    shape = tuple(shape)
     if exp is not None and shape != exp:
         raise bad(f"weight '{name}' has shape {shape}; the network needs {exp}")
     count = math.prod(shape)
