@@ -23,7 +23,7 @@ def test_random_files_load_or_raise_data_error(tmp_path, seed):
     counts, failures = fuzz.run(150, seed, tmp_path)
     assert failures == []
     # the generator reaches both outcomes for both readers
-    for what in ("load", "preview"):
+    for what in ("load", "check", "preview"):
         assert counts[(what, "loaded")] > 10 and counts[(what, "DataError")] > 10, counts
 
 
