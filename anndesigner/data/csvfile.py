@@ -696,12 +696,14 @@ def _class_indices(ys: np.ndarray, k: int) -> np.ndarray:
     return (ys == np.round(ys)) & (ys >= 0) & (ys < k)
 
 
-def _classes_of(table: _Table, cols: _Columns, classes: Sequence[str] | None) -> tuple[np.ndarray, list[str]]:
-    """The class code of every row and the class labels (in code order)."""
+def _classes_of(table: _Table, cols: _Columns, classes: Sequence[str] | None,
+                layout: _Layout | None) -> tuple[np.ndarray, list[str]]:
+    """The class code of every row and the class labels (in code order); ``layout`` is
+    scikit-learn's counts row when the target is its class column."""
     name = table.names[cols.target_cols[0]]
     ys = cols.Y()[:, 0]
-    if table.layout is not None:
-        found = list(table.layout.classes)
+    if layout is not None:
+        found = list(layout.classes)
         k = len(found)
         if k:  # without class names (counts only) the numbers are the labels, as below
             ok = _class_indices(ys, k)
@@ -712,7 +714,7 @@ def _classes_of(table: _Table, cols: _Columns, classes: Sequence[str] | None) ->
                                 f"is not one of the {k} classes the first row names (0 to {k - 1})",
                                 line=line, column=name)
             codes = ys.astype(np.int64)
-    if table.layout is None or not table.layout.classes:
+    if layout is None or not layout.classes:
         if cols.text_seen:
             if cols.too_many_labels:
                 raise DataError(f"{table.file}: column '{name}' has more than {MAX_CLASSES:,} different labels; "
@@ -844,10 +846,8 @@ def _load(path, inputs, targets, task, standardize, header, delimiter, skip_rows
             raise DataError(
                 f"{table.file}: classification needs exactly one target column, got {len(target_cols)}"
             )
-        if lay is not None and not laid_out:  # another column than the class: its values are the labels
-            table.layout = None
-        codes, found = _classes_of(table, cols, classes)
-        table.layout = lay
+        # another column than the class: its values are the labels
+        codes, found = _classes_of(table, cols, classes, lay if laid_out else None)
         if len(found) < 2:
             raise DataError(
                 f"{table.file}: target column '{target_names_raw[0]}' has only one class "
