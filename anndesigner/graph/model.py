@@ -322,13 +322,10 @@ class Graph:
 
     def _check_edge(self, s: str, d: str, src_port: str, dst_port: str, check_shapes: bool) -> None:
         port = self._check_ports(s, d, src_port, dst_port)
-        for e in self.edges.values():
-            if e.src == s and e.dst == d and e.src_port == src_port and e.dst_port == dst_port:
-                raise DuplicateEdgeError(f"'{s}' is already connected to '{d}'", node_id=d, edge_id=e.id)
-        if not port.multi and any(e.dst == d and e.dst_port == dst_port for e in self.edges.values()):
-            raise PortError(f"input '{dst_port}' of '{d}' takes one wire and is already connected", node_id=d)
-        if s == d or self._reaches(d, s):
-            raise CycleError(f"connecting '{s}' to '{d}' would make a cycle", node_id=d)
+        same = next((e.id for e in self.edges.values()
+                     if e.src == s and e.dst == d and e.src_port == src_port and e.dst_port == dst_port), None)
+        taken = not port.multi and any(e.dst == d and e.dst_port == dst_port for e in self.edges.values())
+        _refuse_wire(s, d, dst_port, same, taken, self._reaches(d, s))
         if check_shapes:
             self._check_shapes_with(s, d, src_port, dst_port)
 
@@ -435,26 +432,18 @@ class Graph:
             g.insert_node(Node(str(nd["id"]), t.type_id, params, version=t.version,
                                position=(float(pos[0]), float(pos[1])), label=str(nd.get("label", ""))))
         # the checks of insert_edge in one pass (linear in the edges; a cycle is looked for once, at the end)
-        seen: set[tuple[str, str, str, str]] = set()
+        seen: dict[tuple[str, str, str, str], str] = {}
         taken: set[tuple[str, str]] = set()
         for ed in d.get("edges", []):
             edge = Edge(str(ed["id"]), str(ed["src"]), str(ed["dst"]),
                         str(ed.get("src_port", "out")), str(ed.get("dst_port", "in")))
-            if edge.id in g.edges or edge.id in g.nodes:
-                raise GraphError(f"the id '{edge.id}' is already used", edge_id=edge.id)
             port = g._check_ports(edge.src, edge.dst, edge.src_port, edge.dst_port)
             key = (edge.src, edge.dst, edge.src_port, edge.dst_port)
-            if key in seen:
-                raise DuplicateEdgeError(f"'{edge.src}' is already connected to '{edge.dst}'", node_id=edge.dst,
-                                         edge_id=edge.id)
-            if not port.multi and (edge.dst, edge.dst_port) in taken:
-                raise PortError(f"input '{edge.dst_port}' of '{edge.dst}' takes one wire and is already connected",
-                                node_id=edge.dst)
-            if edge.src == edge.dst:
-                raise CycleError(f"connecting '{edge.src}' to '{edge.dst}' would make a cycle", node_id=edge.dst)
-            seen.add(key)
+            _refuse_wire(edge.src, edge.dst, edge.dst_port, seen.get(key),
+                         not port.multi and (edge.dst, edge.dst_port) in taken, edge.src == edge.dst)
+            g.insert_edge(edge, check=False)  # (refuses an id already used)
+            seen[key] = edge.id
             taken.add((edge.dst, edge.dst_port))
-            g.insert_edge(edge, check=False)
         if g.edges:
             g.topological_order()  # raises CycleError
         return g
@@ -529,6 +518,18 @@ def _analyze(g: Graph) -> Analysis:
             shapes[nid] = None
     errors += _limit_errors(g, order, shapes, counts)
     return Analysis(order, shapes, weights, counts, errors)
+
+
+def _refuse_wire(s: str, d: str, dst_port: str, same: str | None, taken: bool, cycle: bool) -> None:
+    """The errors of a new wire from ``s`` to input ``dst_port`` of ``d`` among those already there, in
+    this order: ``same``, the id of the wire it repeats; ``taken``, its one-wire input has one;
+    ``cycle``, it would close a cycle."""
+    if same is not None:
+        raise DuplicateEdgeError(f"'{s}' is already connected to '{d}'", node_id=d, edge_id=same)
+    if taken:
+        raise PortError(f"input '{dst_port}' of '{d}' takes one wire and is already connected", node_id=d)
+    if cycle:
+        raise CycleError(f"connecting '{s}' to '{d}' would make a cycle", node_id=d)
 
 
 def _limit_errors(g: Graph, order: list[str], shapes: dict[str, Shape | None], counts: dict[str, int]) -> list[GraphError]:
