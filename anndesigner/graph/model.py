@@ -542,8 +542,7 @@ def _limit_errors(g: Graph, order: list[str], shapes: dict[str, Shape | None], c
         n = math.prod(s)
         total += n
         if n > LIMITS.values_per_node:
-            t = g.registry.get(g.nodes[nid].type_id)
-            errors.append(ShapeError(f"{t.title} '{nid}' outputs {n:,} values per sample {fmt_shape(s)}, more than "
+            errors.append(ShapeError(f"{g.node_type(nid).title} '{nid}' outputs {n:,} values per sample {fmt_shape(s)}, more than "
                                      f"the {LIMITS.values_per_node:,} a network may have", node_id=nid))
     if total > LIMITS.values_per_sample:
         big = max((n for n in order if shapes.get(n) is not None), key=lambda n: math.prod(shapes[n]))
@@ -552,8 +551,7 @@ def _limit_errors(g: Graph, order: list[str], shapes: dict[str, Shape | None], c
     params = sum(counts.values())
     if params > LIMITS.params:
         big = max(counts, key=counts.get)
-        t = g.registry.get(g.nodes[big].type_id)
-        errors.append(GraphError(f"the network has {params:,} parameters ({t.title} '{big}' alone "
+        errors.append(GraphError(f"the network has {params:,} parameters ({g.node_type(big).title} '{big}' alone "
                                  f"{counts[big]:,}), more than the {LIMITS.params:,} it may have", node_id=big))
     return errors
 
