@@ -250,11 +250,6 @@ def save_network(net, path: str | os.PathLike) -> None:
     file it points to."""
     target = Path(path)
     path = Path(os.path.realpath(target)) if target.is_symlink() else target
-    if path.is_dir():
-        raise SaveError(target, "it is a folder; choose a file name", errno.EISDIR)
-    doc = network_to_dict(net, folder=os.path.abspath(path.parent))
-    weights = net.weights_for_saving()
-    history = net.history.to_dict()
     owner = None
     try:
         st = os.stat(path)
@@ -263,10 +258,15 @@ def save_network(net, path: str | os.PathLike) -> None:
     except OSError as e:
         raise SaveError(target, _reason(e), e.errno) from None
     else:
+        if stat.S_ISDIR(st.st_mode):
+            raise SaveError(target, "it is a folder; choose a file name", errno.EISDIR)
         if not stat.S_ISREG(st.st_mode):
             raise SaveError(target, "it is not a regular file (a device, pipe or socket)")
         mode = stat.S_IMODE(st.st_mode)
         owner = (st.st_uid, st.st_gid)
+    doc = network_to_dict(net, folder=os.path.abspath(path.parent))
+    weights = net.weights_for_saving()
+    history = net.history.to_dict()
     clean_stale_temps(path)
     try:
         fd, tmp = _new_temp(path)
