@@ -200,6 +200,7 @@ class _Lines:
         self.truncated = False
         self.pending: list[str] = []
         self._queue: list[bytes] = []
+        self._carry = b""  # the start of a line after the last lone CR of a cut read
         self._first = True
         for _ in range(skip):
             if self._next_bytes() is None:
@@ -211,24 +212,36 @@ class _Lines:
             return self._queue.pop()
         if self.truncated:
             return None
-        limit = MAX_LINE_BYTES + 1
+        carry, self._carry = self._carry, b""
+        limit = MAX_LINE_BYTES + 1 - len(carry)
         if self.budget is not None:
             limit = min(limit, self.budget - self.read + 1)
             if limit <= 1:
-                self.truncated = bool(self.f.peek(1)[:1])
+                self.truncated = bool(carry) or bool(self.f.peek(1)[:1])
                 return None
-        raw = self.f.readline(limit)
-        if not raw:
-            return None
-        self.read += len(raw)
+        chunk = self.f.readline(limit)
+        self.read += len(chunk)
         if self.read > MAX_FILE_BYTES:
             raise DataError(f"{self.label} grew beyond {_mb(MAX_FILE_BYTES)} while being read")
-        if len(raw) == limit and not raw.endswith(b"\n"):
-            if self.budget is not None and self.read > self.budget:
+        raw = carry + chunk
+        if not raw:
+            return None
+        if len(chunk) == limit and not chunk.endswith(b"\n"):
+            # cut: readline ends lines at LF only, so lines ending in lone CRs (classic Mac
+            # files) come many at once; keep the whole ones and carry the rest over
+            cr = raw.rfind(b"\r")
+            if cr >= 0:
+                if cr == len(raw) - 1 and self.f.peek(1)[:1] == b"\n":  # a CRLF cut in two
+                    raw += self.f.read(1)
+                    self.read += 1
+                else:
+                    raw, self._carry = raw[:cr + 1], raw[cr + 1:]
+            elif self.budget is not None and self.read > self.budget:
                 self.truncated = True
                 return None
-            raise DataError(f"{self.file}, line {self.count + 1}: the line is longer than "
-                            f"{MAX_LINE_BYTES // 2**20} MiB; is this a CSV file?", line=self.count + 1)
+            else:
+                raise DataError(f"{self.file}, line {self.count + 1}: the line is longer than "
+                                f"{MAX_LINE_BYTES // 2**20} MiB; is this a CSV file?", line=self.count + 1)
         if self._first:
             self._first = False
             if raw.startswith(b"\xef\xbb\xbf"):

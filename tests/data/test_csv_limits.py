@@ -206,6 +206,31 @@ def test_lone_carriage_returns_end_lines(tmp_path):
     assert ds.X[:, 0].tolist() == [1, 2] and ds.Y[:, 0].tolist() == [0.5, 1.5]
 
 
+def test_a_file_of_lone_carriage_returns_longer_than_a_line_may_be(tmp_path, monkeypatch):
+    """Lines ending in lone CRs (classic Mac CSV) come as one read until a LF: a file of
+    them longer than the line limit loads line by line (it was refused as one long line),
+    its preview shows rows (a file longer than the preview read as empty), line numbers
+    hold, and a CRLF cut between two reads stays one line end."""
+    monkeypatch.setattr(csvfile, "MAX_LINE_BYTES", 100)
+    monkeypatch.setattr(csvfile, "PREVIEW_BYTES", 300)
+    rows = "".join(f"{i},{i % 2}\r" for i in range(300))
+    path = write(tmp_path, "a,y\r" + rows)
+    ds = load_csv(path, standardize=False)
+    assert ds.X[:, 0].tolist() == list(range(300)) and ds.Y[:, 0].tolist() == [i % 2 for i in range(300)]
+    p = preview_csv(path, max_rows=5)
+    assert p.names == ["a", "y"] and p.rows[:2] == [["0", "0"], ["1", "1"]] and not p.complete
+    with pytest.raises(DataError, match=r"line 302, column 'a': 'x' is not a number"):
+        load_csv(write(tmp_path, "a,y\r" + rows + "x,1\r", name="bad.csv"))
+    # a lone-CR run whose read ends on a CR followed by LF: the next line is not a blank one
+    head = "a,y\r" + "1,0\r" * 23 + "11,0\r"  # lines 1-25; a read of 101 bytes (the limit + 1) ends on its CR
+    assert len(head.encode()) == 101
+    mixed = write(tmp_path, head + "\n7,1\r\nz,0\r\n", name="mixed.csv")
+    with pytest.raises(DataError, match=r"line 27, column 'a': 'z' is not a number"):
+        load_csv(mixed)
+    with pytest.raises(DataError, match="longer than"):  # a line with no end at all is still refused
+        load_csv(write(tmp_path, "a,y\r" + "1" * 200 + ",1\r", name="long.csv"))
+
+
 def test_nul_byte_names_its_line(tmp_path):
     with pytest.raises(DataError) as info:
         load_csv(write(tmp_path, b"a,y\n1,2\n3\x00,4\n"))
