@@ -2,7 +2,6 @@
 special files, and informational notes styled as notes (muted), never as errors."""
 
 import os
-from pathlib import Path
 
 import pytest
 
