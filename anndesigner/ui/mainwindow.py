@@ -117,6 +117,8 @@ class MainWindow(QMainWindow):
         self.palette_dock.raise_()
         self._evaluator: SurfaceEvaluator | None = None
         self._plots_drawn = 0.0
+        #: the canvas and the thumbnails show a run's snapshot, not the document's weights
+        self._showing_snapshot = False
         self.training.snapshotReady.connect(self._show_snapshot)
         self.training.finished.connect(self._training_finished)
         self.training.stateChanged.connect(self._training_state)
@@ -376,6 +378,7 @@ class MainWindow(QMainWindow):
     def _weights_changed(self) -> None:
         if self.training.is_active():
             return  # the live snapshot drives the views
+        self._showing_snapshot = False
         w = self._current_weights()
         self.scene.show_weights(w)
         self.scene.set_activations(None)
@@ -410,6 +413,7 @@ class MainWindow(QMainWindow):
         self.surface.update_weights(snap.weights)
         if self._evaluator is not None:
             self._evaluator.set_weights(snap.weights)
+        self._showing_snapshot = True
 
     def _training_state(self, state: str) -> None:
         self.act_train.setText({"idle": "&Train", "running": "&Pause Training", "paused": "&Resume Training"}[state])
@@ -419,7 +423,8 @@ class MainWindow(QMainWindow):
             self.show_error("Training stopped", result.message.splitlines()[0], result.message)
         else:  # a diverged run is explained in the training panel, with its fixes
             self.show_status(result.message.splitlines()[0] if result.message else "")
-        self._weights_changed()
+        if self._showing_snapshot:  # the run pushed no result (whose weightsChanged did this)
+            self._weights_changed()
 
     def _autosave_before_training(self, state: str) -> None:
         if state == "running":

@@ -310,3 +310,31 @@ def test_the_first_window_fits_the_screen(tmp_path, width, height):
     assert (aw, ah) == (width, height)
     assert ax <= fx and ay <= fy and fx + fw <= ax + aw and fy + fh <= ay + ah, out
     assert fw >= min(1280, aw - 8) and out["train"]
+
+
+def test_after_a_run_the_canvas_shows_the_documents_weights_copied_once(window, qtbot, monkeypatch):
+    """A run that pushed its result had the canvas and the thumbnails follow it already (the
+    thumbnails' copy of the network was made twice); one that pushed nothing (diverged at its
+    first batch) puts the document's weights back in place of its snapshot's."""
+    from anndesigner.ui import commands as C
+    from anndesigner.ui import mainwindow
+
+    w = window
+    w.open_file(SAMPLES / "xor.ann", ask=False)
+    made = []
+    real = mainwindow.SurfaceEvaluator
+    monkeypatch.setattr(mainwindow, "SurfaceEvaluator", lambda net: made.append(net) or real(net))
+    for lr, pushed in ((0.1, True), (1e300, False)):
+        w.document.push(C.SetTrainingCommand(w.document, epochs=3, learning_rate=lr, optimizer="sgd",
+                                             optimizer_params={}))
+        n = w.document.undo_stack.count()
+        made.clear()
+        w.training.start()
+        qtbot.waitUntil(lambda: w.training.state == "idle", timeout=30000)
+        assert (w.document.undo_stack.count() == n + 1) == pushed
+        assert len(made) == 1
+        want = w.document.network.get_weights()
+        shown = w.scene.shown_weights()
+        assert set(shown) == set(want)
+        for k, v in want.items():
+            np.testing.assert_array_equal(shown[k], v)
