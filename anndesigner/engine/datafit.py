@@ -27,7 +27,9 @@ that node, what they do and why), plus notes that need no fix. The rules:
   never learns the 0 rows) is a mismatch too.
 * **Output, regression**: one unit per target column; a classification
   activation or loss (softmax, sigmoid with cross-entropy) becomes linear with
-  mean squared error, since the targets are any numbers.
+  mean squared error, since the targets are any numbers. With the right count,
+  a single unit with softmax (always 1) or categorical cross-entropy is a
+  mismatch too; other activations are left as they are.
 """
 
 from __future__ import annotations
@@ -206,6 +208,12 @@ def output_fix(node_id: str, units: int, activation: str, loss: str, data: DataS
                 alternatives)
     # regression (or classification without known classes): one unit per target column
     if units == n:
+        if data.task == "regression" and units == 1 and (activation == "softmax" or loss == "categorical_crossentropy"):
+            problem = ("uses softmax on 1 unit, which always outputs 1" if activation == "softmax"
+                       else "uses categorical cross-entropy on 1 unit, which does not fit numbers to predict")
+            return (Fix(node_id, {"activation": "linear", "loss": "mse"},
+                        "a linear activation with mean squared error",
+                        "the targets are numbers, so a linear output and mean squared error fit them"), problem, ())
         return None, "", ()
     params: dict = {"units": n}
     text = f"{_plural(n, 'unit')}"

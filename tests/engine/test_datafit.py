@@ -89,3 +89,20 @@ def test_the_engines_message_offers_the_fix():
         three.fit(blobs.X, blobs.Y, epochs=1)
     assert target_mismatch_message("Output 'o'", 1, "linear", "mse", np.array([[0.5, 2.0]])) == \
         "the data has 2 target column(s) but Output 'o' has 1 unit(s); set the Output's units to 2"
+
+
+@pytest.mark.parametrize("activation,loss,problem", [
+    ("softmax", "mse", "uses softmax on 1 unit, which always outputs 1"),
+    ("linear", "categorical_crossentropy", "uses categorical cross-entropy on 1 unit"),
+])
+def test_one_regression_unit_with_softmax_or_categorical_cross_entropy(activation, loss, problem):
+    """The right unit count for a regression target, but an output that cannot fit it: the
+    report says so and the fix makes it linear with mean squared error (it said nothing)."""
+    ds = load_builtin("house_prices")
+    net = output_net(1, activation, loss, inputs=4)
+    (m,) = check_fit(net.graph, ds, net.describe_node).mismatches
+    assert m.node_id == "output_1" and m.message.startswith(f"Output 'output_1' {problem}")
+    assert m.fix.params == {"activation": "linear", "loss": "mse"}
+    apply(net, check_fit(net.graph, ds))
+    assert not check_fit(net.graph, ds)
+    assert not check_fit(output_net(1, "tanh", "mse", inputs=4).graph, ds)  # other activations are a choice
