@@ -1103,6 +1103,6 @@ def read_csv_preview(path: str | Path, max_rows: int = 20) -> tuple[list[str], l
     return p.names, p.rows, bool(p.header)
 
 
-__all__ = ["load_csv", "load_csv_source", "read_csv_preview", "preview_csv", "CsvPreview", "parse_sample_shape", "check_sample_shape",
-           "MAX_AUTO_CLASSES", "MAX_FILE_BYTES", "MAX_CELLS", "MAX_COLUMNS", "MAX_CELL_CHARS", "MAX_LINE_BYTES",
-           "MAX_CLASSES", "PREVIEW_BYTES", "HEADERS"]
+__all__ = ["load_csv", "load_csv_source", "read_csv_preview", "preview_csv", "CsvPreview", "parse_sample_shape",
+           "check_sample_shape", "MAX_AUTO_CLASSES", "MAX_FILE_BYTES", "MAX_CELLS", "MAX_COLUMNS", "MAX_CELL_CHARS",
+           "MAX_LINE_BYTES", "MAX_CLASSES", "PREVIEW_BYTES", "HEADERS"]
