@@ -305,6 +305,11 @@ def test_a_document_gives_the_trainers_split_and_follows_its_changes(surface, qt
     np.testing.assert_allclose(np.column_stack(surface.val_points.getData()), trainer.X_val)
     doc.push(C.SetTrainingCommand(doc, validation_split=0.1))
     assert surface.point_count() == (900, 100)
+    evaluated = []
+    surface._evaluate = lambda real=surface._evaluate: evaluated.append(1) or real()
+    doc.push(C.SetTrainingCommand(doc, learning_rate=0.5, epochs=3))  # the same points: not drawn again
+    assert evaluated == [] and surface.point_count() == (900, 100)
+    del surface._evaluate
     doc.push(C.SetDataSourceCommand(doc, {"kind": "builtin", "name": "xor"}))
     assert surface.point_count() == (4, 0)
     doc.undo_stack.undo()

@@ -554,7 +554,8 @@ def test_a_document_keeps_its_results_current(plots):
 
 def test_one_command_computes_the_results_once(plots, monkeypatch):
     """A run's result and its undo replace weights and history, Reset both: one command,
-    one pass over the data (not one per signal)."""
+    one pass over the data (not one per signal); settings other than the validation split
+    leave the results as they are."""
     from anndesigner.ui import commands as C
     from anndesigner.ui.document import Document
 
@@ -571,6 +572,11 @@ def test_one_command_computes_the_results_once(plots, monkeypatch):
         calls.clear()
     doc.undo_stack.undo()  # back to the first run: its weights and its history
     assert len(calls) == 1 and plots.confusion().sum() == 4
+    calls.clear()
+    doc.push(C.SetTrainingCommand(doc, learning_rate=0.5, epochs=9))  # the same rows: nothing to do
+    assert calls == [] and plots.confusion().sum() == 4
+    doc.push(C.SetTrainingCommand(doc, validation_split=0.25))  # one row held out
+    assert len(calls) == 1 and plots.results_split() == "validation" and plots.confusion().sum() == 1
     calls.clear()
     doc.push(C.ResetWeightsCommand(doc))  # no history: cleared, nothing computed
     assert calls == [] and plots.confusion() is None

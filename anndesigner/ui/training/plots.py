@@ -178,6 +178,13 @@ def _legend(p: pg.PlotItem, bottom: bool = False) -> pg.LegendItem:
 RESULT_SPLITS = {"validation": "Validation rows", "training": "Training rows"}
 
 
+def split_key(network) -> tuple:
+    """What :func:`~anndesigner.engine.trainer.split_rows` of ``network``'s data depends on
+    (its other training settings leave the training and validation rows as they are)."""
+    cfg = network.training
+    return (cfg.validation_split, cfg.shuffle, network.seed)
+
+
 def _index_ticks(n: int, offset: float = 0.5) -> list[tuple[float, str]]:
     """Ticks at pixel centres labelled 1..n (every k-th when there are many)."""
     step = 1 if n <= 16 else int(nice_ceil(n / 12))
@@ -561,7 +568,8 @@ class TrainingPlots(QWidget):
             return
         tr, va = split_rows(len(Y), network.training, network.seed)
         rows = {"validation": va, "training": tr} if len(va) else {"training": tr}
-        self._results = {"P": P, "Y": Y, "rows": rows, "task": dataset.task, "classes": dataset.classes}
+        self._results = {"P": P, "Y": Y, "rows": rows, "task": dataset.task, "classes": dataset.classes,
+                         "split": split_key(network)}
         self._set_splits(list(rows))
         self._draw_results()
 
@@ -628,8 +636,9 @@ class TrainingPlots(QWidget):
         self.set_network(doc.network)
         # a command may change several of them (a run's result: weights and history; a paste:
         # node after node): they mark the results stale, the end of the command recomputes once
-        for sig in (doc.weightsChanged, doc.historyChanged, doc.dataChanged, doc.trainingChanged, doc.graphChanged):
+        for sig in (doc.weightsChanged, doc.historyChanged, doc.dataChanged, doc.graphChanged):
             self._doc_links.connect(sig, self._doc_results_stale)
+        self._doc_links.connect(doc.trainingChanged, self._doc_training_changed)
         self._doc_links.connect(doc.undo_stack.indexChanged, self._doc_command_done)
         self._doc_links.connect(doc.historyChanged, self._doc_history_changed)
         self._doc_history_changed()
@@ -640,6 +649,11 @@ class TrainingPlots(QWidget):
 
     def _doc_results_stale(self, *_) -> None:
         self._doc_stale = True
+
+    def _doc_training_changed(self) -> None:
+        # of the settings, only the validation split changes what the results show
+        if self._results is not None and self._results["split"] != split_key(self._document.network):
+            self._doc_stale = True
 
     def _doc_command_done(self, *_) -> None:
         if self._doc_stale:

@@ -28,7 +28,7 @@ from ...engine.trainer import split_rows
 from ...errors import AnnError
 from ...graph.events import Connections
 from .. import style
-from .plots import MUTED, TEXT, style_plot
+from .plots import MUTED, TEXT, split_key, style_plot
 
 NOT_2D_TEXT = "The decision surface needs a network with 2 inputs"
 CLASS_COLORS = style.CLASS_COLORS
@@ -194,6 +194,7 @@ class DecisionSurface(QWidget):
         self._document = None
         self._doc_links = Connections()
         self._doc_revision = -1
+        self._doc_split: tuple | None = None  # the split_key the points were split by
 
         self.stack = QStackedWidget(self)
         lay = QVBoxLayout(self)
@@ -251,15 +252,20 @@ class DecisionSurface(QWidget):
             return
         links = self._doc_links
         links.connect(doc.dataChanged, self._doc_data)
-        links.connect(doc.trainingChanged, self._doc_data)  # the validation split or its shuffling
+        links.connect(doc.trainingChanged, self._doc_training)
         links.connect(doc.weightsChanged, self._doc_weights)
         links.connect(doc.undo_stack.indexChanged, self._doc_edited)  # once per command, not per node
         self._doc_revision = doc.graph.revision
         self.set_network(doc.network)
         self._doc_data()
 
+    def _doc_training(self) -> None:
+        if split_key(self._document.network) != self._doc_split:  # the validation split or its shuffling
+            self._doc_data()
+
     def _doc_data(self, *_) -> None:
         doc = self._document
+        self._doc_split = split_key(doc.network)
         try:
             data = doc.dataset()
         except AnnError:
