@@ -52,7 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     csv.add_argument("--skip-rows", type=int, dest="skip_rows", metavar="N",
                      help="leave out the first N lines of the file")
     csv.add_argument("--no-standardize", action="store_true", dest="no_standardize",
-                     help="feed the input columns as they are (default: scaled to mean 0, standard deviation 1)")
+                     help="feed the input columns as they are (default: scaled to mean 0, standard deviation 1; "
+                          "the file's own CSV keeps its saved choice)")
+    csv.add_argument("--standardize", action="store_true",
+                     help="scale the input columns to mean 0, standard deviation 1 (fitted anew)")
     csv.add_argument("--task", choices=("auto", "classification", "regression"), help="the task (default: auto)")
     info = sub.add_parser("info", help="print a summary table of a network file")
     info.add_argument("file", help="the .ann network file")
@@ -117,8 +120,10 @@ def _csv_choices(args) -> dict:
         if args.skip_rows < 0:
             raise AnnError(f"--skip-rows must be 0 or more, not {args.skip_rows}")
         out["skip_rows"] = args.skip_rows
-    if args.no_standardize:
-        out["standardize"] = False
+    if args.no_standardize and args.standardize:
+        raise AnnError("--standardize and --no-standardize contradict each other")
+    if args.no_standardize or args.standardize:
+        out["standardize"] = bool(args.standardize)
     if args.task is not None:
         out["task"] = args.task
     targets = _columns(args.target, "target")
@@ -147,7 +152,7 @@ def _load_data(net, spec: str | None, file: Path, choices: dict | None = None):
             raise AnnError(f"--target, --inputs, --no-header, ... are for CSV data; "
                            f"{file.name} names a built-in data set (pass --data FILE.csv)")
         path = source_from_file(saved, file.parent)["path"]
-        kept = {k: saved[k] for k in ("task", "header", "delimiter", "skip_rows", "input_shape")
+        kept = {k: saved[k] for k in ("task", "standardize", "header", "delimiter", "skip_rows", "input_shape")
                 if saved.get(k) is not None}
         if not {"targets", "inputs", "header", "skip_rows"} & set(choices):  # the saved names still hold
             kept.update(targets=saved.get("targets"), inputs=saved.get("inputs"))

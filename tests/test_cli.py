@@ -209,3 +209,22 @@ def test_skip_rows_zero_on_the_files_own_csv_is_saved(tmp_path, capsys):
     assert main(["train", str(first), "--skip-rows", "0", "--epochs", "1", "--quiet", "--out", str(second)]) == 0
     src = ad.load(second).data_source
     assert "skip_rows" not in src and (src["inputs"], src["targets"]) == (["x", "y"], ["t"])
+
+
+def test_the_files_own_csv_keeps_its_scaling_with_other_choices(tmp_path, capsys):
+    """A CSV option on the file's own CSV changes that choice only: inputs saved unscaled stay
+    unscaled (they were standardized again); --standardize turns scaling on."""
+    csv = tmp_path / "d.csv"
+    csv.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(10)))
+    first, second = tmp_path / "first.ann", tmp_path / "second.ann"
+    assert main(["train", str(SAMPLES / "xor.ann"), "--data", str(csv), "--no-standardize", "--epochs", "1",
+                 "--quiet", "--out", str(first)]) == 0, capsys.readouterr().err
+    assert main(["train", str(first), "--target", "y", "--epochs", "1", "--quiet", "--out", str(second)]) == 0
+    src = ad.load(second).data_source
+    assert src["standardize"] is False and src["scaler"] is None and src["inputs"] == ["a", "b"]
+    assert main(["train", str(first), "--standardize", "--epochs", "1", "--quiet", "--out", str(second)]) == 0
+    src = ad.load(second).data_source
+    assert src["standardize"] is True and src["scaler"]["mean"] == pytest.approx([4.5, 0.9])
+    capsys.readouterr()
+    assert main(["train", str(first), "--standardize", "--no-standardize"]) == 1
+    assert "contradict" in capsys.readouterr().err
