@@ -494,16 +494,14 @@ class Trainer:
                     seen_version = net._weights_version
                     log.clear()
                 xb, yb = batch(order, b)
-                out, loss = self._forward(xb, yb)
-                if not math.isfinite(loss):
+                out, loss, bad = self._batch(xb, yb, lr)
+                if loss is None:  # the forward pass: its loss is NaN or inf, and nothing was updated
                     nid = prog.first_nonfinite()
                     what = "output"
                     if nid is None:  # values finite, but the loss overflowed
                         nid, what = prog.outputs[0].node_id, "loss"
                     yield self._diverged(e, b, lr, f"the {what} of {net.describe_node(nid)}", nid, None, log, batch)
                     return
-                reg, bad = self._update(xb, yb, lr)
-                loss += reg
                 if bad is not None:
                     name = bad_weight_name(bad)
                     nid = name.split("/")[0]
@@ -548,31 +546,30 @@ class Trainer:
                         return
         yield Finished("completed", f"trained {cfg.epochs} epochs")
 
-    def _forward(self, xb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, float]:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            out = self.program.forward([xb], training=True)[0]
-            return out, self.program.loss([yb])
-
-    def _update(self, xb: np.ndarray, yb: np.ndarray, lr: float,
-                replay: bool = False) -> "tuple[float, Param | None]":
-        """Backward and the optimizer's step (or the rule's update) after :meth:`_forward`, then the
-        guard's check, in one errstate (the check's squares of huge values overflow on purpose).
-        Returns the regularization term of the loss and the array the check found NaN or inf in
-        (None when all is finite). ``replay``: a good batch done again (no check, no gradient norms)."""
+    def _batch(self, xb: np.ndarray, yb: np.ndarray, lr: float,
+               replay: bool = False) -> "tuple[np.ndarray, float | None, Param | None]":
+        """One batch: forward, backward and the optimizer's step (or the rule's update), then the
+        guard's check, all in one errstate (huge values overflow on purpose: the checks catch them).
+        Returns (output, loss with its regularization term, the array the check found NaN or inf in or
+        None); the loss is None when the forward pass's was not finite, and then nothing was updated.
+        ``replay``: a good batch done again (no check, no gradient norms)."""
         prog = self.program
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            reg = 0.0
+            out = prog.forward([xb], training=True)[0]
+            loss = prog.loss([yb])
+            if not math.isfinite(loss):
+                return out, None, None
             if self.config.rule != "backprop":
                 self._rule_step(xb, yb, lr)
             else:
-                reg = self._regularize()
+                loss += self._regularize()
                 prog.backward([yb])
                 self._apply_regularization_grads()
                 if self.want_grad_norms and not replay:
                     self.want_grad_norms = False
                     self.grad_norms = self._grad_norms()
                 self.optimizer.step([p.grad for p in prog.params], lr=lr)
-            return reg, None if replay else self.guard.check()
+            return out, loss, None if replay else self.guard.check()
 
     def _diverged(self, e: int, b: int, lr: float, where: str, nid: str, weight: str | None,
                   log, batch) -> Finished:
@@ -580,9 +577,7 @@ class Trainer:
         good batches since it again, ``log``) and describe what went wrong."""
         self.guard.restore()
         for order, rb, rlr in log:
-            xb, yb = batch(order, rb)
-            self._forward(xb, yb)
-            self._update(xb, yb, rlr, replay=True)
+            self._batch(*batch(order, rb), rlr, replay=True)
         exact = not log or self.guard.matches()
         if self.optimizer is not None:
             self.optimizer.reset()
