@@ -362,13 +362,12 @@ class MainWindow(QMainWindow):
         self._weights_changed()
 
     def _after_edit(self, *_):
-        """After a structural edit the plots and the decision surface evaluate the new graph."""
+        """After a structural edit the thumbnails evaluate the new graph (the plots and the
+        decision surface follow the document themselves)."""
         g = self.document.graph
         if g.revision == self._seen_revision or self.training.is_active():
             return
         self._seen_revision = g.revision
-        net = self.document.network
-        self.plots.set_network(net)
         self._weights_changed()
 
     def _current_weights(self) -> dict | None:

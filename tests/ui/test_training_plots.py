@@ -581,6 +581,23 @@ def test_one_command_computes_the_results_once(plots, monkeypatch):
     doc.push(C.ResetWeightsCommand(doc))  # no history: cleared, nothing computed
     assert calls == [] and plots.confusion() is None
 
+
+def test_a_document_s_structural_edit_gives_the_plots_its_layers(plots):
+    """The plots follow the document's edits themselves (the window handed the network over)."""
+    from anndesigner.ui import commands as C
+    from anndesigner.ui.document import Document
+
+    from anndesigner.engine.rewrite import plan_expand_dense
+
+    doc = Document(ad.Network(mlp([2, 4, 1]), seed=0))
+    plots.set_document(doc)
+    assert plots.layers() == ["dense_1", "output_1"]
+    doc.push(C.RewriteCommand(doc, plan_expand_dense(doc.network, "dense_1"), "Expand"))
+    neurons = [n for n in doc.graph.nodes if doc.graph.nodes[n].type_id == "Neuron"]
+    assert len(neurons) == 4 and plots.layers() == neurons + ["output_1"]
+    doc.undo_stack.undo()
+    assert plots.layers() == ["dense_1", "output_1"]
+
 def test_no_empty_legend_and_a_fresh_epoch_axis(plots, net, qtbot):
     plots.show()
     assert not plots.loss_legend.isVisible() and not plots.hist_legend.isVisible()

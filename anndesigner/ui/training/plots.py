@@ -264,6 +264,7 @@ class TrainingPlots(QWidget):
         self._document = None
         self._doc_links = Connections()
         self._doc_stale = False  # the document changed what the results show since they were drawn
+        self._doc_revision = -1  # the graph revision set_network was last given
         self._net_links = Connections()
 
         self.tabs = QTabWidget(self)
@@ -625,14 +626,16 @@ class TrainingPlots(QWidget):
             self.show_results(None, None)
 
     def set_document(self, doc) -> None:
-        """Follow ``doc``: its network (see :meth:`set_network`), its history's curves
-        and results computed on its data whenever its weights, history, data,
-        settings or graph change (cleared while it has no history or no data)."""
+        """Follow ``doc``: its network (see :meth:`set_network`; again after each structural
+        edit), its history's curves and results computed on its data whenever its weights,
+        history, data, validation split or graph change (cleared while it has no history or
+        no data)."""
         self._doc_links.disconnect_all()
         self._document = doc
         if doc is None:
             self.set_network(None)
             return
+        self._doc_revision = doc.graph.revision
         self.set_network(doc.network)
         # a command may change several of them (a run's result: weights and history; a paste:
         # node after node): they mark the results stale, the end of the command recomputes once
@@ -656,6 +659,10 @@ class TrainingPlots(QWidget):
             self._doc_stale = True
 
     def _doc_command_done(self, *_) -> None:
+        doc = self._document
+        if doc.graph.revision != self._doc_revision and not doc.locked:  # a structural edit
+            self._doc_revision = doc.graph.revision
+            self.set_network(doc.network)  # its layers
         if self._doc_stale:
             self.refresh_results()
 
