@@ -279,9 +279,8 @@ class PaletteWidget(QWidget):
     def _apply_filter(self, text: str) -> None:
         terms = text.casefold().split()
         tiers = {t.type_id: self.match_tier(t, terms) for _, t in self._entries} if terms else {}
-        found = [v for v in tiers.values() if v is not None]
         # names and groups first: "output" lists Output, not every layer whose description says "output"
-        limit = None if not terms else (1 if found and min(found) <= 1 else (min(found) if found else -1))
+        limit = max(1, min((v for v in tiers.values() if v is not None), default=1))
         for item, t in self._entries:
             tier = tiers.get(t.type_id)
             item.setHidden(bool(terms) and (tier is None or tier > limit))
