@@ -300,17 +300,11 @@ class StepGuard:
         values overflow. The sums of squares of the last good check are kept in
         ``sums``: a fingerprint of the weights (see :meth:`matches`)."""
         sums = self._sums()
-        if all(map(math.isfinite, sums)):
-            self.sums = sums
-            return None
-        if self._flat:
-            if np.isfinite(self._now).all():  # the squares overflowed; the values are fine
-                self.sums = sums
-                return None
-            return next(p for p in self.params if not np.isfinite(p.value).all())
-        for p, total in zip(self.params, sums):
-            if not math.isfinite(total) and not np.isfinite(p.value).all():
-                return p
+        if not all(map(math.isfinite, sums)):  # NaN or inf, or only squares that overflowed: look closer
+            suspects = self.params if self._flat else [p for p, t in zip(self.params, sums) if not math.isfinite(t)]
+            bad = next((p for p in suspects if not np.isfinite(p.value).all()), None)
+            if bad is not None:
+                return bad
         self.sums = sums
         return None
 

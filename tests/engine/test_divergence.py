@@ -446,3 +446,32 @@ _real_checkpoint = StepGuard.checkpoint
 def _checkpoint_without_generators(self):
     _real_checkpoint(self)
     self._rng_saved = []
+
+
+@pytest.mark.parametrize("flat", [True, False], ids=["one-buffer", "per-array"])
+def test_the_check_tells_huge_finite_values_from_nan_and_inf(flat, monkeypatch):
+    """Values of 1e30 are finite although their squares overflow float32: no divergence; a NaN or an
+    inf is found in the array that holds it, and the fingerprint of the last good values is kept."""
+    from anndesigner.engine.step import Param
+
+    if not flat:
+        monkeypatch.setattr(StepGuard, "FLAT_MAX", 0)
+    arrays = [np.ones((3, 4), np.float32), np.zeros(4, np.float32), np.ones(2, np.float32)]
+    params = [Param(f"n{i}/w", a, np.zeros_like(a), False) for i, a in enumerate(arrays)]
+    guard = StepGuard(params)
+    assert guard._flat == flat
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert guard.check() is None and all(np.isfinite(guard.sums))
+        arrays[1][2] = 1e30
+        assert guard.check() is None and np.inf in guard.sums and guard.matches()  # the squares overflowed
+        arrays[1][2] = 5.0
+        assert guard.check() is None and guard.matches()
+        good = list(guard.sums)
+        for bad in (np.nan, np.inf, -np.inf):
+            arrays[2][1] = bad
+            assert guard.check() is params[2]
+            assert guard.sums == good and not guard.matches()
+            arrays[2][1] = 1.0
+        arrays[0][0, 0] = np.nan
+        arrays[2][0] = np.inf
+        assert guard.check() is params[0]  # the first that holds one
