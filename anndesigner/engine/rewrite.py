@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AnnError, GraphError
+from ..errors import GraphError
 from ..graph import Edge, Node
 from .network import Network
 
 MAX_EXPAND_UNITS = 64
-#: graph metadata key: layers expanded into neurons, ``{layer id: {"label", "params", "neurons"}}``,
-#: so that collapsing those neurons again gives back the layer's id, label and settings
+#: graph metadata key: layers expanded into neurons, ``{layer id: {"label", "neurons"}}``, so that
+#: collapsing those neurons again gives back the layer's id and label (its settings are the neurons')
 EXPANDED_KEY = "expanded_layers"
 
 
@@ -112,7 +112,7 @@ def plan_expand_dense(net: Network, node_id: str, spacing: float = 60.0) -> Rewr
             new_weights[f"{nid}/bias"] = np.array(bias[j])
     edges = _rewire(g, [node_id], ids)
     record = dict(_expanded(g))
-    record[node_id] = {"label": node.label, "params": copy.deepcopy(dict(p)), "neurons": list(ids)}
+    record[node_id] = {"label": node.label, "neurons": list(ids)}
     return Rewrite(remove_nodes=[node_id], add_nodes=new_nodes, add_edges=edges, weights=new_weights, select=ids,
                    meta={EXPANDED_KEY: record})
 
@@ -125,7 +125,7 @@ def _expanded(g) -> dict[str, dict[str, Any]]:
     out = {}
     for lid, rec in raw.items():
         if (isinstance(lid, str) and isinstance(rec, dict) and isinstance(rec.get("label", ""), str)
-                and isinstance(rec.get("params", {}), dict) and isinstance(rec.get("neurons"), list)
+                and isinstance(rec.get("neurons"), list)
                 and all(isinstance(n, str) for n in rec["neurons"])):
             out[lid] = rec
     return out
@@ -134,25 +134,25 @@ def _expanded(g) -> dict[str, dict[str, Any]]:
 _INDEXED_LABEL = re.compile(r"^(.*)\[(\d+)\]$")
 
 
-def _origin(g, order: list[str]) -> tuple[str | None, str, dict[str, Any]]:
-    """(layer id or None, label, layer parameters) for collapsing neurons ``order``:
+def _origin(g, order: list[str]) -> tuple[str | None, str]:
+    """(layer id or None, label) for collapsing neurons ``order``:
     the layer they were expanded from when they are all of it, in order, and its
     id is free; else a label read from the neurons' own ("hidden[0]", "hidden[1]" ...)."""
     for lid, rec in _expanded(g).items():
         if rec["neurons"] == order and lid not in g.nodes and lid not in g.edges:
-            return lid, rec.get("label", ""), dict(rec.get("params", {}))
+            return lid, rec.get("label", "")
     stems = []
     for j, nid in enumerate(order):
         m = _INDEXED_LABEL.match(g.nodes[nid].label or "")
         if m is None or int(m.group(2)) != j:
-            return None, "", {}
+            return None, ""
         stems.append(m.group(1))
     if len(set(stems)) == 1 and stems[0]:
         stem = stems[0]
         if stem not in g.nodes and stem not in g.edges and re.fullmatch(r"dense_\d+", stem):
-            return stem, "", {}  # an unnamed layer's neurons are "dense_1[0]" ...
-        return None, stem, {}
-    return None, "", {}
+            return stem, ""  # an unnamed layer's neurons are "dense_1[0]" ...
+        return None, stem
+    return None, ""
 
 
 def plan_collapse_neurons(net: Network, neuron_ids: list[str]) -> Rewrite:
@@ -197,7 +197,7 @@ def plan_collapse_neurons(net: Network, neuron_ids: list[str]) -> Rewrite:
     k = len(order)
     kern = [weights.get(f"{n}/kernel") for n in order]
     new_weights = {}
-    origin_id, label, origin_params = _origin(g, order)
+    origin_id, label = _origin(g, order)
     did = origin_id or _fresh_ids(g, "dense", 1)[0]
     if all(w is not None for w in kern):
         new_weights[f"{did}/kernel"] = np.stack(kern, axis=1)
@@ -210,11 +210,7 @@ def plan_collapse_neurons(net: Network, neuron_ids: list[str]) -> Rewrite:
     p = first.params
     params = {"units": k, "activation": p["activation"], "use_bias": p["use_bias"],
               "kernel_initializer": p["kernel_initializer"], "bias_initializer": p["bias_initializer"]}
-    try:  # the layer's other settings come back too (the neurons' own win: they may have been edited)
-        base = g.registry.get("Dense").make_params({**origin_params, **params}) if origin_params else params
-    except AnnError:  # a record from a file that no longer fits: the settings of the neurons
-        base = params
-    dense = Node(did, "Dense", dict(base), position=(sum(xs) / k, sum(ys) / k), label=label)
+    dense = Node(did, "Dense", params, position=(sum(xs) / k, sum(ys) / k), label=label)
     index = list(g.nodes).index(order[0])
     edges = _rewire(g, order, [did])
     meta = {}
