@@ -397,14 +397,12 @@ def _read_member(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: 
                               f"{limit:,} allowed{why}; the file is damaged or not a network file")
     try:
         with z.open(info) as f:
-            data = f.read(info.file_size + 1)
-            if len(data) == info.file_size:
-                f.read(1)  # at the end: the checksum is checked now
+            data = f.read()  # zipfile stops at the entry's size and then checks the checksum
     except _UNPACK_ERRORS as e:
         raise FileFormatError(f"{shown}: '{name}' cannot be unpacked: {_zip_problem(e)}; the file is damaged") from None
     if len(data) != info.file_size:
-        raise FileFormatError(f"{shown}: '{name}' unpacks to {'more' if len(data) > info.file_size else 'fewer'} "
-                              f"bytes than its zip entry says ({info.file_size:,}); the file is damaged")
+        raise FileFormatError(f"{shown}: '{name}' unpacks to fewer bytes than its zip entry says "
+                              f"({info.file_size:,}); the file is damaged")
     return data
 
 
