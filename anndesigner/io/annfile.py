@@ -591,8 +591,6 @@ def _read_array(f, info: zipfile.ZipInfo, name: str, exp: tuple[int, ...] | None
         got += k
     if got != nbytes:
         raise bad(f"weight '{name}' ends after {got:,} of its {nbytes:,} bytes")
-    if f.read(1):
-        raise bad(f"weight '{name}' holds more data than its shape {shape} needs")
     if fortran and len(shape) > 1:
         arr = np.ascontiguousarray(arr.reshape(shape[::-1]).T)
     else:
