@@ -506,8 +506,6 @@ class TrainingPanel(QWidget):
             self.diverged.hide()
         if state == "running":
             self.step_info.hide()
-        elif state == "paused" and self.controller.last_snapshot is not None and self.controller.is_active():
-            self.show_snapshot(self.controller.last_snapshot)  # where it paused, without an ETA
 
     #: history series shown on the status line, with the split each one is from
     STATUS_SERIES = (("val_loss", "validation loss", 4), ("accuracy", "training accuracy", 3),
