@@ -74,7 +74,9 @@ class TrainingConfig:
         names = {f.name for f in fields(cls)}
         unknown = set(d) - names
         if unknown:
-            raise TrainingError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
+            listed = ", ".join(map(_short, sorted(unknown)[:5]))
+            more = f" and {len(unknown) - 5:,} more" if len(unknown) > 5 else ""
+            raise TrainingError(f"unknown training setting(s): {listed}{more}")
         cfg = cls(**d)
         cfg.check()
         return cfg
@@ -92,21 +94,27 @@ class TrainingConfig:
         def num(v: Any) -> bool:
             return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
-        need(isinstance(self.epochs, int) and self.epochs >= 1, f"'epochs' must be a whole number ≥ 1, not {self.epochs!r}")
+        need(isinstance(self.epochs, int) and self.epochs >= 1, f"'epochs' must be a whole number ≥ 1, not {_short(self.epochs)}")
         need(isinstance(self.batch_size, int) and self.batch_size >= 1,
-             f"'batch_size' must be a whole number ≥ 1, not {self.batch_size!r}")
-        need(num(self.learning_rate) and self.learning_rate > 0, f"'learning_rate' must be > 0, not {self.learning_rate!r}")
-        need(num(self.l1) and self.l1 >= 0, f"'l1' must be ≥ 0, not {self.l1!r}")
-        need(num(self.l2) and self.l2 >= 0, f"'l2' must be ≥ 0, not {self.l2!r}")
-        need(self.clipnorm is None or (num(self.clipnorm) and self.clipnorm > 0), f"'clipnorm' must be > 0 or empty, not {self.clipnorm!r}")
+             f"'batch_size' must be a whole number ≥ 1, not {_short(self.batch_size)}")
+        need(num(self.learning_rate) and self.learning_rate > 0, f"'learning_rate' must be > 0, not {_short(self.learning_rate)}")
+        need(num(self.l1) and self.l1 >= 0, f"'l1' must be ≥ 0, not {_short(self.l1)}")
+        need(num(self.l2) and self.l2 >= 0, f"'l2' must be ≥ 0, not {_short(self.l2)}")
+        need(self.clipnorm is None or (num(self.clipnorm) and self.clipnorm > 0), f"'clipnorm' must be > 0 or empty, not {_short(self.clipnorm)}")
         need(num(self.validation_split) and 0 <= self.validation_split < 1,
-             f"'validation_split' must be in [0, 1), not {self.validation_split!r}")
-        need(isinstance(self.patience, int) and self.patience >= 0, f"'patience' must be a whole number ≥ 0, not {self.patience!r}")
-        need(self.rule in RULES, f"'rule' must be one of {', '.join(RULES)}, not {self.rule!r}")
+             f"'validation_split' must be in [0, 1), not {_short(self.validation_split)}")
+        need(isinstance(self.patience, int) and self.patience >= 0, f"'patience' must be a whole number ≥ 0, not {_short(self.patience)}")
+        need(self.rule in RULES, f"'rule' must be one of {', '.join(RULES)}, not {_short(self.rule)}")
         need(isinstance(self.optimizer_params, dict), "'optimizer_params' must be a mapping")
         clash = {"learning_rate", "clipnorm"} & set(self.optimizer_params)
         need(not clash, f"'{next(iter(clash), '')}' belongs in the main settings, not in 'optimizer_params'")
         make_schedule(self.schedule)  # raises TrainingError
+
+
+def _short(v: Any) -> str:
+    """``repr(v)``, cut to its first 60 characters (a setting read from a file may be huge)."""
+    r = repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."
 
 
 # ------------------------------------------------------------------ events

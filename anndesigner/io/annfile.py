@@ -675,12 +675,7 @@ def load_network(path: str | os.PathLike):
             training = TrainingConfig.from_dict(doc.get("training"))
         except (AnnError, TypeError, ValueError, KeyError, AttributeError, OverflowError) as e:
             raise FileFormatError(f"{shown}: network.json: training: {e}") from None
-        seed = doc.get("seed", 0)
-        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64:
-            raise FileFormatError(f"{shown}: seed must be a whole number from 0 to 2⁶⁴-1, not {seed!r}")
-        dtype = doc.get("dtype", "float32")
-        if dtype not in ("float32", "float64"):
-            raise FileFormatError(f"{shown}: dtype must be float32 or float64, not {dtype!r}")
+        seed, dtype = doc.get("seed", 0), doc.get("dtype", "float32")  # (checked by check_structure)
         try:
             data = source_from_file(doc.get("data"), os.path.abspath(path.parent))
         except (TypeError, ValueError, KeyError, AttributeError) as e:

@@ -78,6 +78,11 @@ def _short(v: Any) -> str:
     return r if len(r) <= 60 else r[:57] + "..."
 
 
+def _name(v: Any) -> bool:
+    """A name a message may quote whole: text of 1 to 200 printable characters."""
+    return isinstance(v, str) and 0 < len(v) <= 200 and v.isprintable()
+
+
 def _finite(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -94,6 +99,11 @@ def check_structure(doc: dict[str, Any], name: str = "file", *, max_nodes: int =
         v = doc.get(key)
         if v is not None and not isinstance(v, dict):
             raise bad(f"'{key}'", "an object", v)
+    seed = doc.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64:
+        raise bad("seed", "a whole number from 0 to 2⁶⁴-1", seed)
+    if doc.get("dtype", "float32") not in ("float32", "float64"):
+        raise bad("dtype", "float32 or float64", doc["dtype"])
     meta = doc.get("meta") or {}
     for key in ("title", "description"):
         if key in meta and not isinstance(meta[key], str):
@@ -108,10 +118,10 @@ def check_structure(doc: dict[str, Any], name: str = "file", *, max_nodes: int =
         if not isinstance(n, dict):
             raise bad(where, "an object", n)
         nid = n.get("id")
-        if not isinstance(nid, str) or not nid or len(nid) > 200 or "/" in nid or not nid.isprintable():
+        if not _name(nid) or "/" in nid:
             raise bad(f"{where}.id", "a short printable name without '/'", nid)
         where = f"node '{nid}'"
-        if not isinstance(n.get("type"), str):
+        if not _name(n.get("type")):
             raise bad(f"{where}: 'type'", "a type name", n.get("type"))
         if "version" in n:
             v = n["version"]
@@ -130,8 +140,8 @@ def check_structure(doc: dict[str, Any], name: str = "file", *, max_nodes: int =
         if not isinstance(e, dict):
             raise bad(where, "an object", e)
         for key in ("id", "src", "dst"):
-            if not isinstance(e.get(key), str) or not e[key]:
+            if not _name(e.get(key)):
                 raise bad(f"{where}.{key}", "a node or edge name", e.get(key))
         for key in ("src_port", "dst_port"):
-            if key in e and not isinstance(e[key], str):
+            if key in e and not _name(e[key]):
                 raise bad(f"{where}.{key}", "a port name", e[key])

@@ -186,6 +186,30 @@ def test_values_of_the_wrong_kind(tmp_path, place, value, pattern):
     refused(tmp_path, with_doc(fz.set_path(doc_of(), place, value)), pattern)
 
 
+LONG = "x" * 5000
+
+
+@pytest.mark.parametrize("place, value, pattern", [
+    (("seed",), LONG, "seed must be a whole number from 0"),
+    (("seed",), [1] * 3000, "seed must be a whole number from 0"),
+    (("dtype",), LONG, "dtype must be float32 or float64"),
+    (("training", "epochs"), LONG, "training setting 'epochs' must be"),
+    (("training", "rule"), [LONG], "training setting 'rule' must be one of"),
+    (("training",), {f"setting_{i}": 1 for i in range(3000)}, "unknown training setting"),
+    (("training",), {LONG: 1}, "unknown training setting"),
+    (("nodes", 1, "type"), LONG, "'type' must be a type name"),
+    (("edges", 0, "src"), LONG, r"edges\[0\].src must be a node or edge name"),
+    (("edges", 0, "id"), LONG, r"edges\[0\].id must be a node or edge name"),
+    (("edges", 0, "src_port"), LONG, r"edges\[0\].src_port must be a port name"),
+], ids=["seed", "seed-list", "dtype", "epochs", "rule", "many-settings", "long-setting", "type", "src", "edge-id",
+        "port"])
+def test_long_values_give_short_messages(tmp_path, place, value, pattern):
+    """A message quotes at most the start of a value from the file (a seed of 5,000 characters
+    gave a message of 10,000), and names its place."""
+    msg = refused(tmp_path, with_doc(fz.set_path(doc_of(), place, value)), pattern)
+    assert len(msg) < 400, msg
+
+
 def v1_doc(sample="xor"):
     doc = doc_of(sample)
     doc["schema_version"] = 1
