@@ -41,8 +41,6 @@ def every_type_graph():
 
 def test_every_node_type_round_trips_bit_identical(tmp_path):
     g = every_type_graph()
-    from anndesigner.graph import BUILTIN_REGISTRY
-
     from anndesigner.graph.nodetypes import CORE_TYPES
 
     assert {n.type_id for n in g.nodes.values()} == {t.type_id for t in CORE_TYPES}  # layers: test_layer_files.py
