@@ -10,6 +10,13 @@ from __future__ import annotations
 import copy
 
 
+def short_repr(value, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages that quote what a file
+    or a caller gave (a 5,000-character value must not make a 10,000-character message)."""
+    r = repr(value)
+    return r if len(r) <= limit else r[: limit - 3] + "..."
+
+
 class AnnError(Exception):
     """Base class of every error ANN Designer raises for a user mistake."""
 

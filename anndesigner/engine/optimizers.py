@@ -51,7 +51,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from anndesigner.engine import kernels
-from anndesigner.errors import TrainingError
+from anndesigner.errors import TrainingError, short_repr
 
 __all__ = [
     "Optimizer",
@@ -184,13 +184,13 @@ class Optimizer:
             if isinstance(value, (bool, np.bool_)):
                 return bool(value)
             raise TrainingError(
-                f"Optimizer '{cls.name}': '{key}' must be true or false, not {value!r}."
+                f"Optimizer '{cls.name}': '{key}' must be true or false, not {short_repr(value)}."
             )
         if value is None and default is None:
             return None
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise TrainingError(
-                f"Optimizer '{cls.name}': '{key}' must be a number, not {value!r}."
+                f"Optimizer '{cls.name}': '{key}' must be a number, not {short_repr(value)}."
             )
         v = float(value)
         if math.isnan(v) or math.isinf(v):
@@ -801,7 +801,7 @@ def make_optimizer(
     key = name.strip().lower() if isinstance(name, str) else name
     cls = OPTIMIZERS.get(key) if isinstance(key, str) else None
     if cls is None:
-        raise TrainingError(f"Unknown optimizer {name!r}. Known optimizers: {', '.join(OPTIMIZERS)}.")
+        raise TrainingError(f"Unknown optimizer {short_repr(name)}. Known optimizers: {', '.join(OPTIMIZERS)}.")
     if "learning_rate" in hyper:
         if learning_rate is not None:
             raise TrainingError("Learning rate given twice.")

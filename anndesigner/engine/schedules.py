@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from anndesigner.errors import TrainingError
+from anndesigner.errors import TrainingError, short_repr
 
 __all__ = [
     "Schedule",
@@ -83,7 +83,7 @@ class Schedule:
         _default, lo, hi, _help = cls.PARAMS[key]
         if not _is_number(value):
             raise TrainingError(
-                f"Learning-rate schedule '{cls.kind}': '{key}' must be a number, not {value!r}."
+                f"Learning-rate schedule '{cls.kind}': '{key}' must be a number, not {short_repr(value)}."
             )
         v = float(value)
         if not math.isfinite(v):
@@ -91,7 +91,7 @@ class Schedule:
         if key in cls.INT_PARAMS:
             if v != int(v):
                 raise TrainingError(
-                    f"Learning-rate schedule '{cls.kind}': '{key}' must be a whole number, not {value!r}."
+                    f"Learning-rate schedule '{cls.kind}': '{key}' must be a whole number, not {short_repr(value)}."
                 )
             v = int(v)
         open_lo = key in cls.OPEN_MIN
@@ -217,17 +217,18 @@ def make_schedule(spec: dict[str, Any] | Schedule | None) -> Schedule:
     if isinstance(spec, Schedule):
         return spec
     if not isinstance(spec, dict):
-        raise TrainingError(f"A learning-rate schedule must be a dict with a 'kind', not {spec!r}.")
+        raise TrainingError(f"A learning-rate schedule must be a dict with a 'kind', not {short_repr(spec)}.")
     if "kind" not in spec:
         raise TrainingError(
-            f"Learning-rate schedule {spec!r} has no 'kind'. Known kinds: {', '.join(SCHEDULES)}."
+            f"Learning-rate schedule {short_repr(spec)} has no 'kind'. Known kinds: {', '.join(SCHEDULES)}."
         )
     kind = spec["kind"]
     cls = SCHEDULES.get(kind.strip().lower()) if isinstance(kind, str) else None
     if cls is None:
-        raise TrainingError(f"Unknown learning-rate schedule {kind!r}. Known kinds: {', '.join(SCHEDULES)}.")
+        raise TrainingError(f"Unknown learning-rate schedule {short_repr(kind)}. Known kinds: {', '.join(SCHEDULES)}.")
     params = {k: v for k, v in spec.items() if k != "kind"}
     for key in params:
         if not isinstance(key, str):
-            raise TrainingError(f"Learning-rate schedule '{cls.kind}': parameter names must be strings, not {key!r}.")
+            raise TrainingError(f"Learning-rate schedule '{cls.kind}': parameter names must be strings, "
+                                f"not {short_repr(key)}.")
     return cls(**params)

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from ..errors import ParameterError, UnknownNodeTypeError
+from ..errors import ParameterError, UnknownNodeTypeError, short_repr
 
 Shape = tuple[int, ...]
 
@@ -48,43 +48,43 @@ class ParamSpec:
         if k == "bool":
             if isinstance(value, bool):
                 return value
-            raise bad(f"must be true or false, not {value!r}")
+            raise bad(f"must be true or false, not {short_repr(value)}")
         if k == "int":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or (
                 isinstance(value, float) and not value.is_integer()
             ):
-                raise bad(f"must be a whole number, not {value!r}")
+                raise bad(f"must be a whole number, not {short_repr(value)}")
             value = int(value)
             self._check_range(value, bad)
             return value
         if k == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise bad(f"must be a number, not {value!r}")
+                raise bad(f"must be a number, not {short_repr(value)}")
             value = float(value)
             if not math.isfinite(value):
-                raise bad(f"must be a finite number, not {value!r}")
+                raise bad(f"must be a finite number, not {short_repr(value)}")
             self._check_range(value, bad)
             return value
         if k == "choice":
             if value not in self.choices:
-                raise bad(f"must be one of {', '.join(self.choices)}; got {value!r}")
+                raise bad(f"must be one of {', '.join(self.choices)}; got {short_repr(value)}")
             return value
         if k == "shape":
             if isinstance(value, (int,)) and not isinstance(value, bool):
                 value = [value]
             if not isinstance(value, (list, tuple)) or not value:
-                raise bad(f"must be a non-empty list of positive whole numbers, not {value!r}")
+                raise bad(f"must be a non-empty list of positive whole numbers, not {short_repr(value)}")
             out = []
             for v in value:
                 if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                    raise bad(f"must be a list of positive whole numbers; {v!r} is not")
+                    raise bad(f"must be a list of positive whole numbers; {short_repr(v)} is not")
                 out.append(int(v))
             if math.prod(out) > 100_000_000:
                 raise bad("is too large")
             return out
         if k == "str":
             if not isinstance(value, str):
-                raise bad(f"must be text, not {value!r}")
+                raise bad(f"must be text, not {short_repr(value)}")
             return value
         raise AssertionError(f"unknown parameter kind {k}")
 

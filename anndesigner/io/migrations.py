@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from ..errors import FileFormatError
+from ..errors import FileFormatError, short_repr
 
 FORMAT_NAME = "anndesigner-network"
 CURRENT_SCHEMA = 2
@@ -73,9 +73,7 @@ def _kind(v: Any) -> str:
             int: "a number", float: "a number"}.get(type(v), type(v).__name__)
 
 
-def _short(v: Any) -> str:
-    r = repr(v)
-    return r if len(r) <= 60 else r[:57] + "..."
+_short = short_repr
 
 
 def _name(v: Any) -> bool:
