@@ -563,14 +563,14 @@ class TrainingPanel(QWidget):
     def _offer_fixes(self, result) -> None:
         """After a diverged run: say it in plain words, offer a lower learning rate and Reset Weights."""
         cfg = self.document.network.training
-        lr = float(getattr(result, "learning_rate", None) or cfg.learning_rate)
+        lr = float(result.learning_rate or cfg.learning_rate)
         where = ""
-        epoch, batch = getattr(result, "epoch", None), getattr(result, "batch", None)
+        epoch, batch = result.epoch, result.batch
         if epoch is not None and batch is not None:
             where = f" at epoch {epoch + 1}, batch {batch + 1}"
         net = self.document.network
         what = "the values"
-        if getattr(result, "weight", None):
+        if result.weight:
             what = f"the weight '{result.weight}' of {net.describe_node(result.node_id)}"
         elif result.node_id:
             what = f"the output of {net.describe_node(result.node_id)}"
