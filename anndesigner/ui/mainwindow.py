@@ -546,9 +546,10 @@ class MainWindow(QMainWindow):
 
         try:
             net = load_network(file)
-        except AnnError as e:
-            self.show_error("Cannot restore the document", f"{found.name}: {e}")
-            store.remove()
+        except AnnError as e:  # kept, not deleted: it may be all there is of the user's work
+            kept = store.set_aside()
+            self.show_error("Cannot restore the document", f"{found.name}: {e}"
+                            + (f"\n\nThe copy is kept as {kept}." if kept else ""))
             return False
         doc = Document(net, found.original, parent=self)
         doc.undo_stack.resetClean()  # not saved: modified until the user saves it

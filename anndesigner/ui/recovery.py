@@ -198,6 +198,17 @@ class RecoveryStore:
     def remove(self) -> None:
         _unlink(self.sidecar, self.file)
 
+    def set_aside(self) -> Path | None:
+        """Keep a copy that cannot be opened, out of later offers: renamed to
+        ``unreadable-<name>.ann`` beside the others (its sidecar goes). Returns where it is."""
+        kept = self.folder / f"unreadable-{self.stem}.ann"
+        try:
+            os.replace(self.file, kept)
+        except OSError:
+            return None
+        _unlink(self.sidecar)
+        return kept
+
     def claim(self, found: Found) -> Path | None:
         """Take ``found`` over (renamed to this store's names); None if another process took it first."""
         self.folder.mkdir(parents=True, exist_ok=True)

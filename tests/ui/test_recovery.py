@@ -281,6 +281,22 @@ def test_damaged_leftovers_are_skipped(data_dir):
 
 
 
+def test_a_copy_that_cannot_be_opened_is_kept_aside_not_deleted(make_window, data_dir, qtbot):
+    """It was deleted: a damaged recovery copy may be all there is of the user's work."""
+    folder = _plant(data_dir)
+    damaged = (folder / "999999998-1.ann").read_bytes()[:-200]  # cut short
+    (folder / "999999998-1.ann").write_bytes(damaged)
+    w = make_window()
+    errors = []
+    w.show_error = lambda title, msg, details=None: errors.append(msg)
+    assert not w.offer_recovery(lambda found: ("restore", 0))
+    kept = folder / f"unreadable-{w.autosaver.store.stem}.ann"
+    assert kept.read_bytes() == damaged
+    assert len(errors) == 1 and "lost.ann" in errors[0] and str(kept) in errors[0]
+    assert recovery.find(folder) == []  # not offered again at every start
+    w.document.undo_stack.setClean()
+
+
 @pytest.mark.parametrize("meta", [{"saved_at": "yesterday"}, {"saved_at": [1]}, {"saved_at": 1e400},
                                   {"saved_at": -1e300}, {"pid": 10**30}, {"pid": -5}, {"start": [1]}],
                          ids=lambda m: json.dumps(m))
