@@ -33,6 +33,23 @@ def settle(app, n: int = 5) -> None:
         app.processEvents()
 
 
+def train_then_pause(app, w, epochs: int) -> None:
+    """Train in the window until ``epochs`` epochs are done (60 s at most), then pause."""
+    w.training.start()
+    t0 = time.perf_counter()
+    while w.training.run is not None and w.training.run.epochs_done < epochs and time.perf_counter() - t0 < 60:
+        app.processEvents()
+        time.sleep(0.002)
+    w.training.pause()
+
+
+def let_views_draw(app) -> None:
+    """Let the views draw what they were sent (throttled to 30 Hz)."""
+    for _ in range(10):
+        app.processEvents()
+        time.sleep(0.04)
+
+
 def main() -> int:
     app = make_app()
     from anndesigner.ui.mainwindow import MainWindow
@@ -76,15 +93,8 @@ def main() -> int:
     w.scene.select_ids(["dense_1"])
     settle(app)
     w.view.fit_to_window()
-    w.training.start()
-    t0 = time.perf_counter()
-    while w.training.run is not None and w.training.run.epochs_done < 120 and time.perf_counter() - t0 < 60:
-        app.processEvents()
-        time.sleep(0.002)
-    w.training.pause()
-    for _ in range(10):  # let the views draw the paused state
-        app.processEvents()
-        time.sleep(0.04)
+    train_then_pause(app, w, 120)
+    let_views_draw(app)
     w.grab().save(str(OUT / "designer-training.png"))
     print("wrote", OUT / "designer-training.png")
     w.training.stop_and_wait()
@@ -96,19 +106,12 @@ def main() -> int:
     settle(app)
     w.view.fit_to_window()
     w.scene.select_ids(["conv2d_1"])
-    w.training.start()
-    t0 = time.perf_counter()
-    while w.training.run is not None and w.training.run.epochs_done < 8 and time.perf_counter() - t0 < 60:
-        app.processEvents()
-        time.sleep(0.002)
-    w.training.pause()
+    train_then_pause(app, w, 8)
     from PySide6.QtWidgets import QTabWidget
 
     tabs = w.plots.findChild(QTabWidget)
     tabs.setCurrentIndex(next(i for i in range(tabs.count()) if tabs.tabText(i) == "Weights"))
-    for _ in range(10):
-        app.processEvents()
-        time.sleep(0.04)
+    let_views_draw(app)
     w.grab().save(str(OUT / "designer-cnn.png"))
     print("wrote", OUT / "designer-cnn.png")
     w.training.stop_and_wait()
@@ -132,15 +135,8 @@ def screen_shot(out: str) -> int:
     w.open_example(ROOT / "samples" / "spirals.ann")
     w.plots_dock.raise_()
     settle(app, 20)
-    w.training.start()
-    t0 = time.perf_counter()
-    while w.training.run is not None and w.training.run.epochs_done < 40 and time.perf_counter() - t0 < 60:
-        app.processEvents()
-        time.sleep(0.002)
-    w.training.pause()
-    for _ in range(10):
-        app.processEvents()
-        time.sleep(0.04)
+    train_then_pause(app, w, 40)
+    let_views_draw(app)
     frame, avail = w.frameGeometry(), w.screen().availableGeometry()
     w.grab().save(out)
     print(f"wrote {out}: window frame {frame.width()}x{frame.height()} at ({frame.x()}, {frame.y()}) "
