@@ -34,13 +34,18 @@ def sample_rows(net, batches=1):
     return data.X[:n], data.Y[:n]
 
 
-def run(trainer):
-    """Drive a trainer; return its events and the weights after every BatchEnd (before the first: index 0)."""
+def run(trainer, diverge_after_epoch=None):
+    """Drive a trainer; return its events and the weights after every BatchEnd (before the first: index 0).
+
+    With ``diverge_after_epoch=E`` the learning rate becomes 1e300 once epoch ``E`` (0-based) has
+    ended, so the next epoch's first step diverges."""
     events, weights = [], [trainer.network.get_weights()]
     for ev in trainer.run():
         events.append(ev)
         if isinstance(ev, BatchEnd):
             weights.append(trainer.network.get_weights())
+        if isinstance(ev, EpochEnd) and ev.epoch == diverge_after_epoch:
+            trainer.config.learning_rate = 1e300
     return events, weights
 
 
@@ -122,13 +127,7 @@ def test_every_optimizer_restores_the_weights_before_the_bad_step_exactly(name, 
     lr = 1.0 if opt == "adadelta" else 0.01
     tr = net.trainer(X, Y, optimizer=opt, optimizer_params=params, learning_rate=lr, epochs=5,
                      batch_size=16, shuffle=True)
-    events, weights = [], [net.get_weights()]
-    for ev in tr.run():
-        events.append(ev)
-        if isinstance(ev, BatchEnd):
-            weights.append(net.get_weights())
-        if isinstance(ev, EpochEnd) and ev.epoch == 1:
-            tr.config.learning_rate = 1e300
+    events, weights = run(tr, diverge_after_epoch=1)
     fin = events[-1]
     assert fin.reason == "nan" and (fin.epoch, fin.batch) == (2, 0), fin
     assert fin.learning_rate == 1e300 and "epoch 3, batch 1" in fin.message
@@ -148,13 +147,7 @@ def test_classic_rules_restore_the_weights_before_the_bad_step_exactly(stem):
     net = ad.load(path)
     X, Y = sample_rows(net, batches=4)
     tr = net.trainer(X, Y, epochs=5, validation_split=0.0, shuffle=True)
-    events, weights = [], [net.get_weights()]
-    for ev in tr.run():
-        events.append(ev)
-        if isinstance(ev, BatchEnd):
-            weights.append(net.get_weights())
-        if isinstance(ev, EpochEnd) and ev.epoch == 0:
-            tr.config.learning_rate = 1e300
+    events, weights = run(tr, diverge_after_epoch=0)
     fin = events[-1]
     assert fin.reason == "nan" and fin.epoch == 1, fin
     assert fin.weight is not None and fin.node_id in net.graph.nodes
@@ -269,10 +262,7 @@ def test_the_child_process_delivers_the_divergence_and_the_last_finite_weights()
     net = ad.Network(mlp([2, 4, 1]), seed=0, training={"epochs": 4, "batch_size": 2, "learning_rate": 0.05,
                                                         "optimizer": "sgd", "shuffle": False})
     ref = ad.Network(mlp([2, 4, 1]), seed=0, training=net.training.to_dict())
-    events, weights = [], [ref.get_weights()]
-    tr = ref.trainer(XOR_X, XOR_Y, learning_rate=1e300)  # the first step diverges
-    for ev in tr.run():
-        events.append(ev)
+    events, weights = run(ref.trainer(XOR_X, XOR_Y, learning_rate=1e300))  # the first step diverges
     net.training = net.training.replace(learning_rate=1e300)
     proc = TrainingProcess(net, XOR_X, XOR_Y)
     proc.start()
