@@ -2,7 +2,8 @@
 
 The :class:`Document` owns a :class:`~anndesigner.engine.Network` whose
 ``graph`` is the single truth. Views listen to the graph's signals; every edit
-is a command on :attr:`Document.undo_stack` (see ``commands.py``).
+goes through :attr:`Document.editor` (``editor.py``), which pushes one command
+(``commands.py``) on :attr:`Document.undo_stack`.
 "Modified" is exactly ``not undo_stack.isClean()``.
 
 The document also says what changed, as Qt signals that views subscribe to
@@ -57,6 +58,7 @@ class Document(QObject):
         self._lock_reason = ""
         self._dataset = None
         self._dataset_key = None
+        self._editor = None
         net, g = self.network, self.network.graph
         # (the document's own methods: a view's test can tell its slots from the document's)
         net.weights_changed.connect(self._network_weights_changed)
@@ -104,6 +106,23 @@ class Document(QObject):
     def path(self) -> Path | None:
         return self._path
 
+    def set_path(self, path: str | Path | None) -> None:
+        """Name the file this document is saved to (None: untitled, e.g. a sample opened
+        as a copy), emitting ``pathChanged``."""
+        target = Path(os.path.abspath(path)) if path else None
+        if target != self._path:
+            self._path = target
+            self.pathChanged.emit(target)
+
+    @property
+    def editor(self):
+        """The :class:`~anndesigner.ui.editor.Editor` of this document: every edit goes through it."""
+        if self._editor is None:
+            from .editor import Editor  # editor -> commands -> document
+
+            self._editor = Editor(self)
+        return self._editor
+
     @property
     def modified(self) -> bool:
         return not self.undo_stack.isClean()
@@ -127,9 +146,7 @@ class Document(QObject):
             raise ValueError("no file name")
         save_network(self.network, target)
         self.undo_stack.setClean()
-        if target != self._path:
-            self._path = target
-            self.pathChanged.emit(target)
+        self.set_path(target)
         return target
 
     def push(self, command) -> None:
