@@ -1,7 +1,8 @@
 """Small pieces the side panels' forms are built from: editors that ignore
 the mouse wheel unless focused, muted and section labels, the form layout,
 the error label, the coloured header, and the scroll area that holds a panel.
-Used by the inspector, the data panel and the CSV dialog."""
+Used by the parameter form (``form.py``), the inspector, the training and data
+panels and the CSV dialog."""
 
 from __future__ import annotations
 
@@ -59,11 +60,11 @@ class DoubleSpinBox(NoWheelMixin, QDoubleSpinBox):
     pass
 
 
-class FloatSpinBox(QDoubleSpinBox):
+class FloatSpinBox(NoWheelMixin, QDoubleSpinBox):
     """A number over many magnitudes, shown as it is (``0.05``, ``1e-07``, ``1e+300``)
     instead of rounded to fixed decimals (a learning rate of 1e-7 read "0.000000",
     one of 1e300 was clamped to the top of the range). Steps are adaptive: a
-    tenth of the value's magnitude."""
+    tenth of the value's magnitude. Like the others, it ignores the wheel unless focused."""
 
     def __init__(self, lo: float, hi: float, parent: QWidget | None = None):
         super().__init__(parent)
