@@ -10,7 +10,7 @@ leak between documents or tests; a program that wants extra types makes its own
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import ParameterError, UnknownNodeTypeError, short_repr
@@ -121,10 +121,20 @@ class WeightSpec:
 
 InferFn = Callable[[Mapping[str, Any], Mapping[str, Sequence[Shape]]], Shape]
 WeightsFn = Callable[[Mapping[str, Any], Mapping[str, Sequence[Shape]]], list[WeightSpec]]
+#: (params, input shape or None, output shape or None) -> the node body's lines
+SummaryFn = Callable[[Mapping[str, Any], "Shape | None", "Shape | None"], list[str]]
+
+
+def no_weights(params: Mapping[str, Any], inputs: Mapping[str, Sequence[Shape]]) -> list[WeightSpec]:
+    """The weights function of a type that owns none."""
+    return []
 
 
 @dataclass(frozen=True)
 class NodeType:
+    """Everything the graph, the engine and the editor need to know about one
+    kind of node, except its forward/backward step (``engine/op_*.py``)."""
+
     type_id: str
     version: int
     title: str
@@ -134,12 +144,40 @@ class NodeType:
     inputs: tuple[PortSpec, ...]
     outputs: tuple[str, ...]
     infer: InferFn
-    weights: WeightsFn = field(default=lambda params, inputs: [])
+    weights: WeightsFn = no_weights
     aliases: tuple[str, ...] = ()
     #: convenience keyword translation, e.g. Input(units=2) -> shape=[2]
     normalize: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     #: upgrade params saved by an older version of this type: (old_version, params) -> params
     migrate: Callable[[int, dict[str, Any]], dict[str, Any]] | None = None
+    #: "input" (fed from a data row's columns), "output" (a prediction with a loss) or ""
+    role: str = ""
+    #: the computation in one line, e.g. "y = f(xW + b)"
+    formula: str = ""
+    #: the node body's short lines; None: the first two parameters as "label: value"
+    summary: SummaryFn | None = None
+    #: whether a node with these parameters owns weights; None: whenever ``weights``
+    #: is not :func:`no_weights`
+    weighted: Callable[[Mapping[str, Any]], bool] | None = None
+    #: how the editor draws a node: "block" (a card), or "neuron" (a circle with its activation)
+    drawn_as: str = "block"
+
+    def describe(self, params: Mapping[str, Any], in_shape: Shape | None = None,
+                 out_shape: Shape | None = None) -> list[str]:
+        """The one or two short lines a node body shows under its title."""
+        if self.summary is not None:
+            return self.summary(params, in_shape, out_shape)
+        out = []
+        for spec in self.params[:2]:
+            v = params.get(spec.name)
+            out.append(f"{spec.label or spec.name}: {fmt_shape(v) if spec.kind == 'shape' else v}")
+        return out or [self.title]
+
+    def has_weights(self, params: Mapping[str, Any]) -> bool:
+        """Whether a node of this type with ``params`` owns weights (trainable or state)."""
+        if self.weighted is not None:
+            return self.weighted(params)
+        return self.weights is not no_weights
 
     def param(self, name: str) -> ParamSpec:
         for p in self.params:
@@ -173,6 +211,13 @@ class NodeType:
                 )
             out[key] = self.param(key).validate(value, node_id)
         return out
+
+
+def fmt_shape(shape: Sequence[int] | None) -> str:
+    """'(8, 8, 1)'; '?' for an unknown shape."""
+    if shape is None:
+        return "?"
+    return "(" + ", ".join(str(s) for s in shape) + ")"
 
 
 def _copy(v: Any) -> Any:

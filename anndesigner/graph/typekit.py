@@ -8,7 +8,7 @@ import math
 from typing import Any, Mapping, Sequence
 
 from ..errors import MissingInputError, ShapeError
-from .registry import ParamSpec, PortSpec, Shape, WeightSpec
+from .registry import ParamSpec, PortSpec, Shape, WeightSpec, fmt_shape  # noqa: F401  (fmt_shape re-exported)
 
 ACTIVATIONS = (
     "linear", "step", "sign", "sigmoid", "tanh", "relu", "leaky_relu",
@@ -24,12 +24,6 @@ INITIALIZERS = (
 )
 
 # ------------------------------------------------------------------ helpers
-def fmt_shape(shape: Sequence[int] | None) -> str:
-    if shape is None:
-        return "?"
-    return "(" + ", ".join(str(s) for s in shape) + ")"
-
-
 def concat_shapes(inputs: Mapping[str, Sequence[Shape]], port: str = "in") -> Shape:
     """Shapes arriving at a multi port, joined along the last axis."""
     shapes = list(inputs.get(port, ()))
@@ -63,6 +57,37 @@ def _use_bias() -> ParamSpec:
 
 
 IN = (PortSpec("in", multi=True, help="Several wires are joined in order"),)
+
+
+# ------------------------------------------------------- node body texts
+#: a loss's short name on a node body
+LOSS_SHORT = {
+    "mse": "MSE",
+    "mae": "MAE",
+    "huber": "Huber",
+    "binary_crossentropy": "binary CE",
+    "categorical_crossentropy": "categorical CE",
+    "kl_divergence": "KL divergence",
+}
+
+
+def act_name(name: str) -> str:
+    """An activation (or loss) name as text: 'leaky_relu' -> 'leaky relu'."""
+    return name.replace("_", " ")
+
+
+def units_text(n: int) -> str:
+    return f"{n} unit" if n == 1 else f"{n} units"
+
+
+def window_text(values: Sequence[int]) -> str:
+    """A window size or stride: [3, 3] -> '3×3'."""
+    return "×".join(str(v) for v in values)
+
+
+def fixed_summary(*lines: str):
+    """A summary function that always says ``lines`` (for types without parameters worth showing)."""
+    return lambda params, in_shape, out_shape: list(lines)
 
 
 def _dense_weights(units: int, in_shape: Shape, params: Mapping[str, Any], kernel_shape: Shape | None = None) -> list[WeightSpec]:

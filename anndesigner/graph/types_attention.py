@@ -43,6 +43,8 @@ EMBEDDING = NodeType(
         WeightSpec("embeddings", (params["input_dim"], params["output_dim"]), params["embeddings_initializer"],
                    True, params["input_dim"], params["output_dim"]),
     ],
+    formula="yₜ = E[xₜ]",
+    summary=lambda p, i, o: [f"{p['input_dim']} tokens → {p['output_dim']}"],
 )
 
 
@@ -66,6 +68,9 @@ POSITIONAL_ENCODING = NodeType(
     IN, ("out",),
     infer=lambda params, inputs: _sequence_input(inputs, ""),
     weights=_posenc_weights,
+    formula="y = x + P",
+    summary=lambda p, i, o: [p["kind"]],
+    weighted=lambda p: p["kind"] == "learned",
 )
 
 
@@ -109,6 +114,8 @@ SELF_ATTENTION = NodeType(
     IN, ("out",),
     infer=lambda params, inputs: _sequence_input(inputs, "add a Reshape to (T, D) first"),
     weights=_attention_weights,
+    formula="y = [softmax(QKᵀ / √d)V]ₕ W_O + b_O",
+    summary=lambda p, i, o: [f"{p['heads']} heads × {p['key_dim']}" + (" · causal" if p["causal"] else "")],
 )
 
 TYPES = (EMBEDDING, POSITIONAL_ENCODING, SELF_ATTENTION)

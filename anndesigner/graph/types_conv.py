@@ -12,7 +12,9 @@ from typing import Any, Mapping, Sequence
 
 from ..errors import ParameterError, ShapeError
 from .registry import NodeType, ParamSpec, Shape, WeightSpec
-from .typekit import IN, _act, _binit, _kinit, _use_bias, fmt_shape, single_input
+from .typekit import (
+    IN, _act, _binit, _kinit, _use_bias, act_name, fixed_summary, fmt_shape, single_input, window_text,
+)
 
 PADDINGS = ("valid", "same")
 
@@ -99,6 +101,12 @@ def _conv_weights(params, inputs) -> list[WeightSpec]:
     return out
 
 
+def _conv_summary(p, in_shape, out_shape) -> list[str]:
+    strides = "" if list(p["strides"]) == [1, 1] else f" /{window_text(p['strides'])}"
+    return [f"{p['filters']} filters {window_text(p['kernel_size'])}{strides}",
+            f"{p['padding']} · {act_name(p['activation'])}"]
+
+
 CONV2D = NodeType(
     "Conv2D", 1, "Conv2D", "Convolution",
     "Slides its learned k×k×c filters over the image: "
@@ -115,6 +123,8 @@ CONV2D = NodeType(
     infer=lambda params, inputs: window_infer(params, inputs, "kernel_size", params["filters"]),
     weights=_conv_weights,
     normalize=_normalize("kernel_size", "strides"),
+    formula="y = f(x ∗ K + b)",
+    summary=_conv_summary,
 )
 
 
@@ -126,6 +136,10 @@ def _pool_params() -> tuple[ParamSpec, ...]:
     )
 
 
+def _pool_summary(p, in_shape, out_shape) -> list[str]:
+    return [f"{window_text(p['pool_size'])} · stride {window_text(p['strides'])}"]
+
+
 MAXPOOL2D = NodeType(
     "MaxPool2D", 1, "Max pool 2D", "Convolution",
     "Keeps the largest value of each p×p window, per channel: y[i,j,c] = max over u,v of "
@@ -134,6 +148,8 @@ MAXPOOL2D = NodeType(
     IN, ("out",),
     infer=lambda params, inputs: window_infer(params, inputs, "pool_size"),
     normalize=_normalize("pool_size", "strides"),
+    formula="y[i,j,c] = max over the window of x",
+    summary=_pool_summary,
 )
 
 AVGPOOL2D = NodeType(
@@ -144,6 +160,8 @@ AVGPOOL2D = NodeType(
     IN, ("out",),
     infer=lambda params, inputs: window_infer(params, inputs, "pool_size"),
     normalize=_normalize("pool_size", "strides"),
+    formula="y[i,j,c] = mean over the window of x",
+    summary=_pool_summary,
 )
 
 
@@ -165,6 +183,8 @@ GLOBALAVGPOOL = NodeType(
     (),
     IN, ("out",),
     infer=_global_infer,
+    formula="y[c] = mean over i,j of x[i,j,c]",
+    summary=fixed_summary("mean over positions"),
 )
 
 TYPES = (CONV2D, MAXPOOL2D, AVGPOOL2D, GLOBALAVGPOOL)

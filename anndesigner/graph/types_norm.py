@@ -4,7 +4,7 @@ let the network learn a scale γ and shift β of its own."""
 from __future__ import annotations
 
 from .registry import NodeType, ParamSpec, WeightSpec
-from .typekit import IN, single_input
+from .typekit import IN, fixed_summary, single_input
 
 
 def _center() -> ParamSpec:
@@ -50,6 +50,8 @@ BATCH_NORM = NodeType(
     IN, ("out",),
     infer=lambda params, inputs: single_input(inputs),
     weights=_batch_norm_weights,
+    formula="y = γ·(x − μ_B) / √(σ²_B + ε) + β",
+    summary=lambda p, i, o: [f"momentum {p.get('momentum', 0):g}"],
 )
 
 LAYER_NORM = NodeType(
@@ -66,6 +68,9 @@ LAYER_NORM = NodeType(
     IN, ("out",),
     infer=lambda params, inputs: single_input(inputs),
     weights=lambda params, inputs: _affine_weights(params, single_input(inputs)[-1]),
+    formula="y = γ·(x − μ) / √(σ² + ε) + β",
+    summary=fixed_summary("per sample"),
+    weighted=lambda p: bool(p["scale"] or p["center"]),
 )
 
 TYPES = (BATCH_NORM, LAYER_NORM)

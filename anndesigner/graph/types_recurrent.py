@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from .registry import NodeType, ParamSpec, Shape, WeightSpec
-from .typekit import INITIALIZERS, IN, _act, _binit, _kinit, _use_bias, fmt_shape, single_input
+from .typekit import INITIALIZERS, IN, _act, _binit, _kinit, _use_bias, fmt_shape, single_input, units_text
 
 #: gate blocks per layer type (columns of the kernels: k·units)
 GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
@@ -62,6 +62,10 @@ def _rinit() -> ParamSpec:
                      "How the recurrent weights U start", choices=INITIALIZERS)
 
 
+def _recurrent_summary(p, in_shape, out_shape) -> list[str]:
+    return [units_text(p["units"]), "every step" if p["return_sequences"] else "last step"]
+
+
 _SHAPES = ("Takes a sequence (T, F), one row per time step, and starts from h₀ = 0. "
            "Output: the last state (units), or every state (T, units) with Return sequences.")
 
@@ -73,6 +77,8 @@ SIMPLE_RNN = NodeType(
     IN, ("out",),
     infer=_infer,
     weights=_weights("SimpleRNN"),
+    formula="hₜ = f(xₜW + hₜ₋₁U + b)",
+    summary=_recurrent_summary,
 )
 
 LSTM = NodeType(
@@ -89,6 +95,8 @@ LSTM = NodeType(
     IN, ("out",),
     infer=_infer,
     weights=_weights("LSTM"),
+    formula="cₜ = fₜ⊙cₜ₋₁ + iₜ⊙gₜ, hₜ = oₜ⊙tanh(cₜ)",
+    summary=_recurrent_summary,
 )
 
 GRU = NodeType(
@@ -100,6 +108,8 @@ GRU = NodeType(
     IN, ("out",),
     infer=_infer,
     weights=_weights("GRU"),
+    formula="hₜ = (1 − zₜ)⊙hₜ₋₁ + zₜ⊙h̃ₜ",
+    summary=_recurrent_summary,
 )
 
 TYPES = (SIMPLE_RNN, LSTM, GRU)

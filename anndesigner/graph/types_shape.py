@@ -6,7 +6,7 @@ import math
 
 from ..errors import ShapeError
 from .registry import NodeType, ParamSpec
-from .typekit import IN, fmt_shape, single_input
+from .typekit import IN, fixed_summary, fmt_shape, single_input
 
 
 def _reshape_infer(params, inputs):
@@ -26,6 +26,8 @@ FLATTEN = NodeType(
     (),
     IN, ("out",),
     infer=lambda params, inputs: (math.prod(single_input(inputs)),),
+    formula="y = x laid out in one row",
+    summary=fixed_summary("to one row"),
 )
 
 RESHAPE = NodeType(
@@ -34,6 +36,8 @@ RESHAPE = NodeType(
     (ParamSpec("shape", "shape", [8, 8, 1], "Shape", "The new shape per sample, e.g. 8, 8, 1"),),
     IN, ("out",),
     infer=_reshape_infer,
+    formula="y = x in a new shape",
+    summary=lambda p, i, o: [f"to {fmt_shape(p['shape'])}"],
 )
 
 TYPES = (FLATTEN, RESHAPE)
