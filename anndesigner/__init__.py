@@ -31,13 +31,7 @@ from .errors import (
 )
 from .graph import Graph
 from .engine import History, Network, Trainer, TrainingConfig
-
-
-def load(path) -> Network:
-    """Open a ``.ann`` network file."""
-    from .io import load_network
-
-    return load_network(path)
+from .io import load_network as load  # also makes net.save(path) write .ann files (see anndesigner.io)
 
 
 def dataset(name: str, **params):

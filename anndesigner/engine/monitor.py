@@ -1,9 +1,13 @@
 """What a live view needs to see of a training run, copied out of the
 trainer between batches: a :class:`TrainingSnapshot`.
 
-The GUI's worker thread calls :meth:`Monitor.capture` after a batch when the
-previous snapshot has been taken (so a slow screen never slows training); the
-GUI thread reads ``monitor.latest`` on a timer. Nothing here knows about Qt.
+The thread that runs the trainer (in the training process, see
+:mod:`~anndesigner.engine.process`) calls :meth:`Monitor.on_batch` and
+:meth:`Monitor.on_epoch`; they capture a snapshot when the previous one has
+been taken and the last is at least ``min_interval`` old (so a slow screen
+never slows training). Another thread takes it with :meth:`Monitor.take`.
+:class:`HistoryArrays` holds the per-epoch metrics a snapshot shows, on both
+sides of the pipe. Nothing here knows about Qt.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .trainer import Trainer
+from .trainer import History, Trainer
 
 
 @dataclass
@@ -44,6 +48,57 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return v
 
 
+class HistoryArrays:
+    """Per-epoch metrics in growing float64 arrays (NaN where a metric is
+    missing): :meth:`views` hands out read-only views of them, so a snapshot
+    costs the same after 10 epochs or 100,000. Starts from a :class:`History`."""
+
+    def __init__(self, history: History | None = None):
+        self._arrays: dict[str, np.ndarray] = {}
+        self._n = 0
+        for k, v in (history.data if history is not None else {}).items():
+            self._arrays[k] = np.array(v, dtype=np.float64)
+            self._n = len(v)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _room(self, key: str, need: int) -> np.ndarray:
+        a = self._arrays.get(key)
+        if a is None:
+            a = np.full(max(16, need), np.nan)
+        elif len(a) < need:
+            grown = np.full(max(need, 2 * len(a)), np.nan)
+            grown[: len(a)] = a
+            a = grown
+        self._arrays[key] = a
+        return a
+
+    def append(self, metrics: dict[str, float]) -> None:
+        """One more epoch."""
+        n = self._n
+        for k in set(self._arrays) | set(metrics):
+            self._room(k, n + 1)[n] = metrics.get(k, np.nan)
+        self._n = n + 1
+
+    def write(self, start: int, epochs: dict[str, np.ndarray]) -> None:
+        """Epochs ``start``, ``start + 1`` ... (the new ones another process sent)."""
+        end = start + max((len(v) for v in epochs.values()), default=0)
+        for k in set(self._arrays) | set(epochs):
+            a = self._room(k, end)
+            v = epochs.get(k)
+            if v is not None:
+                a[start:start + len(v)] = v
+        self._n = max(self._n, end)
+
+    def views(self) -> dict[str, np.ndarray]:
+        """Every metric over all epochs, as read-only views."""
+        return {k: _readonly(a[: self._n]) for k, a in self._arrays.items()}
+
+    def to_history(self) -> History:
+        return History({k: a[: self._n].tolist() for k, a in self._arrays.items()})
+
+
 class Monitor:
     """Collects batch losses and hands out snapshots at a bounded rate."""
 
@@ -66,19 +121,13 @@ class Monitor:
         self._samples = 0
         self.epochs_done = 0
         self.last_batch = None
-        # per-epoch metrics in growing arrays: a snapshot holds views of them, so
-        # taking one costs the same after 10 epochs or 100,000
-        self._hist: dict[str, np.ndarray] = {}
-        self._n = 0
-        for k, v in trainer.network.history.data.items():
-            self._hist[k] = np.array(v, dtype=np.float64)
-            self._n = len(v)
+        self._history = HistoryArrays(trainer.network.history)
 
     def pause_clock(self, seconds: float) -> None:
         self._paused_time += seconds
 
     def on_batch(self, ev) -> None:
-        """Call after every BatchEnd (from the training thread)."""
+        """Call after every BatchEnd (from the thread that runs the trainer)."""
         self._losses.append((ev.step, ev.loss))
         if len(self._losses) > 2 * self.MAX_BATCH_LOSSES:
             del self._losses[: len(self._losses) - self.MAX_BATCH_LOSSES]
@@ -91,23 +140,12 @@ class Monitor:
 
     def on_epoch(self, ev) -> None:
         self.epochs_done += 1
-        n = self._n
-        for k in set(self._hist) | set(ev.metrics):
-            a = self._hist.get(k)
-            if a is None:
-                a = np.full(max(16, n + 1), np.nan)
-            elif len(a) <= n:
-                grown = np.full(max(16, 2 * len(a)), np.nan)
-                grown[: len(a)] = a
-                a = grown
-            a[n] = ev.metrics.get(k, np.nan)
-            self._hist[k] = a
-        self._n = n + 1
+        self._history.append(ev.metrics)
         if self._taken and time.perf_counter() - self._last >= self.min_interval:
             self.capture()
 
     def capture(self) -> None:
-        """Copy what the views need (from the training thread, between batches)."""
+        """Copy what the views need (from the thread that runs the trainer, between batches)."""
         tr = self.trainer
         prog = tr.program
         ev = self.last_batch
@@ -129,7 +167,7 @@ class Monitor:
             epochs_total=self.epochs_total,
             batches_per_epoch=ev.batches if ev else 0,
             batch_in_epoch=(ev.batch + 1) if ev else 0,
-            history={k: _readonly(a[: self._n]) for k, a in self._hist.items()},
+            history=self._history.views(),
             batch_losses=np.array(self._losses[-self.MAX_BATCH_LOSSES:], dtype=np.float64).reshape(-1, 2),
             weights=prog.get_weights(),
             grad_norms=dict(tr.grad_norms),
@@ -144,7 +182,7 @@ class Monitor:
             self._last = time.perf_counter()
 
     def take(self) -> TrainingSnapshot | None:
-        """The newest snapshot not yet taken, or None (from the GUI thread)."""
+        """The newest snapshot not yet taken, or None (from any thread)."""
         with self._lock:
             if self._taken:
                 return None

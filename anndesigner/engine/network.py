@@ -139,7 +139,7 @@ class Network:
         self.weights_changed.emit()
 
     def snapshot(self) -> "Network":
-        """An independent copy (graph, weights, settings, history) to train in another thread."""
+        """An independent copy (graph, weights, settings, history)."""
         return Network(self.graph.copy(), self.seed, dtype=self.dtype, weights=self.get_weights(),
                        training=self.training.to_dict(), data=self.data_source,
                        history=History.from_dict(self.history.to_dict()))
@@ -322,15 +322,13 @@ class Network:
 
     # --------------------------------------------------------- files
     def save(self, path) -> None:
-        from ..io import save_network
-
-        save_network(self, path)
+        """Write a ``.ann`` file (:func:`anndesigner.io.save_network`)."""
+        _file_format().save(self, path)
 
     @classmethod
     def load(cls, path) -> "Network":
-        from ..io import load_network
-
-        return load_network(path)
+        """Open a ``.ann`` file (:func:`anndesigner.io.load_network`)."""
+        return _file_format().load(path)
 
     def summary(self) -> str:
         rows = self.graph.summary_rows()
@@ -346,6 +344,33 @@ class Network:
 
     def __repr__(self) -> str:
         return f"<Network {len(self.graph.nodes)} nodes, {self.count_params()} params, seed={self.seed}>"
+
+
+class FileFormat:
+    """How a network is written to and read from a file: ``save(net, path)``
+    and ``load(path) -> Network``. The file format lives in
+    :mod:`anndesigner.io`, above the engine, and installs itself here when it
+    is imported (``import anndesigner`` imports it), so that ``net.save(path)``
+    works while the engine never imports io."""
+
+    def __init__(self, save, load):
+        self.save = save
+        self.load = load
+
+
+_FILE_FORMAT: FileFormat | None = None
+
+
+def use_file_format(fmt: FileFormat) -> None:
+    """Make ``fmt`` the one :meth:`Network.save` and :meth:`Network.load` use."""
+    global _FILE_FORMAT
+    _FILE_FORMAT = fmt
+
+
+def _file_format() -> FileFormat:
+    if _FILE_FORMAT is None:  # only when the engine was imported without the package (impossible by import)
+        raise RuntimeError("no file format is installed: import anndesigner.io")
+    return _FILE_FORMAT
 
 
 #: values checked at a time by _first_nonfinite (a full-size mask of a large

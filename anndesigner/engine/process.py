@@ -1,57 +1,129 @@
 """Training in a child process, so that the GUI thread never waits for the GIL.
 
-The parent sends the network (as the same JSON-native dict and weight arrays
-the file format uses) and the data; the child trains with the ordinary
-:class:`Trainer` in a thread of its own while its main thread answers control
-messages (pause, resume, step, stop) and hands over a
-:class:`~anndesigner.engine.monitor.TrainingSnapshot` whenever the parent asks
-for one. Nothing here knows about Qt; the pipe carries plain Python data.
+The parent starts the child with a :class:`Start` (the network as the dict of
+:func:`~anndesigner.engine.build.network_to_dict`, its weights and history,
+and the data); the child trains with the ordinary :class:`Trainer` in a thread
+of its own while its main thread answers the parent's commands. Nothing here
+knows about Qt; the pipe carries these frozen dataclasses, nothing else:
+
+parent -> child
+    :class:`Pause`, :class:`Resume`, :class:`Step` (one batch while paused),
+    :class:`Stop`, :class:`SendSnapshot` (send the next snapshot when there is
+    one; the parent asks again only after it received it, so a busy window
+    never queues snapshots).
+child -> parent
+    :class:`SnapshotReady` (a :class:`~anndesigner.engine.monitor.TrainingSnapshot`
+    whose history holds only the epochs the parent has not seen yet), then,
+    once, :class:`Done` (the result, the trained weights and the last
+    snapshot). A run that failed (a bad token id met in training, a bug)
+    ends with a ``Done`` whose result has ``reason == "error"``.
+
+The history of a run crosses the pipe once: each snapshot carries the new
+epochs, the parent appends them to its :class:`~.monitor.HistoryArrays`, and
+the run's final :attr:`TrainingProcess.history` is read from them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..errors import AnnError
-from .monitor import Monitor, TrainingSnapshot
+from .build import network_from_dict, network_to_dict
+from .monitor import HistoryArrays, Monitor, TrainingSnapshot
 from .trainer import BatchEnd, EpochEnd, Finished, History
 
 
-def network_payload(net) -> dict[str, Any]:
-    from ..io.annfile import network_to_dict
+# ------------------------------------------------------------- messages
+@dataclass(frozen=True)
+class Start:
+    """What the child is started with: the network (its dict, weights and
+    history as a dict) and the data; ``paused``: wait for a :class:`Step` or
+    :class:`Resume` before the first batch."""
 
-    return {"doc": network_to_dict(net), "weights": net.get_weights(), "history": net.history.to_dict()}
+    network: dict[str, Any]
+    weights: dict[str, np.ndarray]
+    history: dict[str, list]
+    X: np.ndarray
+    Y: np.ndarray
+    paused: bool = False
+
+    @classmethod
+    def of(cls, net, X: np.ndarray, Y: np.ndarray, paused: bool = False) -> "Start":
+        return cls(network_to_dict(net), net.get_weights(), net.history.to_dict(), X, Y, paused)
+
+    def build(self):
+        """The child's copy of the network."""
+        return network_from_dict(self.network, self.weights, history=self.history)
 
 
-def network_from_payload(payload: dict[str, Any]):
-    from ..graph import Graph
-    from .network import Network
+@dataclass(frozen=True)
+class Pause:
+    pass
 
-    doc = payload["doc"]
-    g = Graph.from_dict({"meta": doc.get("meta") or {}, "nodes": doc["nodes"], "edges": doc["edges"]})
-    return Network(g, doc["seed"], dtype=doc["dtype"], weights=payload["weights"], training=doc["training"],
-                   data=doc.get("data"), history=History.from_dict(payload["history"]))
+
+@dataclass(frozen=True)
+class Resume:
+    pass
+
+
+@dataclass(frozen=True)
+class Step:
+    """While paused: run one more batch."""
+
+
+@dataclass(frozen=True)
+class Stop:
+    pass
+
+
+@dataclass(frozen=True)
+class SendSnapshot:
+    """Send the next snapshot as soon as there is one."""
+
+
+@dataclass(frozen=True)
+class SnapshotReady:
+    """A snapshot whose ``history`` holds epochs ``history_from`` on; ``batches``
+    and ``epochs_done``: where the run stood when it was sent."""
+
+    snapshot: TrainingSnapshot
+    history_from: int
+    batches: int
+    epochs_done: int
+
+
+@dataclass(frozen=True)
+class Done:
+    """The end of a run: the trainer's :class:`Finished` (or one with reason
+    "error"), the weights, and the last snapshot (new epochs from ``history_from``)."""
+
+    result: Finished
+    weights: dict[str, np.ndarray]
+    batches: int
+    epochs_done: int
+    snapshot: TrainingSnapshot | None
+    history_from: int
 
 
 # ----------------------------------------------------------------- child
-def _tail(snap: TrainingSnapshot, sent: int) -> dict[str, Any]:
-    """``snap``'s fields with only the history epochs after ``sent`` (what the pipe carries)."""
-    tail = dict(snap.__dict__)
-    tail["history"] = {k: np.array(v[sent:]) for k, v in snap.history.items()}
-    return tail
+def _new_epochs(snap: TrainingSnapshot, sent: int) -> TrainingSnapshot:
+    """``snap`` with only the history epochs after ``sent`` (what the pipe carries)."""
+    return dataclasses.replace(snap, history={k: np.array(v[sent:]) for k, v in snap.history.items()})
 
 
-def _child(conn, payload: dict[str, Any], X: np.ndarray, Y: np.ndarray, paused: bool) -> None:
-    net = network_from_payload(payload)
-    trainer = net.trainer(X, Y)
+def _child(conn, start: Start) -> None:
+    net = start.build()
+    trainer = net.trainer(start.X, start.Y)
     monitor = Monitor(trainer, trainer.config.epochs)
     state = {"batches": 0, "result": None}
-    if paused:
+    if start.paused:
         trainer.pause()
 
     def work() -> None:
@@ -78,40 +150,40 @@ def _child(conn, payload: dict[str, Any], X: np.ndarray, Y: np.ndarray, paused: 
     t = threading.Thread(target=work, name="anndesigner-train", daemon=True)
     t.start()
     want_snapshot = False
-    paused_at = time.perf_counter() if paused else None  # paused time is left out of the ETA
+    paused_at = time.perf_counter() if start.paused else None  # paused time is left out of the ETA
     sent = 0  # epochs of history already sent: a snapshot carries only the new ones
     while t.is_alive():
         if conn.poll(0.005):
             msg = conn.recv()
-            if msg == "snapshot":
+            if isinstance(msg, SendSnapshot):
                 want_snapshot = True
-            elif msg == "pause":
+            elif isinstance(msg, Pause):
                 trainer.pause()
                 paused_at = paused_at or time.perf_counter()
-            elif msg == "resume":
+            elif isinstance(msg, Resume):
                 trainer.resume()
                 if paused_at is not None:
                     monitor.pause_clock(time.perf_counter() - paused_at)
                     paused_at = None
-            elif msg == "step":
+            elif isinstance(msg, Step):
                 if paused_at is not None:  # the time it stood paused stays out of the ETA
                     now = time.perf_counter()
                     monitor.pause_clock(now - paused_at)
                     paused_at = now
                 trainer.step(1)
-            elif msg == "stop":
+            elif isinstance(msg, Stop):
                 trainer.stop()
                 trainer.resume()
         if want_snapshot:
             snap = monitor.take()
             if snap is not None:
-                conn.send(("snapshot", _tail(snap, sent), sent, state["batches"], monitor.epochs_done))
+                conn.send(SnapshotReady(_new_epochs(snap, sent), sent, state["batches"], monitor.epochs_done))
                 sent = max((len(v) for v in snap.history.values()), default=0)
                 want_snapshot = False
     t.join()
     last = monitor.latest
-    conn.send(("finished", state["result"], net.get_weights(), net.history.to_dict(), state["batches"],
-               monitor.epochs_done, None if last is None else _tail(last, sent), sent))
+    conn.send(Done(state["result"], net.get_weights(), state["batches"], monitor.epochs_done,
+                   None if last is None else _new_epochs(last, sent), sent))
     conn.close()
 
 
@@ -128,23 +200,21 @@ class TrainingProcess:
 
     def __init__(self, network, X: np.ndarray, Y: np.ndarray):
         network.trainer(X, Y)  # bad settings or data raise here, in the caller, before any process starts
-        self._payload = network_payload(network)
-        self._X = np.ascontiguousarray(X)
-        self._Y = np.ascontiguousarray(Y)
+        #: the network as it is now (the child trains this copy), and the data
+        self._start = Start.of(network, np.ascontiguousarray(X), np.ascontiguousarray(Y))
         self._proc: mp.Process | None = None
         self._conn = None
         self._asked = False
         self.paused = False
+        #: epochs this run will do
+        self.epochs_total = network.training.epochs
         self.batches = 0
         self.epochs_done = 0
         self.latest: TrainingSnapshot | None = None
         self._fresh: TrainingSnapshot | None = None
         self.result: Finished | None = None
-        self._hist: dict[str, np.ndarray] = {}
-        self._hist_n = 0
-        for k, v in network.history.data.items():  # the history before this run
-            self._hist[k] = np.array(v, dtype=np.float64)
-            self._hist_n = len(v)
+        self._history = HistoryArrays(network.history)  # the history before this run, then what arrives
+        #: after the end: the trained weights and the whole history
         self.weights: dict[str, np.ndarray] | None = None
         self.history: History | None = None
 
@@ -152,13 +222,13 @@ class TrainingProcess:
         ctx = mp.get_context("spawn")  # never fork a process that runs Qt
         parent, child = ctx.Pipe()
         self.paused = paused
-        self._proc = ctx.Process(target=_child, args=(child, self._payload, self._X, self._Y, paused),
+        self._proc = ctx.Process(target=_child, args=(child, dataclasses.replace(self._start, paused=paused)),
                                  name="anndesigner-training", daemon=True)
         self._proc.start()
         child.close()
         self._conn = parent
 
-    def _send(self, msg: str) -> None:
+    def _send(self, msg) -> None:
         if self._conn is not None and self.result is None:
             try:
                 self._conn.send(msg)
@@ -167,19 +237,20 @@ class TrainingProcess:
 
     def pause(self) -> None:
         self.paused = True
-        self._send("pause")
+        self._send(Pause())
 
     def resume(self) -> None:
         self.paused = False
-        self._send("resume")
+        self._send(Resume())
 
     def step(self) -> None:
+        """While paused (a running run is paused first): run exactly one more batch."""
         if not self.paused:
             self.pause()
-        self._send("step")
+        self._send(Step())
 
     def stop(self) -> None:
-        self._send("stop")
+        self._send(Stop())
 
     def poll(self, timeout: float = 0.0) -> bool:
         """Receive what the child sent; ask for the next snapshot. True once finished."""
@@ -190,16 +261,16 @@ class TrainingProcess:
             while conn.poll(timeout):
                 timeout = 0.0
                 msg = conn.recv()
-                if msg[0] == "snapshot":
-                    _, tail, offset, self.batches, self.epochs_done = msg
-                    snap = self._merge(tail, offset)
-                    self.latest = self._fresh = snap
+                if isinstance(msg, SnapshotReady):
+                    self.batches, self.epochs_done = msg.batches, msg.epochs_done
+                    self.latest = self._fresh = self._merge(msg.snapshot, msg.history_from)
                     self._asked = False
-                elif msg[0] == "finished":
-                    _, self.result, self.weights, hist, self.batches, self.epochs_done, tail, offset = msg
-                    self.history = History.from_dict(hist)
-                    if tail is not None:
-                        self.latest = self._fresh = self._merge(tail, offset)
+                elif isinstance(msg, Done):
+                    self.result, self.weights = msg.result, msg.weights
+                    self.batches, self.epochs_done = msg.batches, msg.epochs_done
+                    if msg.snapshot is not None:
+                        self.latest = self._fresh = self._merge(msg.snapshot, msg.history_from)
+                    self.history = self._history.to_history()
                     self._close()
                     return True
         except (EOFError, OSError):
@@ -209,37 +280,18 @@ class TrainingProcess:
             self._close()
             return True
         if not self._asked:
-            self._send("snapshot")
+            self._send(SendSnapshot())
             self._asked = True
         return False
 
-    def _merge(self, tail: dict[str, Any], offset: int) -> TrainingSnapshot:
+    def _merge(self, snap: TrainingSnapshot, start: int) -> TrainingSnapshot:
         """Append a snapshot's new history epochs to the parent's copy; the
         snapshot then holds read-only views of the whole history."""
-        hist = self._hist
-        for k, v in tail["history"].items():
-            a = hist.get(k)
-            if a is None:
-                a = np.full(max(64, offset + len(v)), np.nan)
-            need = offset + len(v)
-            if len(a) < need:
-                grown = np.full(max(need, 2 * len(a)), np.nan)
-                grown[: len(a)] = a
-                a = grown
-            a[offset:need] = v
-            hist[k] = a
-        n = offset + max((len(v) for v in tail["history"].values()), default=0)
-        self._hist_n = max(self._hist_n, n)
-        views = {}
-        for k, a in hist.items():
-            view = a[: self._hist_n].view()
-            view.flags.writeable = False
-            views[k] = view
-        tail = dict(tail)
-        tail["history"] = views
-        return TrainingSnapshot(**tail)
+        self._history.write(start, snap.history)
+        return dataclasses.replace(snap, history=self._history.views())
 
     def take(self) -> TrainingSnapshot | None:
+        """The snapshot received since the last ``take()``, or None."""
         snap, self._fresh = self._fresh, None
         return snap
 

@@ -47,6 +47,8 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
+from ..engine.build import DocumentError, graph_from_dict, network_from_dict, network_to_dict
+from ..engine.trainer import History
 from ..errors import AnnError, FileFormatError, GraphError
 from ..graph.model import LIMITS as GRAPH_LIMITS
 from .migrations import CURRENT_SCHEMA, FORMAT_NAME, check_structure, migrate
@@ -106,24 +108,12 @@ class SaveError(AnnError, OSError):
 
 
 # --------------------------------------------------------------------- save
-def network_to_dict(net, folder: str | os.PathLike | None = None) -> dict[str, Any]:
-    """The ``network.json`` document. With ``folder`` (the file's), a CSV data
-    path inside it is written relative to it (:func:`~anndesigner.data.source_for_file`)."""
-    from ..data import source_for_file
-
-    g = net.graph.to_dict()
-    return {
-        "format": FORMAT_NAME,
-        "schema_version": CURRENT_SCHEMA,
-        "app_version": __version__,
-        "meta": g["meta"],
-        "seed": net.seed,
-        "dtype": str(net.dtype),
-        "nodes": g["nodes"],
-        "edges": g["edges"],
-        "training": net.training.to_dict(),
-        "data": net.data_source if folder is None else source_for_file(net.data_source, folder),
-    }
+def network_json(net, folder: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The ``network.json`` document: the format header and the network's dict
+    (:func:`~anndesigner.engine.build.network_to_dict`; with ``folder``, the
+    file's, a CSV data path inside it is written relative to it)."""
+    return {"format": FORMAT_NAME, "schema_version": CURRENT_SCHEMA, "app_version": __version__,
+            **network_to_dict(net, folder)}
 
 
 def _npz_bytes(weights: dict[str, np.ndarray]) -> bytes:
@@ -264,7 +254,7 @@ def save_network(net, path: str | os.PathLike) -> None:
             raise SaveError(target, "it is not a regular file (a device, pipe or socket)")
         mode = stat.S_IMODE(st.st_mode)
         owner = (st.st_uid, st.st_gid)
-    doc = network_to_dict(net, folder=os.path.abspath(path.parent))
+    doc = network_json(net, folder=os.path.abspath(path.parent))
     weights = net.weights_for_saving()
     history = net.history.to_dict()
     clean_stale_temps(path)
@@ -628,11 +618,6 @@ def load_network(path: str | os.PathLike):
 
     Also removes temp files that a killed save of this file left beside it
     (see :func:`clean_stale_temps`)."""
-    from ..data import source_from_file
-    from ..engine.network import Network
-    from ..engine.trainer import History, TrainingConfig
-    from ..graph import Graph
-
     path = Path(path)
     shown = path.name
     clean_stale_temps(path)
@@ -644,7 +629,7 @@ def load_network(path: str | os.PathLike):
         doc = migrate(doc, shown)
         check_structure(doc, shown, max_nodes=LIMITS.nodes, max_edges=LIMITS.edges)
         try:
-            graph = Graph.from_dict({"meta": doc.get("meta") or {}, "nodes": doc["nodes"], "edges": doc["edges"]})
+            graph = graph_from_dict(doc)
         except AnnError as e:
             raise FileFormatError(f"{shown}: {e}") from None
         except (KeyError, TypeError, ValueError, IndexError, OverflowError, AttributeError) as e:
@@ -671,22 +656,15 @@ def load_network(path: str | os.PathLike):
         history = History.from_dict(h)  # numbers (of at most 40 digits) and nulls: nothing left to fail
 
     try:
-        try:
-            training = TrainingConfig.from_dict(doc.get("training"))
-        except (AnnError, TypeError, ValueError, KeyError, AttributeError, OverflowError) as e:
-            raise FileFormatError(f"{shown}: network.json: training: {e}") from None
-        seed, dtype = doc.get("seed", 0), doc.get("dtype", "float32")  # (checked by check_structure)
-        try:
-            data = source_from_file(doc.get("data"), os.path.abspath(path.parent))
-        except (TypeError, ValueError, KeyError, AttributeError) as e:
-            raise FileFormatError(f"{shown}: network.json has a malformed data reference ({e})") from None
-        net = Network(graph, seed, dtype=dtype, training=training, data=data, history=history, strict=False,
-                      weights=weights)
+        # (seed and dtype were checked by check_structure)
+        net = network_from_dict(doc, weights, history=history, base_dir=path.parent, graph=graph, strict=False)
         # built here, so that what fails in building is this file's error; a design saved mid-edit
         # does not compile and keeps its weights staged for when it is whole again
         net.compiles
-    except FileFormatError:
-        raise
+    except DocumentError as e:
+        if e.part == "training":
+            raise FileFormatError(f"{shown}: network.json: training: {e.reason}") from None
+        raise FileFormatError(f"{shown}: network.json has a malformed data reference ({e.reason})") from None
     except AnnError as e:
         raise FileFormatError(f"{shown}: {e}") from None
     except (ValueError, TypeError, ArithmeticError, KeyError, IndexError) as e:

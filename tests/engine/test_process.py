@@ -6,7 +6,7 @@ import time
 import numpy as np
 
 import anndesigner as ad
-from anndesigner.engine.process import TrainingProcess, network_from_payload, network_payload
+from anndesigner.engine.process import Start, TrainingProcess
 from helpers import XOR_X, XOR_Y, mlp
 
 
@@ -22,7 +22,7 @@ def wait_for(cond, timeout=30.0):
 def test_payload_round_trip_is_exact():
     net = ad.Network(mlp([2, 4, 1]), seed=3)
     net.fit(XOR_X, XOR_Y, epochs=3)
-    net2 = network_from_payload(network_payload(net))
+    net2 = Start.of(net, XOR_X, XOR_Y).build()  # what the child trains
     assert net2.graph.to_dict() == net.graph.to_dict() and net2.seed == 3
     assert net2.history.data == net.history.data and net2.training == net.training
     np.testing.assert_array_equal(net2.predict(XOR_X), net.predict(XOR_X))

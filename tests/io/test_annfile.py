@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import anndesigner as ad
-from anndesigner.io import CURRENT_SCHEMA, network_to_dict
+from anndesigner.io import CURRENT_SCHEMA, network_json
 from anndesigner.io.annfile import _npz_bytes
 from helpers import XOR_X, XOR_Y, mlp
 
@@ -114,7 +114,7 @@ def write_zip(path, members):
 def good_members():
     net = ad.Network(mlp([2, 4, 1]))
     return {
-        "network.json": json.dumps(network_to_dict(net)),
+        "network.json": json.dumps(network_json(net)),
         "weights.npz": _npz_bytes(net.get_weights()),
         "history.json": "{}",
     }, net
