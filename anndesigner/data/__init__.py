@@ -16,7 +16,17 @@ from .builtin import (
     make_xor,
 )
 from .csvfile import load_csv, read_csv_preview
-from .dataset import Dataset, Standardizer, load_source, relative_source_path, source_for_file, source_from_file
+from .dataset import (
+    Dataset,
+    Standardizer,
+    complete_source,
+    load_source,
+    relative_source_path,
+    restandardized_source,
+    same_source,
+    source_for_file,
+    source_from_file,
+)
 from .digits import make_digits
 from .sequences import make_parity, make_pattern, make_sine_sequence, pattern_labels
 
@@ -25,10 +35,13 @@ __all__ = [
     "BuiltinInfo",
     "Dataset",
     "Standardizer",
+    "complete_source",
     "load_builtin",
     "load_csv",
     "load_source",
     "relative_source_path",
+    "restandardized_source",
+    "same_source",
     "source_for_file",
     "source_from_file",
     "make_and",

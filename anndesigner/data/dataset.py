@@ -399,7 +399,51 @@ def load_source(source: Any, base_dir: str | Path | None = None) -> Dataset:
     return ds
 
 
-__all__ = ["Dataset", "Standardizer", "load_source", "TASKS", "F32_MAX"]
+# ------------------------------------------------------------ comparing sources
+def complete_source(source: Any) -> dict | None:
+    """A built-in ``source`` in full (its data set's default parameters filled in, and
+    ``standardize`` as a bool), or None for any other source. ``reconstruct`` and
+    ``one_hot`` are kept as they are (a malformed value gets :func:`load_source`'s error)."""
+    from .builtin import BUILTIN_DATASETS
+
+    if not isinstance(source, dict) or source.get("kind") != "builtin" or source.get("name") not in BUILTIN_DATASETS:
+        return None
+    info = BUILTIN_DATASETS[source["name"]]
+    params = source.get("params") if isinstance(source.get("params"), dict) else {}
+    full = {"kind": "builtin", "name": info.name, "params": {**info.defaults, **_copy_json(params)},
+            "standardize": bool(source.get("standardize", False))}
+    for key in ("reconstruct", "one_hot"):
+        if source.get(key, False) is not False:
+            full[key] = _copy_json(source[key])
+    return full
+
+
+def same_source(a: Any, b: Any) -> bool:
+    """Whether two sources name the same data (a built-in one's defaults may be left out)."""
+    na, nb = complete_source(a), complete_source(b)
+    if na is not None and nb is not None:
+        return na == nb
+    return a == b
+
+
+def restandardized_source(source: dict, standardize: bool, base_dir: str | Path | None = None) -> dict:
+    """The CSV ``source`` with input scaling switched on (fitted anew) or off; every other
+    choice is the source's own, read as :func:`load_source` reads it, and the path stays
+    as it was saved (relative or absolute). Raises DataError/OSError when the file cannot
+    be read."""
+    from .csvfile import load_csv_source
+
+    ds = load_csv_source(source, base_dir, standardize=standardize, scaler=None)
+    new = dict(ds.source)
+    new["path"] = source.get("path")
+    for key in ("reconstruct", "one_hot"):  # keys load_csv does not know about
+        if key in source:
+            new[key] = _copy_json(source[key])
+    return new
+
+
+__all__ = ["Dataset", "Standardizer", "load_source", "complete_source", "same_source", "restandardized_source",
+           "TASKS", "F32_MAX"]
 
 
 # ------------------------------------------------------------- file paths

@@ -1,11 +1,22 @@
-"""Does the data fit the network? The headless decisions behind the data panel's
-warning and its Fix button, and behind the engine's "the data has N target
-column(s)" error (no Qt).
+"""Does the data fit the network? The one set of rules (and messages) behind the
+data panel's warning and its Fix button, the canvas badges, the command line and
+the engine's data errors (no Qt).
 
-:func:`check_fit` compares a data set's shape and task with the graph's Input
-and Output nodes and returns a :class:`FitReport`: one :class:`Mismatch` per
-node that does not fit, each with its :class:`Fix` (the parameters to set on
-that node, what they do and why), plus notes that need no fix. The rules:
+* :func:`check_fit` compares a data set (or its :class:`DataShape`) with the
+  graph's Input and Output nodes and returns a :class:`FitReport`: one
+  :class:`Mismatch` per node that does not fit, each with its :class:`Fix` (the
+  parameters to set on that node, what they do and why), plus notes that need no
+  fix. :func:`with_data_fix` applies a mismatch's other way out (a data source
+  change) to a source.
+* :func:`check_arrays` is the same check on the arrays a :class:`Network` is
+  given (``fit``, ``predict``, ``evaluate``): it returns them in the shape the
+  network takes or raises :class:`~anndesigner.errors.DataError` with the first
+  mismatch, phrased for arrays ("the data has 3 target column(s) ...") and
+  with the same fix (:func:`output_fix`).
+* :func:`standardize_default` is whether a newly chosen built-in set is
+  standardized, and :func:`affects_fit` which graph edits can change the report.
+
+The rules:
 
 * **Input**: its shape must hold as many values as the data has input columns.
   The fix takes the data's natural sample shape (an image or a sequence) when
@@ -30,19 +41,29 @@ that node, what they do and why), plus notes that need no fix. The rules:
   mean squared error, since the targets are any numbers. With the right count,
   a single unit with softmax (always 1) or categorical cross-entropy is a
   mismatch too; other activations are left as they are.
+* **Several Inputs** take the data's columns in order (a note when the counts
+  agree, a note -- an error for arrays -- when they do not); **several Outputs**
+  are a note (an error for arrays: the scripting API trains one Output).
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import AnnError, GraphError
+from ..errors import AnnError, DataError, GraphError
 
 CLASSIFICATION_LOSSES = ("binary_crossentropy", "categorical_crossentropy")
+#: the Input and Output parameters the report reads (an edit of another changes nothing)
+FIT_PARAMS = ("shape", "units", "activation", "loss")
+#: values checked at a time by :func:`first_nonfinite` (a full-size mask of a large
+#: data set would cost more in fresh memory than the check itself)
+CHECK_CHUNK = 1 << 18
 
 
 # ------------------------------------------------------------------ the data
@@ -68,6 +89,19 @@ class DataShape:
         return cls(int(ds.n_inputs), int(ds.n_outputs), str(ds.task),
                    None if classes is None else tuple(str(c) for c in classes),
                    None if shape is None else tuple(int(d) for d in shape))
+
+    @classmethod
+    def of_targets(cls, n_inputs: int, Y: np.ndarray) -> "DataShape":
+        """What a target array says of the task: one column of 0/1 values is 2 classes,
+        more than 2 columns of one-hot rows are that many classes, anything else
+        (other numbers, NaN, 2 columns) a regression."""
+        cols = int(Y.shape[-1]) if Y.ndim >= 1 else 0
+        if Y.ndim == 2 and len(Y) and np.isfinite(Y).all() and np.isin(Y, (0, 1)).all():
+            if cols == 1:
+                return cls(n_inputs, 1, "classification", ("0", "1"))
+            if cols > 2 and (Y.sum(axis=1) == 1).all():
+                return cls(n_inputs, cols, "classification", tuple(str(i) for i in range(cols)))
+        return cls(n_inputs, cols)
 
     @property
     def n_classes(self) -> int | None:
@@ -230,20 +264,24 @@ def output_fix(node_id: str, units: int, activation: str, loss: str, data: DataS
 def target_mismatch_message(describe_output: str, units: int, activation: str, loss: str,
                             Y: np.ndarray | None = None) -> str:
     """The engine's message when the data's target columns do not match the Output's
-    units, with the way out (``Y`` is looked at to tell 0/1 classes and one-hot rows)."""
+    units, with the way out :func:`output_fix` gives (``Y`` is looked at to tell 0/1
+    classes and one-hot rows, :meth:`DataShape.of_targets`)."""
     cols = int(Y.shape[-1]) if Y is not None and Y.ndim >= 1 else 0
     msg = f"the data has {cols} target column(s) but {describe_output} has {units} unit(s)"
     if Y is None or Y.ndim != 2 or len(Y) == 0:
         return msg
-    finite = np.isfinite(Y).all()
-    if cols == 1 and finite and np.isin(Y, (0, 1)).all():
-        tip = ("two classes come as one 0/1 column: use 1 sigmoid unit with binary cross-entropy"
-               + (", or one-hot target columns (one per class) for softmax" if units == 2 else ""))
-        return f"{msg}; {tip}"
-    if cols > 2 and finite and np.isin(Y, (0, 1)).all() and (Y.sum(axis=1) == 1).all():
-        return (f"{msg}; {cols} one-hot class columns: use {cols} units with softmax and categorical "
-                "cross-entropy")
-    return f"{msg}; set the Output's units to {cols}"
+    data = DataShape.of_targets(0, Y)
+    fix, _, alternatives = output_fix("", units, activation, loss, data)
+    if fix is None:
+        return msg
+    if data.n_classes == 2:
+        tip = "two classes come as one 0/1 column: use " + fix.text + "".join(f", or {a}" for a in alternatives)
+    elif data.n_classes:
+        tip = (f"{cols} one-hot class columns: use {fix.params['units']} units with softmax and categorical "
+               "cross-entropy")
+    else:
+        tip = f"set the Output's units to {fix.params.get('units', cols)}"
+    return f"{msg}; {tip}"
 
 
 # --------------------------------------------------------------- the check
@@ -289,5 +327,127 @@ def check_fit(graph, data: DataShape | Any, describe: Callable[[str], str] | Non
     return report
 
 
-__all__ = ["DataShape", "Fix", "Mismatch", "FitReport", "check_fit", "input_shape_for", "output_fix",
-           "target_mismatch_message"]
+def with_data_fix(source: dict | None, data_fix: dict | None) -> dict | None:
+    """``source`` with a mismatch's :attr:`~Mismatch.data_fix` applied (a copy), or None
+    when there is nothing to change (no source, no data fix, or it is applied already)."""
+    if not source or not data_fix or all(source.get(k) == v for k, v in data_fix.items()):
+        return None
+    return {**copy.deepcopy(source), **copy.deepcopy(data_fix)}
+
+
+def affects_fit(graph, node, keys: Sequence[str] | None = None) -> bool:
+    """Whether adding or removing ``node`` (``keys`` None), or changing its ``keys``,
+    can change :func:`check_fit`'s report: only Input and Output nodes and their
+    :data:`FIT_PARAMS` count."""
+    try:
+        role = graph.registry.get(node.type_id).role
+    except (AnnError, KeyError):
+        return False
+    return role in ("input", "output") and (keys is None or any(k in FIT_PARAMS for k in keys))
+
+
+# ------------------------------------------------------------ arrays (the engine)
+def first_nonfinite(A: np.ndarray) -> tuple[int, int] | None:
+    """(row, column) of the first NaN or inf in ``A`` (the column counts the
+    values of one row flattened), or None. Integer and bool data are finite."""
+    if A.dtype.kind not in "fc" or A.size == 0:
+        return None
+    rows = len(A)
+    per_row = max(1, A.size // rows)
+    step = max(1, CHECK_CHUNK // per_row)
+    for i in range(0, rows, step):
+        chunk = A[i:i + step]
+        if not np.isfinite(chunk).all():
+            flat = np.flatnonzero(~np.isfinite(chunk.reshape(len(chunk), -1)))[0]
+            return i + int(flat // per_row), int(flat % per_row)
+    return None
+
+
+def check_arrays(program, X: Any, Y: Any = None,
+                 describe: Callable[[str], str] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(X, Y)`` as the compiled ``program`` takes them, or a
+    :class:`~anndesigner.errors.DataError` naming the first thing that does not fit.
+
+    ``program`` is an :class:`~anndesigner.engine.compiler.Program` (its ``inputs``
+    ``(node id, buffer, shape)``, ``input_size`` and ``outputs`` with ``node_id``,
+    ``units``, ``activation`` and ``loss``); ``Y`` None checks the inputs only.
+    Flat rows feed an image or sequence Input of their size; with several Inputs each
+    row's columns are dealt out to them in order. NaN or inf in the data is an error
+    with its row and column."""
+    describe = describe or (lambda nid: f"node '{nid}'")
+    if len(program.outputs) != 1:
+        raise DataError("this network has several Output nodes; the scripting API trains "
+                        "networks with one Output")
+    if not program.inputs:
+        raise DataError("this network has no Input node")
+    X = np.asarray(X)
+    if X.dtype.kind not in "fiub":
+        raise DataError(f"input data must be numbers, not {X.dtype}")
+    if len(program.inputs) > 1:
+        if X.ndim == 1:
+            X = X[:, None]
+        X = X.reshape(len(X), -1) if X.ndim > 2 else X
+        if X.shape[1] != program.input_size:
+            names = ", ".join(f"{nid} {tuple(shape)}" for nid, _, shape in program.inputs)
+            raise DataError(f"the data has {X.shape[1]} input column(s) but the network's Inputs "
+                            f"({names}) take {program.input_size} values together")
+    else:
+        nid, _, shape = program.inputs[0]
+        if X.ndim == 1 and len(shape) == 1 and shape[0] == 1:
+            X = X[:, None]
+        if X.shape[1:] != tuple(shape) and X.ndim >= 2 and math.prod(X.shape[1:]) == math.prod(shape):
+            X = X.reshape((len(X),) + tuple(shape))  # flat rows feed an image or sequence Input
+        if X.shape[1:] != tuple(shape):
+            raise DataError(f"the data has inputs of shape {X.shape[1:]} ({math.prod(X.shape[1:])} values) but "
+                            f"{describe(nid)} takes {tuple(shape)} ({math.prod(shape)} values)")
+    where = first_nonfinite(X)
+    if where is not None:
+        r, c = where
+        raise DataError(f"the input data has NaN or inf at row {r + 1}, column {c + 1}", line=r + 1, column=c + 1)
+    if Y is None:
+        return X, None
+    Y = np.asarray(Y)
+    o = program.outputs[0]
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if Y.shape[0] != X.shape[0]:
+        raise DataError(f"the data has {X.shape[0]} input rows but {Y.shape[0]} target rows")
+    if Y.shape[-1] != o.units:
+        raise DataError(target_mismatch_message(describe(o.node_id), o.units, o.activation, o.loss, Y))
+    where = first_nonfinite(Y)
+    if where is not None:
+        r = where[0]
+        raise DataError(f"the target data has NaN or inf at row {r + 1}", line=r + 1)
+    return X, Y
+
+
+# ------------------------------------------------------- choosing a data set
+@functools.lru_cache(maxsize=None)
+def _scales_differ(name: str) -> bool:
+    """Whether the built-in set's inputs (with default settings) have very different
+    spreads (a factor of 10 or more between the standard deviations)."""
+    from ..data.builtin import load_builtin
+
+    X = load_builtin(name).X
+    if X.shape[1] < 2 or len(X) < 2:
+        return False
+    std = X.astype(np.float64).std(axis=0)
+    std = std[std > 0]
+    return std.size > 1 and float(std.max() / std.min()) >= 10.0
+
+
+def standardize_default(info, previous: bool | None = None) -> bool:
+    """Whether the built-in set ``info`` (a :class:`~anndesigner.data.BuiltinInfo`) is
+    standardized when it is chosen: off for images (already 0..1) and tokens (ids must
+    stay whole numbers), on for regression features on very different scales,
+    otherwise as the previous built-in set had it (``previous``; None: off)."""
+    if info.input_kind in ("image", "tokens"):
+        return False
+    if info.task == "regression" and info.input_kind == "features" and _scales_differ(info.name):
+        return True
+    return bool(previous)
+
+
+__all__ = ["CHECK_CHUNK", "DataShape", "FIT_PARAMS", "Fix", "Mismatch", "FitReport", "affects_fit", "check_arrays",
+           "check_fit", "first_nonfinite", "input_shape_for", "output_fix", "standardize_default",
+           "target_mismatch_message", "with_data_fix"]

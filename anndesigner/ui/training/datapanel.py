@@ -1,15 +1,15 @@
 """The data panel: choose the data set (a built-in one with its settings, or a
 CSV file), the validation split, and see a preview of the data.
 
-Every committed change is ONE undo command (:class:`SetDataSourceCommand`,
-:class:`SetTrainingCommand`, or the "Match network to data" macro). The widgets
-follow the network's ``data_changed`` / ``training_changed`` signals and the
-graph's Input/Output nodes, so undo, redo and edits made elsewhere show up at
-once without pushing anything back.
+Every committed change is ONE undo command, made by the document's editor
+(``doc.editor``: set_data_source, set_training, fix_data). The widgets follow the
+network's ``data_changed`` / ``training_changed`` signals and the graph's Input
+and Output nodes, so undo, redo and edits made elsewhere show up at once without
+pushing anything back.
 
-The panel also compares the data with the network (inputs against the single
-Input node's shape, outputs against the Output node's units) and reports the
-mismatches as ``{node_id: message}`` for the canvas to badge.
+Whether the data fit the network is decided by :func:`~anndesigner.engine.datafit.check_fit`;
+the panel shows its report (each mismatch with its fix, one undo step) and passes
+the mismatches on as ``{node_id: message}`` for the canvas to badge.
 
 The preview follows what a sample is: a scatter plot for one or two plain
 inputs, a grid of small pictures for images, lines over the time steps for
@@ -19,7 +19,6 @@ sequences, and a table otherwise (token sequences, many CSV columns).
 from __future__ import annotations
 
 import copy
-import functools
 import html
 import math
 from pathlib import Path
@@ -49,14 +48,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...data import BUILTIN_DATASETS, Dataset, source_from_file
-from ...data.builtin import MAX_CENTERS, MAX_SAMPLES, load_builtin
+from ...data import BUILTIN_DATASETS, Dataset, complete_source, restandardized_source, same_source, source_from_file
+from ...data.builtin import MAX_CENTERS, MAX_SAMPLES
 from ...data.sequences import MAX_STEPS, MAX_VOCAB
-from ...engine.datafit import DataShape, FitReport, check_fit
+from ...engine.datafit import DataShape, FitReport, affects_fit, check_fit, standardize_default, with_data_fix
 from ...errors import AnnError
 from ...graph.events import Connections
 from ...graph.nodetypes import fmt_shape
-from .. import commands as C
 from ..icons import icon
 from ..formkit import (ComboBox, DoubleSpinBox, SpinBox, error_label, form_layout, muted, panel_header,
                        scroll_body, section)
@@ -90,8 +88,6 @@ PARAMS = {
     "steps": ("Time steps", "Length of each sequence (values or tokens per sample)"),
     "vocab": ("Vocabulary", "Number of different tokens: ids 0 … vocabulary − 1"),
 }
-#: the Input and Output parameters the fit report (engine.datafit.check_fit) reads
-FIT_PARAMS = ("shape", "units", "activation", "loss")
 #: a parameter's range when the data set does not give one (``BuiltinInfo.limits``)
 DEFAULT_LIMITS = {"n_samples": (1, MAX_SAMPLES), "seed": (0, SEED_MAX), "centers": (2, MAX_CENTERS),
                   "steps": (1, MAX_STEPS), "vocab": (3, MAX_VOCAB)}
@@ -107,51 +103,6 @@ def _fmt(v: float) -> str:
     if math.isfinite(v) and 1e4 <= abs(v) < 1e10:
         return f"{v:,.0f}"
     return f"{v:.4g}"
-
-
-def _builtin_source(src: dict | None) -> dict | None:
-    """The complete form of a built-in source (defaults filled in), or None."""
-    if not src or src.get("kind") != "builtin" or src.get("name") not in BUILTIN_DATASETS:
-        return None
-    info = BUILTIN_DATASETS[src["name"]]
-    params = src.get("params") if isinstance(src.get("params"), dict) else {}
-    full = {"kind": "builtin", "name": info.name, "params": {**info.defaults, **copy.deepcopy(params)},
-            "standardize": bool(src.get("standardize", False))}
-    for key in ("reconstruct", "one_hot"):
-        if src.get(key, False) is not False:  # kept as it is: a malformed value gets the load error
-            full[key] = copy.deepcopy(src[key])
-    return full
-
-
-def _same_source(a: dict | None, b: dict | None) -> bool:
-    na, nb = _builtin_source(a), _builtin_source(b)
-    if na is not None and nb is not None:
-        return na == nb
-    return a == b
-
-
-
-@functools.lru_cache(maxsize=None)
-def _scales_differ(name: str) -> bool:
-    """Whether the built-in set's inputs (with default settings) have very different
-    spreads (a factor of 10 or more between the standard deviations)."""
-    X = load_builtin(name).X
-    if X.shape[1] < 2 or len(X) < 2:
-        return False
-    std = X.astype(np.float64).std(axis=0)
-    std = std[std > 0]
-    return std.size > 1 and float(std.max() / std.min()) >= 10.0
-
-
-def _default_standardize(info, old: dict | None) -> bool:
-    """Standardize when picking ``info``: off for images (already 0..1) and tokens (ids
-    must stay whole numbers), on for regression features on very different scales,
-    otherwise as the previous built-in set had it."""
-    if info.input_kind in ("image", "tokens"):
-        return False
-    if info.task == "regression" and info.input_kind == "features" and _scales_differ(info.name):
-        return True
-    return bool(old["standardize"]) if old is not None else False
 
 
 def _input_kind(ds: Dataset) -> str:
@@ -592,9 +543,10 @@ class DataPanel(QWidget):
         src = dialog.source()
         if not src or self._doc is None:
             return False
-        if _same_source(src, self._doc.network.data_source):
+        if same_source(src, self._doc.network.data_source):
             return False
-        self._doc.push(C.SetDataSourceCommand(self._doc, src, text))
+        if not self._push_source(src, text):
+            return False
         self.statusMessage.emit(f"Data: {Path(src.get('path', '')).name}")
         return True
 
@@ -611,11 +563,10 @@ class DataPanel(QWidget):
         if not fixes:
             return False
         try:
-            command = C.SetParamsCommand(doc, {f.node_id: dict(f.params) for f in fixes}, "Match network to data")
+            doc.editor.fix_data(fixes, "Match network to data")  # one command for every node: one undo step
         except AnnError as e:
             self.statusMessage.emit(str(e))
             return False
-        doc.push(command)  # one command for every node: one undo step
         said = "; ".join(f"{f.node_id}: {f.text}" + (f" ({f.why})" if f.why else "") for f in fixes)
         self.statusMessage.emit(f"Matched the network to the data. {said[:1].upper()}{said[1:]}.")
         return True
@@ -624,13 +575,12 @@ class DataPanel(QWidget):
         """Give a two-class data set one-hot target columns (for an Output of 2 softmax
         units): one "Use one-hot targets" command. Returns True when the source changed."""
         doc = self._doc
-        if doc is None or doc.locked or not any(m.data_fix for m in self._report.mismatches):
+        fix = next((m.data_fix for m in self._report.mismatches if m.data_fix), None)
+        if doc is None or doc.locked or fix is None:
             return False
-        src = copy.deepcopy(doc.network.data_source)
-        if not src or src.get("one_hot") is True:
+        src = with_data_fix(doc.network.data_source, fix)
+        if src is None or not self._push_source(src, "Use one-hot targets"):
             return False
-        src["one_hot"] = True
-        doc.push(C.SetDataSourceCommand(doc, src, "Use one-hot targets"))
         self.statusMessage.emit("The targets are one-hot now: one 0/1 column per class, for the Output's "
                                 "softmax units")
         return True
@@ -650,11 +600,11 @@ class DataPanel(QWidget):
             self._show_training()
 
     def _on_node_added_or_removed(self, node, index) -> None:
-        if self._alive() and node.type_id in ("Input", "Output"):
+        if self._alive() and affects_fit(self._doc.graph, node):
             self._check_mismatches()
 
     def _on_node_changed(self, node, keys) -> None:
-        if self._alive() and node.type_id in ("Input", "Output") and any(k in FIT_PARAMS for k in keys):
+        if self._alive() and affects_fit(self._doc.graph, node, keys):
             self._check_mismatches()
 
     @Slot(str)
@@ -676,7 +626,7 @@ class DataPanel(QWidget):
             if src and src.get("kind") == "csv":
                 self._csv_source = copy.deepcopy(src)
             self._sync_csv_item()
-            full = _builtin_source(src)
+            full = complete_source(src)
             if full is not None:
                 info = BUILTIN_DATASETS[full["name"]]
                 self.source_box.setCurrentIndex(self.source_box.findData(info.name))
@@ -1194,11 +1144,18 @@ class DataPanel(QWidget):
             self.mismatchesChanged.emit(dict(found))
 
     # ----------------------------------------------------------- commits
-    def _push_source(self, src: dict, text: str) -> None:
+    def _push_source(self, src: dict, text: str) -> bool:
+        """Name ``src`` as the data set (one undo step); True when it changed."""
         doc = self._doc
-        if doc is None or _same_source(src, doc.network.data_source):
-            return
-        doc.push(C.SetDataSourceCommand(doc, src, text))
+        if doc is None or same_source(src, doc.network.data_source):
+            return False
+        try:
+            doc.editor.set_data_source(src, text)
+        except AnnError as e:  # EditLocked: the widgets are disabled, so only a script gets here
+            self.statusMessage.emit(str(e))
+            self._show_source()
+            return False
+        return True
 
     def _on_source_chosen(self, index: int) -> None:
         if self._updating or self._doc is None or index < 0:
@@ -1212,11 +1169,11 @@ class DataPanel(QWidget):
         info = BUILTIN_DATASETS.get(key)
         if info is None:
             return
-        old = _builtin_source(current)
+        old = complete_source(current)
         if old is not None and old["name"] == info.name:
             return
         src = {"kind": "builtin", "name": info.name, "params": info.defaults,
-               "standardize": _default_standardize(info, old)}
+               "standardize": standardize_default(info, old["standardize"] if old is not None else None)}
         if old is not None and old.get("reconstruct") is True:  # an autoencoder stays one
             src["reconstruct"] = True
         self._push_source(src, f"Choose data: {info.title}")
@@ -1225,7 +1182,7 @@ class DataPanel(QWidget):
     def _commit_param(self, key: str) -> None:
         if self._updating or self._doc is None:
             return
-        full = _builtin_source(self._doc.network.data_source)
+        full = complete_source(self._doc.network.data_source)
         if full is None or key not in full["params"]:
             return
         spin = self.param_spins[key]
@@ -1251,7 +1208,7 @@ class DataPanel(QWidget):
         if self._updating or self._doc is None:
             return
         src = self._doc.network.data_source
-        full = _builtin_source(src)
+        full = complete_source(src)
         text = "Standardize inputs" if checked else "Do not standardize inputs"
         if full is not None:
             if full["standardize"] != checked:
@@ -1268,7 +1225,7 @@ class DataPanel(QWidget):
     def _commit_reconstruct(self, checked: bool) -> None:
         if self._updating or self._doc is None:
             return
-        full = _builtin_source(self._doc.network.data_source)
+        full = complete_source(self._doc.network.data_source)
         if full is None or (full.get("reconstruct") is True) == bool(checked):
             return
         if checked:
@@ -1278,21 +1235,13 @@ class DataPanel(QWidget):
         self._push_source(full, "Use the inputs as targets" if checked else "Use the data set's targets")
 
     def _restandardized_csv(self, src: dict, standardize: bool) -> dict | None:
-        """The CSV source with scaling switched on (fitted anew) or off; every other
-        choice is the source's own (read as load_source reads it)."""
-        from ...data.csvfile import load_csv_source
-
+        """The CSV source with scaling switched on or off (None, with the reason in the
+        status bar, when the file cannot be read)."""
         try:
-            ds = load_csv_source(src, self._base_dir(), standardize=standardize, scaler=None)
+            return restandardized_source(src, standardize, self._base_dir())
         except (AnnError, OSError, ValueError) as e:
             self.statusMessage.emit(f"Cannot change the scaling: {e}")
             return None
-        new = dict(ds.source)
-        new["path"] = src.get("path")  # keep the path as it was saved (relative or absolute)
-        for key in ("reconstruct", "one_hot"):  # keys load_csv does not know about
-            if key in src:
-                new[key] = copy.deepcopy(src[key])
-        return new
 
     def _commit_split(self) -> None:
         if self._updating or self._doc is None:
@@ -1306,12 +1255,10 @@ class DataPanel(QWidget):
         if int(round(current * 100)) == pct:
             return
         try:
-            cmd = C.SetTrainingCommand(self._doc, validation_split=pct / 100)
+            self._doc.editor.set_training(validation_split=pct / 100)
         except AnnError as e:
             self.statusMessage.emit(str(e))
             self._show_training()
-            return
-        self._doc.push(cmd)
 
 
 __all__ = ["DataPanel", "PREVIEW_POINTS"]
