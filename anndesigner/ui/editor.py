@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QUndoCommand
 
 from ..engine.rewrite import plan_collapse_neurons, plan_expand_dense
-from ..errors import AnnError
+from ..errors import AnnError, GraphError
 from . import commands as C
 
 if TYPE_CHECKING:
@@ -191,6 +191,20 @@ class Editor(QObject):
             return None
         self.check_unlocked()
         return self._push(C.SetWeightsCommand(self.doc, weights, text))
+
+    def set_weight(self, name: str, index: int, value: float, text: str) -> C.SetWeightsCommand | None:
+        """Set entry ``index`` (in C order) of weight ``name`` (a weight typed into a wire);
+        None when it has that value already."""
+        self.check_unlocked()
+        current = self.doc.network.weights_for_saving()
+        if name not in current:
+            raise GraphError(f"no such weight: {name}")
+        old = np.asarray(current[name])
+        new = np.array(old, copy=True)
+        new.reshape(-1)[index] = value
+        if new.reshape(-1)[index] == old.reshape(-1)[index]:
+            return None
+        return self._push(C.SetWeightsCommand(self.doc, {name: new}, text))
 
     def reset_weights(self) -> C.ResetWeightsCommand:
         """Initialize every weight from the seed again and clear the history."""

@@ -1,7 +1,9 @@
 """The designer window: palette (left), canvas (centre), inspector (right).
 
-The window owns one :class:`Document` at a time. Menus and the toolbar turn
-user intent into undo commands; the canvas and inspector follow the model.
+The window owns one :class:`Document` at a time. Menus and the toolbar call
+the document's editor (``doc.editor``), which pushes the undo commands; the
+canvas, the inspector and the training views follow the document and the
+training session themselves.
 """
 
 from __future__ import annotations
@@ -31,13 +33,13 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
-from ..engine.rewrite import plan_collapse_neurons, plan_expand_dense
 from ..errors import AnnError
 from ..io.annfile import read_meta
 from ..paths import sample_files
-from . import commands as C
 from . import recovery
 from .canvas import CanvasView, GraphScene
+from .canvas.thumbnails import NodeThumbnails
+from .commands import copy_fragment
 from .document import Document
 from .icons import icon
 from .inspector import InspectorWidget
@@ -47,7 +49,7 @@ from .training.controller import TrainingController
 from .training.datapanel import DataPanel
 from .training.panel import TrainingPanel
 from .training.plots import TrainingPlots
-from .training.surface import DecisionSurface, SurfaceEvaluator, node_thumbnail
+from .training.surface import DecisionSurface
 
 MAX_RECENT = 10
 #: the first window's size, if the screen has room for it
@@ -115,10 +117,9 @@ class MainWindow(QMainWindow):
 
         self.tabifyDockWidget(self.palette_dock, self.data_dock)
         self.palette_dock.raise_()
-        self._evaluator: SurfaceEvaluator | None = None
         self._plots_drawn = 0.0
-        #: the canvas and the thumbnails show a run's snapshot, not the document's weights
-        self._showing_snapshot = False
+        #: the node thumbnails of the current scene (they follow its document themselves)
+        self.thumbnails: NodeThumbnails | None = None
         self.training.snapshotReady.connect(self._show_snapshot)
         self.training.finished.connect(self._training_finished)
         self.training.stateChanged.connect(self._training_state)
@@ -298,6 +299,7 @@ class MainWindow(QMainWindow):
         old_scene, self.scene = self.scene, scene
         if old_scene is not None:
             old_scene.deleteLater()
+        scene.set_training(self.training)
         self.inspector.set_document(doc)
         self.inspector.set_selection([])
         self.training.set_document(doc)
@@ -307,15 +309,16 @@ class MainWindow(QMainWindow):
         # the plots and the decision surface follow the document's signals themselves
         self.plots.set_document(doc)
         self.surface.set_document(doc)
+        if self.thumbnails is not None:
+            self.thumbnails.detach()
+        # after the surface: a new data set's bounds are the surface's before the thumbnails see it
+        self.thumbnails = NodeThumbnails(scene, self.surface.bounds, self.training)
         doc.dataChanged.connect(self._data_changed)
-        doc.weightsChanged.connect(self._weights_changed)
         self._data_changed()
         doc.modifiedChanged.connect(self._update_title)
         doc.modifiedChanged.connect(self.autosaver.document_changed)
         doc.pathChanged.connect(self._update_title)
         doc.undo_stack.indexChanged.connect(self._update_actions)
-        doc.undo_stack.indexChanged.connect(self._after_edit)
-        self._seen_revision = doc.graph.revision
         self._update_title()
         self._errors_changed(len(doc.graph.analyze().errors))
         self._update_actions()
@@ -353,52 +356,11 @@ class MainWindow(QMainWindow):
             self.show_status(reason, 4000)
 
     def _data_changed(self) -> None:
-        """The data set changed: say why it cannot be loaded; thumbnails cover its range."""
+        """The data set changed: say why it cannot be loaded."""
         try:
             self.document.dataset()
         except AnnError as e:
             self.show_status(str(e))
-        self._evaluator = None
-        self._weights_changed()
-
-    def _after_edit(self, *_):
-        """After a structural edit the thumbnails evaluate the new graph (the plots and the
-        decision surface follow the document themselves)."""
-        g = self.document.graph
-        if g.revision == self._seen_revision or self.training.is_active():
-            return
-        self._seen_revision = g.revision
-        self._weights_changed()
-
-    def _current_weights(self) -> dict | None:
-        net = self.document.network
-        return net.get_weights() if net.compiles else None
-
-    def _weights_changed(self) -> None:
-        if self.training.is_active():
-            return  # the live snapshot drives the views
-        self._showing_snapshot = False
-        w = self._current_weights()
-        self.scene.show_weights(w)
-        self.scene.set_activations(None)
-        if w is not None:
-            self._install_thumbnails()
-
-    def _install_thumbnails(self) -> None:
-        net = self.document.network
-        ev = SurfaceEvaluator(net) if net.compiles else None
-        if ev is None or not ev.is_2d:
-            self.scene.set_thumbnail_provider(None)
-            return
-        self._evaluator = ev
-        bounds = self.surface.bounds()
-
-        def provider(node_id: str):
-            if node_id not in net.graph.nodes or ev is not self._evaluator:
-                return None
-            return node_thumbnail(ev, node_id, bounds, 72)
-
-        self.scene.set_thumbnail_provider(provider)
 
     def _show_snapshot(self, snap) -> None:
         now = time.perf_counter()
@@ -407,12 +369,7 @@ class MainWindow(QMainWindow):
         if now - self._plots_drawn >= PLOTS_INTERVAL or snap is self.training.last_snapshot:
             self._plots_drawn = now
             self.plots.update_snapshot(snap)
-        self.scene.show_weights(snap.weights)
-        self.scene.set_activations(snap.activations)
         self.surface.update_weights(snap.weights)
-        if self._evaluator is not None:
-            self._evaluator.set_weights(snap.weights)
-        self._showing_snapshot = True
 
     def _training_state(self, state: str) -> None:
         self.act_train.setText({"idle": "&Train", "running": "&Pause Training", "paused": "&Resume Training"}[state])
@@ -422,8 +379,6 @@ class MainWindow(QMainWindow):
             self.show_error("Training stopped", result.message.splitlines()[0], result.message)
         else:  # a diverged run is explained in the training panel, with its fixes
             self.show_status(result.message.splitlines()[0] if result.message else "")
-        if self._showing_snapshot:  # the run pushed no result (whose weightsChanged did this)
-            self._weights_changed()
 
     def _autosave_before_training(self, state: str) -> None:
         if state == "running":
@@ -594,8 +549,7 @@ class MainWindow(QMainWindow):
         """Open a sample as an untitled copy, so saving never overwrites the shipped file."""
         if not self.open_file(path):
             return False
-        self.document._path = None
-        self.document.pathChanged.emit(None)
+        self.document.set_path(None)
         return True
 
     def save(self) -> bool:
@@ -694,15 +648,9 @@ class MainWindow(QMainWindow):
                 it.setSelected(True)
 
     # ------------------------------------------------------------- edits
-    def _push(self, make: Callable[[], object]) -> bool:
-        """Build a command (model errors become a status message) and push it."""
-        try:
-            cmd = make()
-        except AnnError as e:
-            self.show_status(str(e))
-            return False
-        self.document.push(cmd)
-        return True
+    def _edit(self, intent: Callable, *args):
+        """Call one of the editor's intents; a refusal goes to the status line (None)."""
+        return self.scene.edit(intent, *args)
 
     def _select_after(self, cmd) -> None:
         rw = getattr(cmd, "rewrite", None)
@@ -713,15 +661,14 @@ class MainWindow(QMainWindow):
         self.view.add_node_at_center(type_id)
 
     def delete_selection(self) -> None:
-        nodes, edges = self.scene.selected_node_ids(), self.scene.selected_edge_ids()
-        if nodes or edges:
-            self._push(lambda: C.delete_command(self.document, nodes, edges))
+        """The same delete as the canvas's Delete key."""
+        self.scene.delete_selection()
 
     def copy(self) -> None:
         nodes = self.scene.selected_node_ids()
         if not nodes:
             return
-        frag = C.copy_fragment(self.document, nodes)
+        frag = copy_fragment(self.document, nodes)
         data = QMimeData()
         data.setData(MIME_FRAGMENT, QByteArray(json.dumps(frag).encode("utf-8")))
         data.setText(", ".join(nodes))
@@ -730,12 +677,10 @@ class MainWindow(QMainWindow):
 
     def cut(self) -> None:
         nodes = self.scene.selected_node_ids()
-        if not nodes:
+        if not nodes or self.scene.refuse_if_locked():
             return
         self.copy()
-        self.undo_stack.beginMacro("Cut")
-        self.document.push(C.delete_command(self.document, nodes))
-        self.undo_stack.endMacro()
+        self._edit(self.document.editor.cut, nodes)
 
     def paste(self) -> None:
         data = QGuiApplication.clipboard().mimeData()
@@ -749,31 +694,16 @@ class MainWindow(QMainWindow):
             return
         self._paste_count = getattr(self, "_paste_count", 0) + 1
         off = 40.0 * self._paste_count
-        cmd = None
-
-        def make():
-            nonlocal cmd
-            cmd = C.paste_command(self.document, frag, offset=(off, off))
-            return cmd
-
-        if self._push(make):
-            self._select_after(cmd)
+        self._select_after(self._edit(self.document.editor.paste, frag, (off, off)))
 
     def duplicate(self) -> None:
-        nodes = self.scene.selected_node_ids()
-        if not nodes:
-            return
-        cmd = C.paste_command(self.document, C.copy_fragment(self.document, nodes), text="Duplicate")
-        self.document.push(cmd)
-        self._select_after(cmd)
+        self._select_after(self._edit(self.document.editor.duplicate, self.scene.selected_node_ids()))
 
     def select_all(self) -> None:
         self.scene.select_ids(list(self.document.graph.nodes) + list(self.document.graph.edges))
 
     def auto_layout(self) -> None:
-        cmd = C.auto_layout_command(self.document)
-        if cmd.moves:
-            self.document.push(cmd)
+        self._edit(self.document.editor.auto_layout)
         self.view.fit_to_window()
 
     def expand_selected(self) -> None:
@@ -781,29 +711,10 @@ class MainWindow(QMainWindow):
         if len(nodes) != 1:
             self.show_status("Select one Dense layer to expand")
             return
-        cmd = None
-
-        def make():
-            nonlocal cmd
-            cmd = C.RewriteCommand(self.document, plan_expand_dense(self.document.network, nodes[0]),
-                                   f"Expand {nodes[0]} into neurons")
-            return cmd
-
-        if self._push(make):
-            self._select_after(cmd)
+        self._select_after(self._edit(self.document.editor.expand, nodes[0]))
 
     def collapse_selected(self) -> None:
-        nodes = self.scene.selected_node_ids()
-        cmd = None
-
-        def make():
-            nonlocal cmd
-            cmd = C.RewriteCommand(self.document, plan_collapse_neurons(self.document.network, nodes),
-                                   f"Collapse {len(nodes)} neurons into a layer")
-            return cmd
-
-        if self._push(make):
-            self._select_after(cmd)
+        self._select_after(self._edit(self.document.editor.collapse, self.scene.selected_node_ids()))
 
     def _toggle_snap(self, on: bool) -> None:
         self.scene.snap_to_grid = on

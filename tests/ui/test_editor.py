@@ -258,3 +258,16 @@ def test_training_settings_and_data_source(doc):
     after = undo_redo(doc, before, ed.set_data_source(src))
     assert after[3] == src
     assert ed.set_data_source(dict(src)) is None and doc.undo_stack.count() == 1
+
+
+def test_set_one_weight(doc):
+    ed, before = doc.editor, state(doc)
+    old = doc.network.get_weights()["dense_1/kernel"]
+    refused(doc, lambda: ed.set_weight("dense_1/kernel", 5, 0.5, "Set weight"))
+    assert ed.set_weight("dense_1/kernel", 5, float(old.reshape(-1)[5]), "Set weight") is None
+    with pytest.raises(ad.GraphError):
+        ed.set_weight("nope/kernel", 0, 1.0, "Set weight")
+    after = undo_redo(doc, before, ed.set_weight("dense_1/kernel", 5, 0.5, "Set weight"))
+    want = old.copy()
+    want.reshape(-1)[5] = 0.5
+    assert after[1]["dense_1/kernel"] == want.tolist() and doc.undo_stack.text(0) == "Set weight"

@@ -317,13 +317,13 @@ def test_after_a_run_the_canvas_shows_the_documents_weights_copied_once(window, 
     thumbnails' copy of the network was made twice); one that pushed nothing (diverged at its
     first batch) puts the document's weights back in place of its snapshot's."""
     from anndesigner.ui import commands as C
-    from anndesigner.ui import mainwindow
+    from anndesigner.ui.canvas import thumbnails
 
     w = window
     w.open_file(SAMPLES / "xor.ann", ask=False)
     made = []
-    real = mainwindow.SurfaceEvaluator
-    monkeypatch.setattr(mainwindow, "SurfaceEvaluator", lambda net: made.append(net) or real(net))
+    real = thumbnails.SurfaceEvaluator
+    monkeypatch.setattr(thumbnails, "SurfaceEvaluator", lambda net: made.append(net) or real(net))
     for lr, pushed in ((0.1, True), (1e300, False)):
         w.document.push(C.SetTrainingCommand(w.document, epochs=3, learning_rate=lr, optimizer="sgd",
                                              optimizer_params={}))

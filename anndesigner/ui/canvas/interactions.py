@@ -1,12 +1,13 @@
 """Mouse gestures of the canvas, each an object of its own.
 
 A gesture is created when a press starts it, gets the moves, and ends with
-``release`` (which pushes at most one undo command) or ``cancel``. It emits
+``release`` (which makes at most one edit, through the document's editor) or
+``cancel``. It emits
 ``started``, then ``finished`` (something was done) or ``cancelled``. Items
 and the scene hold no gesture state beyond "which gesture is active".
 
 - :class:`NewWireGesture`: drag from an output port to an input port.
-- :class:`MoveNodesGesture`: drag nodes; one ``MoveNodesCommand`` on release.
+- :class:`MoveNodesGesture`: drag nodes; one move (one undo step) on release.
 - :class:`PanGesture`: middle button or space + left drag pans the view.
 - :class:`NodeDropHandler`: a palette entry dropped on the view adds a node.
 - :class:`WeightEditor`: the inline field that sets one weight of a wire.
@@ -22,12 +23,10 @@ import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPoint, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from ...errors import GraphError, ShapeError
 from ...graph import Graph
-from ..commands import MoveNodesCommand, connect_command
 from ..mime import MIME_NODE_TYPE
 from .items import GRID, PORT_HIT, NodeItem, PendingWireItem, snap
 
@@ -122,7 +121,7 @@ class NewWireGesture(Interaction):
     visible nodes nearest the cursor first, in slices of a few milliseconds, so
     huge graphs stay responsive. The node under the cursor gets the model's
     own ``check_connect`` (its message goes to ``statusMessage``), and the
-    release pushes ``connect_command``, which checks again.
+    release connects through the editor, which checks again.
     """
 
     #: a release this close to an input port counts as on it
@@ -270,13 +269,12 @@ class NewWireGesture(Interaction):
         if target is None:
             self._end(False)
             return False
-        doc = self.scene.document
         src, dst = self.src.node_id, target.node_id
         if self.scene.refuse_if_locked():
             self._end(False)
             return False
         try:
-            cmd = connect_command(doc, src, dst)
+            self.scene.editor.connect(src, dst)
         except GraphError as e:
             message = e.message
             e.__traceback__ = None  # no cycle through our frames (and the Qt events in them)
@@ -286,7 +284,6 @@ class NewWireGesture(Interaction):
             self.scene.statusMessage.emit(f"Cannot connect {src} → {dst}: {message}")
             self._end(False)
             return False
-        doc.push(cmd)
         self.scene.statusMessage.emit(f"Connected {src} → {dst}")
         self._end(True)
         return True
@@ -310,8 +307,8 @@ class NewWireGesture(Interaction):
 # ------------------------------------------------------------------ moves
 class MoveNodesGesture(Interaction):
     """Drag the selected nodes. Items move live (their wires follow); the
-    release pushes one :class:`MoveNodesCommand` from the model positions to
-    the new ones. With ``scene.snap_to_grid`` positions snap to the 20 px grid."""
+    release moves the nodes from their model positions to the new ones, one
+    undo step (``Editor.move_nodes``). With ``scene.snap_to_grid`` positions snap to the 20 px grid."""
 
     def __init__(self, scene: "GraphScene", items: list[NodeItem], pressed: NodeItem | None = None,
                  threshold: float = 3.0):
@@ -346,7 +343,8 @@ class MoveNodesGesture(Interaction):
                 x, y = snap(x, GRID), snap(y, GRID)
             it.setPos(x, y)
 
-    def command(self) -> QUndoCommand | None:
+    def moves(self) -> dict[str, tuple[tuple[float, float], tuple[float, float]]]:
+        """``{node id: (model position, dragged position)}`` for the nodes that moved."""
         g = self.scene.graph
         moves = {}
         for it, _ in self._start:
@@ -356,17 +354,16 @@ class MoveNodesGesture(Interaction):
             new = (it.x(), it.y())
             if new != node.position:
                 moves[it.node_id] = (node.position, new)
-        return MoveNodesCommand(self.scene.document, moves) if moves else None
+        return moves
 
     def release(self, pos: QPointF) -> bool:
         if self.moved:
             self.move(pos)
-        cmd = self.command() if self.moved else None
+        cmd = self.scene.edit(self.scene.editor.move_nodes, self.moves()) if self.moved else None
         if cmd is None:
             self._restore()
             self._end(False)
             return False
-        self.scene.document.push(cmd)
         self._end(True)
         return True
 
@@ -437,8 +434,8 @@ class NodeDropHandler:
         return self.type_id(mime) is not None
 
     def drop(self, mime: "QMimeData", scene_pos: QPointF) -> str | None:
-        """Push an add command; returns the new node's id (or None, also when
-        the document is locked: the scene says why)."""
+        """Add a node of the dropped type; returns the new node's id (or None, also
+        when the document is locked: the scene says why)."""
         tid = self.type_id(mime)
         if tid is None:
             return None

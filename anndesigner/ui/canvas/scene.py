@@ -1,8 +1,10 @@
 """The scene: a mirror of the document's graph.
 
 The scene listens to the graph's events (``node_added`` ... ``edge_removed``)
-and keeps a private map from model ids to items. It changes the model only by
-pushing commands onto ``document.undo_stack``; items never own the truth.
+and keeps a private map from model ids to items; items never own the truth.
+Its gestures (add, connect, move, nudge, delete, a weight typed into a wire)
+call the document's :class:`~anndesigner.ui.editor.Editor`, which pushes the
+undo commands; a refused edit becomes a ``statusMessage``.
 
 Shapes, parameter counts and errors come from ``graph.analyze()``, applied
 once per burst of model events: right after each undo-stack step (push, undo,
@@ -13,12 +15,14 @@ Live training view:
 - :meth:`GraphScene.show_weights` colours every wire into a weighted node by
   its weights (blue positive, orange-red negative, 1-6 px by magnitude). When
   not training the scene shows the document's own weights by itself; while
-  training the window passes each snapshot's weights (30 times a second: the
-  work is a few NumPy operations plus one call per wire whose look changed).
+  training it shows each snapshot of the session given to
+  :meth:`GraphScene.set_training` (30 times a second: the work is a few NumPy
+  operations plus one call per wire whose look changed), with the snapshot's
+  activations, and the document's weights again when the run ends.
 - :meth:`GraphScene.set_activations` and :meth:`GraphScene.set_thumbnail_provider`
   feed the node tooltips, which are built only when asked for.
 - :meth:`GraphScene.edit_weight` sets one weight of a neuron-level wire (one
-  undoable ``SetWeightsCommand``); clicking such a wire opens an inline editor.
+  undo step); clicking such a wire opens an inline editor.
 - While ``document.locked`` structural edits from the canvas are refused with
   ``statusMessage(document.lock_reason)``; moving and selecting still work.
 - :meth:`GraphScene.set_extra_errors` adds messages (e.g. about the data set)
@@ -38,11 +42,11 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, Qt, QTimer, 
 from PySide6.QtGui import QImage, QTransform
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneHelpEvent, QGraphicsSceneMouseEvent, QGraphicsView
 
-from ...errors import AnnError, GraphError
+from ...errors import AnnError
 from ...graph import Analysis, Edge, Node, fmt_shape
 from .. import style
-from ..commands import MoveNodesCommand, SetWeightsCommand, add_node_command, delete_command
 from ..document import Document
+from ..editor import Editor
 from .interactions import Interaction, MoveNodesGesture, NewWireGesture, WeightEditor
 from .items import GRID, LOD_SIMPLE, WEIGHTED_TYPES, EdgeItem, NodeItem, make_node_item, snap
 
@@ -170,7 +174,10 @@ class GraphScene(QGraphicsScene):
         self._activations: Mapping[str, np.ndarray] | None = None
         self._thumbnails: Callable[[str], QImage | None] | None = None
         self._extra_errors: dict[str, list[str]] = {}
-        self._editor: WeightEditor | None = None
+        self._weight_field: WeightEditor | None = None
+        #: the training session whose snapshots the scene shows (set_training)
+        self._training = None
+        self._showing_snapshot = False
         self._edge_press: tuple[str, QPointF] | None = None
         self._build()
         g = self.graph
@@ -264,6 +271,7 @@ class GraphScene(QGraphicsScene):
         self._attached = False
         self.cancel_gesture()
         self.close_weight_editor()
+        self.set_training(None)
         self._timer.stop()
         self._weights_timer.stop()
         for sig, slot in self._model_slots:
@@ -280,20 +288,31 @@ class GraphScene(QGraphicsScene):
     def attached(self) -> bool:
         return self._attached
 
+    @property
+    def editor(self) -> Editor:
+        """The document's editor: every gesture's edit goes through it."""
+        return self.document.editor
+
+    def edit(self, intent: Callable, *args, **kwargs):
+        """Call an editor intent for a gesture: a refusal (the training lock, an invalid
+        edit) becomes a ``statusMessage`` and None; else the pushed command (or None)."""
+        try:
+            return intent(*args, **kwargs)
+        except AnnError as e:
+            message = str(e)
+            e.__traceback__ = None  # no cycle through our frames (and the Qt events in them)
+        self.statusMessage.emit(message)
+        return None
+
     def add_node(self, type_id: str, pos: QPointF | tuple[float, float], *, select: bool = True) -> str | None:
-        """Push an add command for a node centred at ``pos`` (snapped if
-        :attr:`snap_to_grid`); returns the new node's id."""
-        if self.refuse_if_locked():
-            return None
+        """Add a node centred at ``pos`` (snapped if :attr:`snap_to_grid`); returns the
+        new node's id (None when refused: the status line says why)."""
         x, y = (pos.x(), pos.y()) if isinstance(pos, QPointF) else (float(pos[0]), float(pos[1]))
         if self.snap_to_grid:
             x, y = snap(x), snap(y)
-        try:
-            cmd = add_node_command(self.document, type_id, (x, y))
-        except GraphError as e:
-            self.statusMessage.emit(str(e.message))
+        cmd = self.edit(self.editor.add_node, type_id, (x, y))
+        if cmd is None:
             return None
-        self.document.push(cmd)
         if select:
             self.select_ids(cmd.rewrite.select)
         return cmd.rewrite.select[0] if cmd.rewrite.select else None
@@ -307,7 +326,7 @@ class GraphScene(QGraphicsScene):
             moves[nid] = ((x, y), (x + dx, y + dy))
         if not moves:
             return False
-        self.document.push(MoveNodesCommand(self.document, moves))
+        self.edit(self.editor.move_nodes, moves)
         return True
 
     @property
@@ -358,8 +377,9 @@ class GraphScene(QGraphicsScene):
         return self.document.locked
 
     def refuse_if_locked(self) -> bool:
-        """If the document is locked, say why (``statusMessage``) and return True."""
-        if self.document.locked:
+        """If the document is locked, say why (``statusMessage``) and return True: a
+        structural gesture (a new wire, a drop, a weight field) does not start then."""
+        if self.editor.locked:
             self.statusMessage.emit(self.document.lock_reason)
             return True
         return False
@@ -375,15 +395,9 @@ class GraphScene(QGraphicsScene):
         self.lockChanged.emit(reason)
 
     def delete_ids(self, node_ids: Iterable[str] = (), edge_ids: Iterable[str] = ()) -> bool:
-        """Push one delete command for these nodes and wires (refused while locked)."""
-        nodes = [n for n in node_ids if n in self.graph.nodes]
-        edges = [e for e in edge_ids if e in self.graph.edges]
-        if not nodes and not edges:
-            return False
-        if self.refuse_if_locked():
-            return False
-        self.document.push(delete_command(self.document, nodes, edges))
-        return True
+        """Delete these nodes and wires as one undo step (refused while locked: the
+        status line says why). True when something was deleted."""
+        return self.edit(self.editor.delete, node_ids, edge_ids) is not None
 
     def delete_selection(self) -> bool:
         """Delete the selected nodes and wires as one undo step (refused while locked)."""
@@ -451,11 +465,14 @@ class GraphScene(QGraphicsScene):
     def show_document_weights(self) -> None:
         """Show the document's current weights (done by itself when they or the
         structure change; not while the document is locked by training, when
-        the window shows the snapshots' weights)."""
+        the scene shows the session's snapshots)."""
         self._weights_timer.stop()
         self._weights_dirty = False
         if not self._attached or self.document.locked:
             return
+        if self._showing_snapshot:  # a run's activations are not the document's
+            self._showing_snapshot = False
+            self._activations = None
         if not self.follow_document_weights:
             self.show_weights(None)
             return
@@ -464,6 +481,37 @@ class GraphScene(QGraphicsScene):
         except AnnError:
             weights = {}
         self.show_weights(weights)
+
+    # ------------------------------------------------------- live training
+    def set_training(self, controller) -> None:
+        """Show the snapshots of ``controller`` (a TrainingController: ``snapshotReady``,
+        ``finished``) while it trains: their weights on the wires and their activations in
+        the tooltips; when a run ends the document's weights come back (None: follow none)."""
+        old, self._training = self._training, controller
+        if old is not None:
+            try:
+                old.snapshotReady.disconnect(self._show_snapshot)
+                old.finished.disconnect(self._training_finished)
+            except (RuntimeError, TypeError):  # the session is gone already
+                pass
+        if controller is not None:
+            controller.snapshotReady.connect(self._show_snapshot)
+            controller.finished.connect(self._training_finished)
+
+    @Slot(object)
+    def _show_snapshot(self, snap) -> None:
+        if not self._attached:
+            return
+        self.show_weights(snap.weights)
+        self.set_activations(snap.activations)
+        self._showing_snapshot = True
+
+    @Slot(object)
+    def _training_finished(self, _result=None) -> None:
+        """A run ended: unless its result was pushed (and shown already), show the
+        document's weights instead of the last snapshot's."""
+        if self._showing_snapshot:
+            self.show_document_weights()
 
     def wire_weights(self, edge_id: str) -> WireWeights | None:
         """Where the weights of a wire into a weighted node are (None for other wires)."""
@@ -557,7 +605,7 @@ class GraphScene(QGraphicsScene):
     # ------------------------------------------------------ edit a weight
     def edit_weight(self, edge_id: str, value: float) -> bool:
         """Set the single weight of a neuron-level wire to ``value``: one
-        undoable ``SetWeightsCommand``. Refused (False, ``statusMessage``) while
+        undo step (``Editor.set_weight``). Refused (False, ``statusMessage``) while
         the document is locked, for wires that are not one weight, for values
         that are not finite numbers, and while the weights are unknown."""
         if self.refuse_if_locked():
@@ -583,15 +631,16 @@ class GraphScene(QGraphicsScene):
         if k is None:
             self.statusMessage.emit(f"The weights of {wire.dst} are not known yet: fix the network's errors first")
             return False
-        old = _as_array(current[wire.kernel])
-        new = np.array(old, copy=True)
-        new.reshape(-1)[wire.start] = value
-        if new.reshape(-1)[wire.start] == old.reshape(-1)[wire.start]:
-            return True  # unchanged: nothing to undo
-        self.document.push(SetWeightsCommand(self.document, {wire.kernel: new},
-                                             f"Set weight {wire.src} → {wire.dst}"))
-        self.statusMessage.emit(f"Weight {wire.src} → {wire.dst} = {_num(new.reshape(-1)[wire.start])}")
-        return True
+        text = f"Set weight {wire.src} → {wire.dst}"
+        try:
+            cmd = self.editor.set_weight(wire.kernel, wire.start, value, text)
+        except AnnError as e:
+            self.statusMessage.emit(str(e))
+            return False
+        if cmd is not None:
+            set_to = cmd.new[wire.kernel].reshape(-1)[wire.start]
+            self.statusMessage.emit(f"Weight {wire.src} → {wire.dst} = {_num(set_to)}")
+        return True  # (unchanged: nothing to undo)
 
     def begin_weight_edit(self, edge_id: str, view: QGraphicsView | None = None,
                           scene_pos: QPointF | None = None) -> WeightEditor | None:
@@ -625,7 +674,7 @@ class GraphScene(QGraphicsScene):
         editor.committed.connect(lambda v, e=edge_id: self.edit_weight(e, v))
         editor.invalid.connect(self.statusMessage.emit)
         editor.closed.connect(self._on_editor_closed)
-        self._editor = editor
+        self._weight_field = editor
         editor.open_at(view.mapFromScene(at))
         self.statusMessage.emit(f"Weight {wire.src} → {wire.dst}: type a number, Enter to set, Escape to cancel")
         return editor
@@ -633,16 +682,16 @@ class GraphScene(QGraphicsScene):
     @property
     def weight_editor(self) -> WeightEditor | None:
         """The open inline weight editor, if any."""
-        return self._editor
+        return self._weight_field
 
     def close_weight_editor(self) -> None:
-        ed, self._editor = self._editor, None
+        ed, self._weight_field = self._weight_field, None
         if ed is not None:
             ed.cancel()
 
     def _on_editor_closed(self) -> None:
-        if self._editor is self.sender():
-            self._editor = None
+        if self._weight_field is self.sender():
+            self._weight_field = None
 
     # ---------------------------------------------------- live readings
     def set_activations(self, activations: Mapping[str, np.ndarray] | None) -> None:
@@ -833,7 +882,7 @@ class GraphScene(QGraphicsScene):
         item = self._edges.pop(edge_id, None)
         if item is None:
             return
-        if self._editor is not None and self._editor.property("edge_id") == edge_id:
+        if self._weight_field is not None and self._weight_field.property("edge_id") == edge_id:
             self.close_weight_editor()
         for end in (item.src_item, item.dst_item):
             try:
