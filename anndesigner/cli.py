@@ -247,6 +247,22 @@ def _print_target(net) -> None:
     print(f"target {targets.describe(target)}: {got} ({'reached' if ok else 'NOT reached'})")
 
 
+def _fit_lines(net, file: Path) -> list[str]:
+    """What :func:`~anndesigner.engine.datafit.check_fit` says of the file's own data: a line
+    per mismatch with its fix and per note (none when the data fit), or why it cannot be loaded."""
+    from .data import load_source
+    from .engine.datafit import check_fit
+
+    try:
+        data = load_source(net.data_source, base_dir=file.parent)
+    except (AnnError, OSError) as e:
+        return [f"cannot be loaded: {e}"]
+    report = check_fit(net.graph, data, net.describe_node)
+    lines = [f"does not fit: {m.message}" + (f"; fix: {m.fix.text}" if m.fix is not None else "")
+             for m in report.mismatches]
+    return lines + report.notes
+
+
 def cmd_info(args) -> int:
     from .io import load_network
 
@@ -274,6 +290,8 @@ def cmd_info(args) -> int:
     if src:
         name = src.get("name") or src.get("path")
         print(f"Data: {src.get('kind')} {name}")
+        for line in _fit_lines(net, file):
+            print(f"  {line}")
     if len(net.history):
         last = net.history.last()
         shown = "  ".join(f"{k} {v:.4f}" for k, v in last.items() if k != "lr" and not math.isnan(v))

@@ -17,6 +17,27 @@ def test_info_prints_a_table(capsys):
     assert "Total: 3 nodes, 2 edges, 17 parameters" in out
 
 
+def test_info_says_whether_the_files_data_fit(tmp_path, capsys):
+    """info reports engine.datafit's check of the file's own data: each mismatch with its
+    fix, the notes, a data set that cannot be loaded; nothing more when the data fit."""
+    assert main(["info", str(SAMPLES / "xor.ann")]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("Data: builtin xor")
+    net = ad.load(SAMPLES / "xor.ann")
+    net.data_source = {"kind": "builtin", "name": "blobs", "params": {}, "standardize": False}
+    net.save(tmp_path / "b.ann")
+    assert main(["info", str(tmp_path / "b.ann")]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(
+        "Data: builtin blobs\n  does not fit: Output 'output_1' has 1 unit but the data has 3 outputs (one per "
+        "class); fix: 3 softmax units with categorical cross-entropy")
+    net.data_source = {"kind": "csv", "path": "gone.csv", "inputs": ["a"], "targets": ["b"]}
+    net.save(tmp_path / "c.ann")
+    assert main(["info", str(tmp_path / "c.ann")]) == 0
+    out = capsys.readouterr().out
+    assert "  cannot be loaded: file not found:" in out and "gone.csv" in out
+    assert main(["info", str(SAMPLES / "xor-neurons.ann")]) == 0
+    assert "  The data's 2 input columns are dealt to the 2 Input nodes" in capsys.readouterr().out
+
+
 def test_train_writes_a_trained_file(tmp_path, capsys):
     out = tmp_path / "trained.ann"
     assert main(["train", str(SAMPLES / "xor.ann"), "--epochs", "300", "--out", str(out)]) == 0
