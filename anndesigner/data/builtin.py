@@ -9,6 +9,11 @@ same arguments. Rows are returned in random order (except the logic gates,
 whose rows follow the truth table). Inputs are not standardized;
 :func:`load_builtin` with ``standardize=True`` does that.
 
+Each :class:`BuiltinInfo` describes its settings as a tuple of
+:class:`~anndesigner.params.ParamSpec` (``info.params``: label, help, the
+data set's default and the range its editor offers), the description the
+window's form is built from.
+
 The digits (:mod:`.digits`) are real data read from a file shipped in
 ``resources/data``; the sequence sets live in :mod:`.sequences`.
 """
@@ -16,13 +21,14 @@ The digits (:mod:`.digits`) are real data read from a file shipped in
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from ..errors import DataError
+from ..params import ParamSpec
 from ._common import MAX_CENTERS, MAX_SAMPLES, _binary, _check_n, _check_noise, _source, _two_class_counts
 from .dataset import Dataset, Standardizer, _check_seed
 from .digits import DIGITS_SAMPLES, make_digits
@@ -218,13 +224,25 @@ def make_house_prices(n_samples: int = 500, noise: float = 0.05, seed: int = 0) 
 #: the kinds of inputs a built-in data set has (``BuiltinInfo.input_kind``)
 INPUT_KINDS = ("features", "image", "sequence", "tokens")
 
-#: the integer parameters' allowed ranges, unless a data set narrows them (``BuiltinInfo.limits``)
-_LIMITS = {
-    "n_samples": (1, MAX_SAMPLES),
-    "centers": (2, MAX_CENTERS),
-    "steps": (1, MAX_STEPS),
-    "vocab": (3, MAX_VOCAB),
-}
+#: the largest seed an editor offers (any integer >= 0 is a seed)
+SEED_MAX = 2**31 - 1
+
+#: every setting a built-in set may have, in the order a form shows them, with the range its
+#: editor offers unless a data set narrows it; each data set's specs carry its own default
+PARAM_SPECS: tuple[ParamSpec, ...] = (
+    ParamSpec("n_samples", "int", 1, label="Samples", help="Number of rows to generate",
+              minimum=1, maximum=MAX_SAMPLES),
+    ParamSpec("noise", "float", 0.0, label="Noise", help="Standard deviation of the Gaussian noise added to the inputs",
+              minimum=0.0, maximum=10.0, decimals=3, step=0.01),
+    ParamSpec("seed", "int", 0, label="Seed", help="Random seed: the same seed gives the same data",
+              minimum=0, maximum=SEED_MAX),
+    ParamSpec("centers", "int", 3, label="Centers", help="Number of clusters, one class each",
+              minimum=2, maximum=MAX_CENTERS),
+    ParamSpec("steps", "int", 10, label="Time steps", help="Length of each sequence (values or tokens per sample)",
+              minimum=1, maximum=MAX_STEPS),
+    ParamSpec("vocab", "int", 6, label="Vocabulary", help="Number of different tokens: ids 0 … vocabulary − 1",
+              minimum=3, maximum=MAX_VOCAB),
+)
 
 
 @dataclass(frozen=True)
@@ -243,9 +261,11 @@ class BuiltinInfo:
     description: str
     task: str
     factory: Callable[..., Dataset]
+    #: the default parameters, in the order a data source saves them
     default_items: tuple[tuple[str, Any], ...]
     input_kind: str = "features"
-    limit_items: tuple[tuple[str, tuple[int, int]], ...] = ()
+    #: the settings (in PARAM_SPECS order), each with this set's default and range
+    params: tuple[ParamSpec, ...] = ()
 
     @property
     def defaults(self) -> dict:
@@ -256,15 +276,29 @@ class BuiltinInfo:
     def limits(self) -> dict[str, tuple[int, int]]:
         """``{param: (lowest, highest)}`` for this data set's integer parameters
         other than ``seed`` (any integer >= 0); a fresh dict every time."""
-        keys = {k for k, _ in self.default_items}
-        return {k: v for k, v in {**_LIMITS, **dict(self.limit_items)}.items() if k in keys}
+        return {p.name: (int(p.minimum), int(p.maximum)) for p in self.params if p.kind == "int" and p.name != "seed"}
+
+    def param(self, name: str) -> ParamSpec:
+        """The description of setting ``name`` (KeyError when this set has none)."""
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
 
 
 def _info(name, title, description, task, factory, *, input_kind="features", limits=None, **defaults) -> BuiltinInfo:
     if input_kind not in INPUT_KINDS:
         raise ValueError(f"unknown input kind {input_kind!r}")
-    return BuiltinInfo(name, title, description, task, factory, tuple(defaults.items()), input_kind,
-                       tuple((limits or {}).items()))
+    limits = limits or {}
+    specs = []
+    for spec in PARAM_SPECS:
+        if spec.name in defaults:
+            lo, hi = limits.get(spec.name, (spec.minimum, spec.maximum))
+            specs.append(replace(spec, default=defaults[spec.name], minimum=lo, maximum=hi))
+    unknown = set(defaults) - {s.name for s in specs}
+    if unknown:
+        raise ValueError(f"no description for {sorted(unknown)}")
+    return BuiltinInfo(name, title, description, task, factory, tuple(defaults.items()), input_kind, tuple(specs))
 
 
 BUILTIN_DATASETS: Mapping[str, BuiltinInfo] = MappingProxyType(
@@ -344,6 +378,8 @@ def load_builtin(name: str, standardize: bool = False, **params: Any) -> Dataset
 __all__ = [
     "BUILTIN_DATASETS",
     "BuiltinInfo",
+    "PARAM_SPECS",
+    "SEED_MAX",
     "load_builtin",
     "make_and",
     "make_or",

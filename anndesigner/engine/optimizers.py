@@ -34,13 +34,14 @@ Conventions
 * Every mistake a user can make (unknown optimizer, unknown hyper-parameter,
   value out of range) raises :class:`~anndesigner.errors.TrainingError`.
 
-Each optimizer class describes its hyper-parameters in ``HYPER``, a dict
-``name -> (default, min, max, help)`` that includes ``learning_rate`` and
-``clipnorm``. A boolean hyper-parameter has ``min=False, max=True``. Bounds
-are inclusive unless the name appears in ``OPEN_MIN`` / ``OPEN_MAX`` (e.g.
-``momentum`` is in ``[0, 1)``, ``epsilon`` in ``(0, inf)``). ``clipnorm`` has
-default ``None`` (no clipping). :meth:`Optimizer.validate_hyper` checks one
-value exactly as the constructor does.
+Each optimizer class describes its hyper-parameters in ``PARAMS``, a tuple
+of :class:`~anndesigner.params.ParamSpec` (the description node types, schedules
+and data sets use too) that begins with ``learning_rate`` and ends with
+``clipnorm``; :meth:`Optimizer.param` finds one by name. Bounds are inclusive
+unless the spec says ``open_min`` / ``open_max`` (``momentum`` is in ``[0, 1)``,
+``epsilon`` in ``(0, inf]``). ``clipnorm`` is optional, ``None`` meaning no
+clipping. :meth:`Optimizer.validate_hyper` checks one value exactly as the
+constructor does.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ import numpy as np
 
 from anndesigner.engine import kernels
 from anndesigner.errors import TrainingError, short_repr
+from anndesigner.params import ParamSpec
 
 __all__ = [
     "Optimizer",
@@ -68,6 +70,21 @@ __all__ = [
 ]
 
 _INF = math.inf
+
+
+def hyper(name: str, default: Any, minimum: float, maximum: float, help: str, *, open_max: bool = False,
+          decimals: int = 4, **kw: Any) -> ParamSpec:
+    """The spec of one hyper-parameter: a number (``bool`` when the default is one) in
+    ``[minimum, maximum]``, shown with ``decimals`` and stepped by 0.01 in the window."""
+    kind = "bool" if isinstance(default, bool) else "float"
+    if kind == "bool":
+        return ParamSpec(name, "bool", default, help=help)
+    return ParamSpec(name, kind, default, help=help, minimum=minimum, maximum=maximum, open_max=open_max,
+                     open_min=name == "epsilon", decimals=decimals, step=0.01, **kw)
+
+
+def epsilon(help: str = "Small constant added to the denominator for numerical stability.") -> ParamSpec:
+    return hyper("epsilon", 1e-7, 0.0, _INF, help, decimals=7)
 
 # ------------------------------------------------------------------ subnormals
 # Adding and then subtracting a power of two ``s`` rounds every value whose
@@ -136,7 +153,7 @@ def flush_subnormals(a: np.ndarray) -> None:
 class Optimizer:
     """Base class: validation, gradient clipping, state handling.
 
-    Subclasses set ``name``, ``DEFAULT_LR``, ``HYPER`` (their own entries;
+    Subclasses set ``name``, ``DEFAULT_LR``, ``PARAMS`` (their own entries;
     ``learning_rate`` and ``clipnorm`` are added automatically), ``SLOTS``
     (names of their per-parameter state arrays) and implement
     :meth:`_update` and optionally :meth:`_check` / :meth:`_slot_init`.
@@ -144,28 +161,36 @@ class Optimizer:
 
     name: ClassVar[str] = "optimizer"
     DEFAULT_LR: ClassVar[float] = 0.01
-    HYPER: ClassVar[dict[str, tuple[Any, Any, Any, str]]] = {}
-    OPEN_MIN: ClassVar[frozenset[str]] = frozenset()
-    OPEN_MAX: ClassVar[frozenset[str]] = frozenset()
+    PARAMS: ClassVar[tuple[ParamSpec, ...]] = ()
     SLOTS: ClassVar[tuple[str, ...]] = ()
     #: whether _update needs one scratch array per parameter
     SCRATCH: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        own = dict(cls.__dict__.get("HYPER", {}))
-        own.pop("learning_rate", None)
-        own.pop("clipnorm", None)
-        hyper: dict[str, tuple[Any, Any, Any, str]] = {
-            "learning_rate": (cls.DEFAULT_LR, 0.0, _INF, "Step size of each update (learning rate)."),
-        }
-        hyper.update(own)
-        hyper["clipnorm"] = (
-            None, 0.0, _INF,
-            "If set, gradients are rescaled so that their global L2 norm is at most this value.",
+        own = [p for p in cls.__dict__.get("PARAMS", ()) if p.name not in ("learning_rate", "clipnorm")]
+        cls.PARAMS = (
+            ParamSpec("learning_rate", "float", cls.DEFAULT_LR, minimum=0.0, maximum=_INF, log=True,
+                      help="Step size of each update (learning rate)."),
+            *own,
+            ParamSpec("clipnorm", "float", None, minimum=0.0, maximum=_INF, open_min=True, optional=True,
+                      decimals=3, step=0.5,
+                      help="If set, gradients are rescaled so that their global L2 norm is at most this value."),
         )
-        cls.HYPER = hyper
-        cls.OPEN_MIN = frozenset(cls.OPEN_MIN) | {"clipnorm", "epsilon"}
+
+    @classmethod
+    def param(cls, key: str) -> ParamSpec:
+        """The description of hyper-parameter ``key`` (TrainingError when there is none)."""
+        for p in cls.PARAMS:
+            if p.name == key:
+                return p
+        known = ", ".join(p.name for p in cls.PARAMS)
+        raise TrainingError(f"Optimizer '{cls.name}' has no hyper-parameter '{key}'. Known: {known}.")
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """``{name: default}`` of every hyper-parameter, learning rate and clipnorm included."""
+        return {p.name: p.default for p in cls.PARAMS}
 
     # ---------------------------------------------------------- validation
     @classmethod
@@ -174,19 +199,14 @@ class Optimizer:
 
         Raises :class:`TrainingError` naming the optimizer and the problem.
         """
-        if key not in cls.HYPER:
-            known = ", ".join(cls.HYPER)
-            raise TrainingError(
-                f"Optimizer '{cls.name}' has no hyper-parameter '{key}'. Known: {known}."
-            )
-        default, lo, hi, _help = cls.HYPER[key]
-        if isinstance(default, bool):
+        spec = cls.param(key)
+        if spec.kind == "bool":
             if isinstance(value, (bool, np.bool_)):
                 return bool(value)
             raise TrainingError(
                 f"Optimizer '{cls.name}': '{key}' must be true or false, not {short_repr(value)}."
             )
-        if value is None and default is None:
+        if value is None and spec.optional:
             return None
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise TrainingError(
@@ -195,15 +215,10 @@ class Optimizer:
         v = float(value)
         if math.isnan(v) or math.isinf(v):
             raise TrainingError(f"Optimizer '{cls.name}': '{key}' must be finite, not {v}.")
-        open_lo = key in cls.OPEN_MIN
-        open_hi = key in cls.OPEN_MAX
-        if v < lo or (open_lo and v == lo) or v > hi or (open_hi and v == hi):
-            lb = "(" if open_lo else "["
-            rb = ")" if open_hi else "]"
-            hi_txt = "inf" if hi == _INF else f"{hi:g}"
+        if not spec.in_range(v):
             raise TrainingError(
                 f"Optimizer '{cls.name}': '{key}' = {v:g} is out of range; "
-                f"it must be in {lb}{lo:g}, {hi_txt}{rb}."
+                f"it must be in {spec.interval()}."
             )
         return v
 
@@ -220,7 +235,7 @@ class Optimizer:
         **hyper: Any,
     ) -> None:
         cls = type(self)
-        values: dict[str, Any] = {k: spec[0] for k, spec in cls.HYPER.items()}
+        values: dict[str, Any] = cls.defaults()
         given = dict(hyper)
         given["learning_rate"] = cls.DEFAULT_LR if learning_rate is None else learning_rate
         given["clipnorm"] = clipnorm
@@ -463,11 +478,11 @@ class SGD(Optimizer):
 
     name = "sgd"
     DEFAULT_LR = 0.01
-    HYPER = {
-        "momentum": (0.0, 0.0, 1.0, "Fraction of the previous update kept in the velocity (0 = plain SGD)."),
-        "nesterov": (False, False, True, "Use Nesterov momentum (look-ahead gradient)."),
-    }
-    OPEN_MAX = frozenset({"momentum"})
+    PARAMS = (
+        hyper("momentum", 0.0, 0.0, 1.0, "Fraction of the previous update kept in the velocity (0 = plain SGD).",
+              open_max=True),
+        hyper("nesterov", False, 0, 1, "Use Nesterov momentum (look-ahead gradient)."),
+    )
     SLOTS = ("momentum",)
 
     momentum: float
@@ -515,10 +530,10 @@ class Adagrad(Optimizer):
 
     name = "adagrad"
     DEFAULT_LR = 0.01
-    HYPER = {
-        "initial_accumulator": (0.1, 0.0, _INF, "Starting value of the running sum of squared gradients."),
-        "epsilon": (1e-7, 0.0, _INF, "Small constant added to the denominator for numerical stability."),
-    }
+    PARAMS = (
+        hyper("initial_accumulator", 0.1, 0.0, _INF, "Starting value of the running sum of squared gradients."),
+        epsilon(),
+    )
     SLOTS = ("accumulator",)
 
     initial_accumulator: float
@@ -559,11 +574,10 @@ class Adadelta(Optimizer):
 
     name = "adadelta"
     DEFAULT_LR = 1.0
-    HYPER = {
-        "rho": (0.95, 0.0, 1.0, "Decay rate of the running averages."),
-        "epsilon": (1e-7, 0.0, _INF, "Small constant for numerical stability."),
-    }
-    OPEN_MAX = frozenset({"rho"})
+    PARAMS = (
+        hyper("rho", 0.95, 0.0, 1.0, "Decay rate of the running averages.", open_max=True),
+        epsilon("Small constant for numerical stability."),
+    )
     SLOTS = ("grad_sq", "delta_sq")
 
     rho: float
@@ -614,12 +628,11 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
     DEFAULT_LR = 0.01
-    HYPER = {
-        "rho": (0.9, 0.0, 1.0, "Decay rate of the running average of squared gradients."),
-        "momentum": (0.0, 0.0, 1.0, "Momentum applied to the normalised update (0 = none)."),
-        "epsilon": (1e-7, 0.0, _INF, "Small constant added to the denominator for numerical stability."),
-    }
-    OPEN_MAX = frozenset({"rho", "momentum"})
+    PARAMS = (
+        hyper("rho", 0.9, 0.0, 1.0, "Decay rate of the running average of squared gradients.", open_max=True),
+        hyper("momentum", 0.0, 0.0, 1.0, "Momentum applied to the normalised update (0 = none).", open_max=True),
+        epsilon(),
+    )
     SLOTS = ("sq_avg", "momentum")
 
     rho: float
@@ -683,12 +696,13 @@ class Adam(Optimizer):
 
     name = "adam"
     DEFAULT_LR = 0.01
-    HYPER = {
-        "beta_1": (0.9, 0.0, 1.0, "Decay rate of the running average of gradients (first moment)."),
-        "beta_2": (0.999, 0.0, 1.0, "Decay rate of the running average of squared gradients (second moment)."),
-        "epsilon": (1e-7, 0.0, _INF, "Small constant added to the denominator for numerical stability."),
-    }
-    OPEN_MAX = frozenset({"beta_1", "beta_2"})
+    PARAMS = (
+        hyper("beta_1", 0.9, 0.0, 1.0, "Decay rate of the running average of gradients (first moment).",
+              open_max=True),
+        hyper("beta_2", 0.999, 0.0, 1.0, "Decay rate of the running average of squared gradients (second moment).",
+              open_max=True),
+        epsilon(),
+    )
     SLOTS = ("grad_sum", "grad_sq_sum")
     SCRATCH = False
 
@@ -763,10 +777,10 @@ class AdamW(Adam):
 
     name = "adamw"
     DEFAULT_LR = 0.01
-    HYPER = {
-        **Adam.HYPER,
-        "weight_decay": (0.01, 0.0, _INF, "Decoupled weight decay: each step w -= lr * weight_decay * w."),
-    }
+    PARAMS = (
+        *Adam.PARAMS,  # its learning_rate and clipnorm are left out and added again, last
+        hyper("weight_decay", 0.01, 0.0, _INF, "Decoupled weight decay: each step w -= lr * weight_decay * w."),
+    )
 
     weight_decay: float
 
@@ -793,8 +807,8 @@ def make_optimizer(
 ) -> Optimizer:
     """Build the optimizer registered as ``name`` (case-insensitive).
 
-    ``learning_rate=None`` uses the optimizer's default (``HYPER["learning_rate"][0]``).
-    ``hyper`` may contain the names in the class' ``HYPER`` (including
+    ``learning_rate=None`` uses the optimizer's default (``cls.param("learning_rate").default``).
+    ``hyper`` may contain the names in the class' ``PARAMS`` (including
     ``clipnorm``). Raises :class:`TrainingError` for an unknown optimizer, an
     unknown hyper-parameter or a bad value.
     """

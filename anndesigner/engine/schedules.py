@@ -22,8 +22,9 @@ Kinds (``spec["kind"]``) and their parameters:
 
 Specs are JSON-native dicts; :meth:`Schedule.to_dict` gives one back, and
 ``make_schedule(s.to_dict())`` rebuilds an equal schedule. Each schedule class
-describes its parameters in ``PARAMS``: ``name -> (default, min, max, help)``
-with inclusive bounds except those in ``OPEN_MIN``. Every bad spec raises
+describes its parameters in ``PARAMS``, a tuple of
+:class:`~anndesigner.params.ParamSpec` (kind ``int`` or ``float``; bounds inclusive
+unless ``open_min``). Every bad spec raises
 :class:`~anndesigner.errors.TrainingError` naming the problem.
 """
 
@@ -35,6 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from anndesigner.errors import TrainingError, short_repr
+from anndesigner.params import ParamSpec
 
 __all__ = [
     "Schedule",
@@ -59,13 +61,11 @@ class Schedule:
     """Base class. Subclasses set ``kind``, ``PARAMS`` and implement :meth:`_lr`."""
 
     kind: ClassVar[str] = ""
-    PARAMS: ClassVar[dict[str, tuple[Any, Any, Any, str]]] = {}
-    OPEN_MIN: ClassVar[frozenset[str]] = frozenset()
-    INT_PARAMS: ClassVar[frozenset[str]] = frozenset()
+    PARAMS: ClassVar[tuple[ParamSpec, ...]] = ()
 
     def __init__(self, **params: Any) -> None:
         cls = type(self)
-        values = {k: spec[0] for k, spec in cls.PARAMS.items()}
+        values = {p.name: p.default for p in cls.PARAMS}
         for key, value in params.items():
             values[key] = cls.validate_param(key, value)
         self.params: dict[str, Any] = values
@@ -73,14 +73,18 @@ class Schedule:
             setattr(self, key, value)
 
     @classmethod
+    def param(cls, key: str) -> ParamSpec:
+        """The description of parameter ``key`` (TrainingError when there is none)."""
+        for p in cls.PARAMS:
+            if p.name == key:
+                return p
+        known = ", ".join(p.name for p in cls.PARAMS) or "none"
+        raise TrainingError(f"Learning-rate schedule '{cls.kind}' has no parameter '{key}'. Known: {known}.")
+
+    @classmethod
     def validate_param(cls, key: str, value: Any) -> Any:
         """Check one parameter; return it as a Python int/float."""
-        if key not in cls.PARAMS:
-            known = ", ".join(cls.PARAMS) or "none"
-            raise TrainingError(
-                f"Learning-rate schedule '{cls.kind}' has no parameter '{key}'. Known: {known}."
-            )
-        _default, lo, hi, _help = cls.PARAMS[key]
+        spec = cls.param(key)
         if not _is_number(value):
             raise TrainingError(
                 f"Learning-rate schedule '{cls.kind}': '{key}' must be a number, not {short_repr(value)}."
@@ -88,19 +92,16 @@ class Schedule:
         v = float(value)
         if not math.isfinite(v):
             raise TrainingError(f"Learning-rate schedule '{cls.kind}': '{key}' must be finite, not {v}.")
-        if key in cls.INT_PARAMS:
+        if spec.kind == "int":
             if v != int(v):
                 raise TrainingError(
                     f"Learning-rate schedule '{cls.kind}': '{key}' must be a whole number, not {short_repr(value)}."
                 )
             v = int(v)
-        open_lo = key in cls.OPEN_MIN
-        if v < lo or (open_lo and v == lo) or v > hi:
-            lb = "(" if open_lo else "["
-            hi_txt = "inf" if hi == _INF else f"{hi:g}"
+        if not spec.in_range(v):
             raise TrainingError(
                 f"Learning-rate schedule '{cls.kind}': '{key}' = {v:g} is out of range; "
-                f"it must be in {lb}{lo:g}, {hi_txt}]."
+                f"it must be in {spec.interval()}."
             )
         return v
 
@@ -134,7 +135,7 @@ class ConstantSchedule(Schedule):
     """``lr = base_lr`` for every epoch."""
 
     kind = "constant"
-    PARAMS = {}
+    PARAMS = ()
 
     def _lr(self, epoch: int, base_lr: float) -> float:
         return base_lr
@@ -144,12 +145,12 @@ class StepSchedule(Schedule):
     """``lr = base_lr * gamma ** (epoch // step_size)`` (PyTorch ``StepLR``)."""
 
     kind = "step"
-    PARAMS = {
-        "step_size": (10, 1, _INF, "Number of epochs between two reductions."),
-        "gamma": (0.1, 0.0, _INF, "Factor applied to the learning rate every step_size epochs."),
-    }
-    OPEN_MIN = frozenset({"gamma"})
-    INT_PARAMS = frozenset({"step_size"})
+    PARAMS = (
+        ParamSpec("step_size", "int", 10, minimum=1, maximum=_INF, unit="epochs",
+                  help="Number of epochs between two reductions."),
+        ParamSpec("gamma", "float", 0.1, minimum=0.0, maximum=_INF, open_min=True,
+                  help="Factor applied to the learning rate every step_size epochs."),
+    )
 
     step_size: int
     gamma: float
@@ -162,10 +163,10 @@ class ExponentialSchedule(Schedule):
     """``lr = base_lr * gamma ** epoch`` (PyTorch ``ExponentialLR``)."""
 
     kind = "exponential"
-    PARAMS = {
-        "gamma": (0.95, 0.0, _INF, "Factor applied to the learning rate after every epoch."),
-    }
-    OPEN_MIN = frozenset({"gamma"})
+    PARAMS = (
+        ParamSpec("gamma", "float", 0.95, minimum=0.0, maximum=_INF, open_min=True,
+                  help="Factor applied to the learning rate after every epoch."),
+    )
 
     gamma: float
 
@@ -181,11 +182,12 @@ class CosineSchedule(Schedule):
     """
 
     kind = "cosine"
-    PARAMS = {
-        "epochs": (100, 1, _INF, "Number of epochs over which the rate decays."),
-        "min_lr": (0.0, 0.0, _INF, "Learning rate reached at the end of the decay."),
-    }
-    INT_PARAMS = frozenset({"epochs"})
+    PARAMS = (
+        ParamSpec("epochs", "int", 100, minimum=1, maximum=_INF, unit="epochs",
+                  help="Number of epochs over which the rate decays."),
+        ParamSpec("min_lr", "float", 0.0, minimum=0.0, maximum=_INF, log=True,
+                  help="Learning rate reached at the end of the decay."),
+    )
 
     epochs: int
     min_lr: float

@@ -54,6 +54,37 @@ def test_registry_lists_all_required_sets():
 
 
 @pytest.mark.parametrize("name", ALL)
+def test_settings_are_described_by_param_specs(name):
+    """info.params: one ParamSpec per setting, in the one form order, with the set's own
+    default and range (the range the data panel's editor offers)."""
+    from anndesigner.data.builtin import PARAM_SPECS, SEED_MAX
+    from anndesigner.params import ParamSpec
+
+    info = BUILTIN_DATASETS[name]
+    order = [s.name for s in PARAM_SPECS]
+    names = [p.name for p in info.params]
+    assert set(names) == set(info.defaults) and names == sorted(names, key=order.index)
+    for spec in info.params:
+        assert isinstance(spec, ParamSpec) and spec.label and spec.help
+        assert spec.default == info.defaults[spec.name] and info.param(spec.name) is spec
+        assert spec.minimum <= spec.default <= spec.maximum
+        if spec.name in info.limits:
+            assert (spec.minimum, spec.maximum) == info.limits[spec.name]
+    if "seed" in info.defaults:
+        assert (info.param("seed").minimum, info.param("seed").maximum) == (0, SEED_MAX)
+    if "noise" in info.defaults:
+        assert info.param("noise").kind == "float" and info.param("noise").decimals == 3
+    with pytest.raises(KeyError):
+        info.param("colour")
+
+
+def test_a_data_set_narrows_the_common_ranges():
+    assert BUILTIN_DATASETS["digits"].param("n_samples").maximum == 1797
+    assert BUILTIN_DATASETS["pattern"].param("steps").minimum == 2
+    assert BUILTIN_DATASETS["parity"].param("steps").minimum == 1
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_defaults_lie_within_limits(name):
     info = BUILTIN_DATASETS[name]
     for key, (lo, hi) in info.limits.items():

@@ -30,6 +30,7 @@ from anndesigner.engine.optimizers import (
     make_optimizer,
 )
 from anndesigner.errors import TrainingError
+from anndesigner.params import ParamSpec
 from helpers import opt_grad_seq, opt_params
 
 DTYPES = [np.float32, np.float64]
@@ -595,7 +596,7 @@ def test_flush_subnormals_other_dtypes():
     np.testing.assert_array_equal(i, [1, 2, 3])
 
 
-# ------------------------------------------------------------ registry, HYPER
+# ----------------------------------------------------------- registry, PARAMS
 def test_registry_names():
     assert set(OPTIMIZERS) == {"sgd", "adagrad", "adadelta", "rmsprop", "adam", "adamw"}
     for key, cls in OPTIMIZERS.items():
@@ -607,19 +608,25 @@ def test_registry_names():
 
 @pytest.mark.parametrize("cls", list(OPTIMIZERS.values()))
 def test_hyper_table(cls):
-    assert "learning_rate" in cls.HYPER and "clipnorm" in cls.HYPER
-    for key, spec in cls.HYPER.items():
-        assert isinstance(spec, tuple) and len(spec) == 4, key
-        default, lo, hi, help_text = spec
+    names = [p.name for p in cls.PARAMS]
+    assert names[0] == "learning_rate" and names[-1] == "clipnorm" and len(set(names)) == len(names)
+    for spec in cls.PARAMS:
+        assert isinstance(spec, ParamSpec), spec
+        key, default, help_text = spec.name, spec.default, spec.help
+        assert cls.param(key) is spec
         assert isinstance(help_text, str) and help_text
-        assert lo <= hi
+        if spec.kind != "bool":
+            assert spec.minimum <= spec.maximum
         if default is not None:
             assert cls.validate_hyper(key, default) == default
+    assert cls.param("clipnorm").optional and cls.validate_hyper("clipnorm", None) is None
+    with pytest.raises(TrainingError, match="has no hyper-parameter 'zz'"):
+        cls.param("zz")
     opt = cls([np.zeros(2)])
-    assert opt.learning_rate == cls.HYPER["learning_rate"][0]
+    assert opt.learning_rate == cls.param("learning_rate").default
     cfg = opt.config()
     assert cfg["name"] == cls.name
-    assert set(cfg) == {"name", *cls.HYPER}
+    assert set(cfg) == {"name", *names}
 
 
 def test_default_learning_rates():

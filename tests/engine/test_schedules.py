@@ -17,6 +17,7 @@ from anndesigner.engine.schedules import (
     make_schedule,
 )
 from anndesigner.errors import TrainingError
+from anndesigner.params import ParamSpec
 
 
 def test_none_is_constant():
@@ -119,9 +120,10 @@ def test_registry_and_params_tables():
     for kind, cls in SCHEDULES.items():
         assert issubclass(cls, Schedule)
         assert cls.kind == kind
-        for key, spec in cls.PARAMS.items():
-            assert isinstance(spec, tuple) and len(spec) == 4
-            default, lo, hi, help_text = spec
+        for spec in cls.PARAMS:
+            assert isinstance(spec, ParamSpec) and spec.kind in ("int", "float")
+            key, default, help_text = spec.name, spec.default, spec.help
+            assert cls.param(key) is spec and spec.minimum <= spec.maximum
             assert isinstance(help_text, str) and help_text
             assert cls.validate_param(key, default) == default
 
