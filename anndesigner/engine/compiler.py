@@ -1,9 +1,12 @@
 """Compile a graph into a :class:`Program`: a list of steps over NumPy buffers.
 
+* Every node is built the same way, by the step builder registered for its
+  type (``ops.STEP_BUILDERS``; the hooks a builder has are described in
+  ``step.py``). No node type is special here.
 * Every node's value is a list of column *segments* of step buffers, so
   Concatenate and multi-wire inputs cost nothing until a step needs one array.
-* Neurons that read the same inputs with the same activation are **fused**
-  into one matrix product; each neuron's value is one column of it. A network
+* Nodes of a fusing type (single neurons) that read the same inputs are
+  **fused** into one step; each node's value is one column of it. A network
   drawn neuron by neuron therefore runs as fast as the same layers.
 * Backward runs the steps in reverse. Gradients **accumulate** into buffers
   and parameters; optimizers are applied elsewhere (``optimizers.py``).
@@ -21,143 +24,11 @@ from ..errors import GradientError, GraphError
 from ..graph import Graph, NON_DIFFERENTIABLE
 from ..graph.registry import WeightSpec
 from ..graph.typekit import concat_shapes
-from . import activations as act
-from .step import BuildContext, Param, Segment, Step, Value, _merge  # noqa: F401  (re-exported)
 from . import losses
 from .initializers import initialize, rng_for
-from .layers import STEP_BUILDERS
-
-
-class InputStep(Step):
-    def __init__(self, node_id: str, out: int, index: int):
-        self.node_ids = (node_id,)
-        self.out = out
-        self.index = index
-
-    def forward(self, xs, training):  # fed by the program
-        raise AssertionError
-
-    def backward(self, g, need):
-        return []
-
-
-class DenseStep(Step):
-    """y = f(x W + b): Dense, Output with weights, and fused neuron groups."""
-
-    def __init__(self, node_ids, ins: Value, out: int, W: Param, b: Param | None, activation: str):
-        self.node_ids = tuple(node_ids)
-        self.ins = (ins,)
-        self.out = out
-        self.W, self.b = W, b
-        self.params = (W,) if b is None else (W, b)
-        self.activation = activation
-        self.keep_z = activation not in act.NEEDS_ONLY_OUTPUT
-        self.x = self.z = self.y = None
-        self.dz = None
-
-    def forward(self, xs, training):
-        x = xs[0]
-        W = self.W.value
-        if x.ndim == 2:
-            z = x @ W
-        else:
-            z = (x.reshape(-1, x.shape[-1]) @ W).reshape(x.shape[:-1] + (W.shape[1],))
-        if self.b is not None:
-            z += self.b.value
-        # z is this step's own fresh array: when only y is needed later, compute y in its place
-        y = act.forward(self.activation, z, inplace=not self.keep_z and self.activation in act.INPLACE)
-        self.x, self.y = x, y
-        self.z = z if (self.keep_z or y is z) else None
-        return y
-
-    def backward(self, g, need):
-        if self.dz is not None:
-            dz = self.dz
-        else:
-            dz = act.backward(self.activation, self.z, self.y, g)
-        x = self.x
-        if x.ndim != 2:
-            x = x.reshape(-1, x.shape[-1])
-            dz2 = dz.reshape(-1, dz.shape[-1])
-        else:
-            dz2 = dz
-        self.W.add_matmul(x.T, dz2)
-        if self.b is not None:
-            self.b.add_rowsum(dz2)
-        if not need[0]:
-            return [None]
-        dx = dz2 @ self.W.value.T
-        return [dx.reshape(self.x.shape)]
-
-    def clear(self):
-        self.x = self.z = self.y = self.dz = None
-
-
-class ActivationStep(Step):
-    def __init__(self, node_id, ins: Value, out: int, activation: str):
-        self.node_ids = (node_id,)
-        self.ins = (ins,)
-        self.out = out
-        self.activation = activation
-        self.z = self.y = None
-        self.dz = None
-
-    def forward(self, xs, training):
-        self.z = xs[0]
-        self.y = act.forward(self.activation, self.z)
-        if self.y is self.z and self.activation == "linear":
-            return self.z
-        return self.y
-
-    def backward(self, g, need):
-        dz = self.dz if self.dz is not None else act.backward(self.activation, self.z, self.y, g)
-        return [dz if need[0] else None]
-
-    def clear(self):
-        self.z = self.y = self.dz = None
-
-
-class DropoutStep(Step):
-    def __init__(self, node_id, ins: Value, out: int, rate: float, rng: np.random.Generator):
-        self.node_ids = (node_id,)
-        self.ins = (ins,)
-        self.out = out
-        self.rate = rate
-        self.rng = rng
-        self.mask = None
-
-    def forward(self, xs, training):
-        x = xs[0]
-        if not training or self.rate <= 0:
-            self.mask = None
-            return x
-        keep = 1.0 - self.rate
-        self.mask = (self.rng.random(x.shape, dtype=x.dtype) < keep).astype(x.dtype) * x.dtype.type(1.0 / keep)
-        return x * self.mask
-
-    def backward(self, g, need):
-        if not need[0]:
-            return [None]
-        return [g if self.mask is None else g * self.mask]
-
-    def clear(self):
-        self.mask = None
-
-
-class AddStep(Step):
-    def __init__(self, node_id, ins: Sequence[Value], out: int):
-        self.node_ids = (node_id,)
-        self.ins = tuple(ins)
-        self.out = out
-
-    def forward(self, xs, training):
-        y = xs[0].copy() if len(xs) > 1 else xs[0]
-        for x in xs[1:]:
-            y += x
-        return y
-
-    def backward(self, g, need):
-        return [g if n else None for n in need]
+from .op_core import DenseStep  # noqa: F401  (re-exported for the trainer's classic rules)
+from .ops import STEP_BUILDERS
+from .step import BuildContext, FeedStep, FusingBuilder, Param, Segment, Step, Value, _merge  # noqa: F401
 
 
 # ------------------------------------------------------------------ outputs
@@ -251,7 +122,7 @@ class Program:
             bufs[buf] = x
         last_use = None if keep else self._last_use()
         for i, step in enumerate(self.steps):
-            if isinstance(step, InputStep):
+            if isinstance(step, FeedStep):
                 continue
             xs = [self.gather(v) for v in step.ins]
             bufs[step.out] = step.forward(xs, training)
@@ -304,7 +175,7 @@ class Program:
             else:
                 self._scatter(o.value, losses.grad(o.loss, p, y))
         for step in reversed(self.steps):
-            if isinstance(step, InputStep) or not self.needs_grad[step.out]:
+            if isinstance(step, FeedStep) or not self.needs_grad[step.out]:
                 continue
             g = grads[step.out]
             if g is None and step.dz is None:
@@ -437,96 +308,74 @@ def compile_graph(graph: Graph, *, seed: int = 0, dtype: Any = np.float32,
         (params if trainable else state).append(p)
         return p
 
-    order = analysis.order
+    def wires(nid: str, port: str) -> list[Value]:
+        return [values[e.src] for e in incoming[nid] if e.dst_port == port]
 
+    def fed(nid: str) -> bool:
+        return all(e.src in values for e in incoming[nid])
+
+    def port_shape(nid: str, port: str) -> tuple[int, ...]:
+        got = [tuple(shapes[e.src]) for e in incoming[nid] if e.dst_port == port]
+        return concat_shapes({port: got}, port) if got else ()
+
+    def node_params(group: list[str], stacked: bool) -> dict[str, Param]:
+        """A Param per weight the type declares; ``stacked``: one per name for the
+        whole group, node j's weight in column j."""
+        out: dict[str, Param] = {}
+        for w in analysis.weights.get(group[0], []):
+            names = [f"{m}/{w.name}" for m in group]
+            if stacked:
+                specs = [next(x for x in analysis.weights[m] if x.name == w.name) for m in group]
+                value = np.stack([make_param(n, spec) for n, spec in zip(names, specs)], axis=-1)
+                parts = [(n, j) for j, n in enumerate(names)]
+            else:
+                value, parts = make_param(names[0], w), None
+            out[w.name] = add_param(value, names[0], w.regularize, parts, trainable=w.trainable)
+        return out
+
+    order = analysis.order
     done: set[str] = set()
     for nid in order:
         if nid in done:
             continue
-        node = graph.nodes[nid]
-        t = node.type_id
-        p = node.params
-        spec = {w.name: w for w in analysis.weights.get(nid, [])}
-        if t == "Input":
-            b = new_buf(shapes[nid])
-            steps.append(InputStep(nid, b, len(inputs)))
-            inputs.append((nid, b, tuple(shapes[nid])))
-            values[nid] = (Segment(b, 0, widths[b]),)
-        elif t == "Neuron":
-            ins = in_value(nid)
-            if fuse:
-                members = [m for m in order if m not in done and graph.nodes[m].type_id == "Neuron"
-                           and (in_value(m) if all(e.src in values for e in incoming[m]) else None) == ins
-                           and graph.nodes[m].params["activation"] == p["activation"]
-                           and graph.nodes[m].params["use_bias"] == p["use_bias"]]
-            else:
-                members = [nid]
-            k = len(members)
-            fan_in = sum(s.stop - s.start for s in ins)
-            W = np.empty((fan_in, k), dtype)
-            bvec = np.empty((k,), dtype)
-            for j, m in enumerate(members):
-                mspec = {w.name: w for w in analysis.weights[m]}
-                W[:, j] = make_param(f"{m}/kernel", mspec["kernel"])
-                if p["use_bias"]:
-                    bvec[j] = make_param(f"{m}/bias", mspec["bias"])
-            Wp = add_param(W, f"{members[0]}/kernel", True, [(f"{m}/kernel", j) for j, m in enumerate(members)])
-            bp = add_param(bvec, f"{members[0]}/bias", False, [(f"{m}/bias", j) for j, m in enumerate(members)]) \
-                if p["use_bias"] else None
-            b = new_buf((k,))
-            steps.append(DenseStep(members, ins, b, Wp, bp, p["activation"]))
-            for j, m in enumerate(members):
-                values[m] = (Segment(b, j, j + 1),)
-                done.add(m)
-        elif t in ("Dense", "Output") and (t == "Dense" or p["use_weights"]):
-            ins = in_value(nid)
-            Wp = add_param(make_param(f"{nid}/kernel", spec["kernel"]), f"{nid}/kernel", True)
-            bp = add_param(make_param(f"{nid}/bias", spec["bias"]), f"{nid}/bias", False) if p["use_bias"] else None
-            b = new_buf(shapes[nid])
-            steps.append(DenseStep([nid], ins, b, Wp, bp, p["activation"]))
-            values[nid] = (Segment(b, 0, widths[b]),)
-        elif t in ("Activation", "Output"):
-            ins = in_value(nid)
-            if p["activation"] == "linear" and t == "Output":
-                values[nid] = ins  # a plain marker: no step at all
-            else:
-                b = new_buf(shapes[nid])
-                steps.append(ActivationStep(nid, ins, b, p["activation"]))
-                values[nid] = (Segment(b, 0, widths[b]),)
-        elif t == "Dropout":
-            b = new_buf(shapes[nid])
-            steps.append(DropoutStep(nid, in_value(nid), b, p["rate"], drop_rng))
-            values[nid] = (Segment(b, 0, widths[b]),)
-        elif t == "Concatenate":
-            values[nid] = in_value(nid)
-        elif t in STEP_BUILDERS:
-            ntype = graph.node_type(nid)
-            ports = [ps.name for ps in ntype.inputs]
-            ins_list = [in_value(nid, port) for port in ports]
-            in_shapes = []
-            for port in ports:
-                got = [tuple(shapes[e.src]) for e in incoming[nid] if e.dst_port == port]
-                in_shapes.append(concat_shapes({port: got}, port) if got else ())
-            wp: dict[str, Param] = {}
-            for w in analysis.weights.get(nid, []):
-                name = f"{nid}/{w.name}"
-                wp[w.name] = add_param(make_param(name, w), name, w.regularize, trainable=w.trainable)
-            b = new_buf(shapes[nid])
-            ctx = BuildContext(nid, p, ins_list, in_shapes, b, tuple(shapes[nid]), wp, drop_rng, dtype)
-            steps.append(STEP_BUILDERS[t](ctx))
-            values[nid] = (Segment(b, 0, widths[b]),)
-        elif t == "Add":
-            ins_list = [values[e.src] for e in incoming[nid] if e.dst_port == "in"]
-            b = new_buf(shapes[nid])
-            steps.append(AddStep(nid, ins_list, b))
-            values[nid] = (Segment(b, 0, widths[b]),)
+        ntype = graph.node_type(nid)
+        builder = STEP_BUILDERS.get(ntype.type_id)
+        if builder is None:
+            raise GraphError(f"the engine cannot run node type '{ntype.type_id}' (node '{nid}')", node_id=nid)
+        p = graph.nodes[nid].params
+        ports = [ps.name for ps in ntype.inputs]
+        ins = [in_value(nid, port) for port in ports]
+        group = [nid]
+        if isinstance(builder, FusingBuilder) and fuse:
+            key = builder.key(p)
+            group = [m for m in order if m not in done and STEP_BUILDERS.get(graph.nodes[m].type_id) is builder
+                     and fed(m) and [in_value(m, port) for port in ports] == ins
+                     and builder.key(graph.nodes[m].params) == key]
+        out_shape = tuple(shapes[nid])
+        if len(group) > 1:
+            out_shape = out_shape[:-1] + (sum(int(shapes[m][-1]) for m in group),)
+        ctx = BuildContext(
+            nid, p, ins, [port_shape(nid, port) for port in ports], out_shape,
+            node_params(group, stacked=isinstance(builder, FusingBuilder)), drop_rng, dtype,
+            wires=[wires(nid, port) for port in ports], node_ids=tuple(group), _new_buffer=new_buf,
+        )
+        built = builder(ctx)
+        if isinstance(built, Step):
+            steps.append(built)
+            col = 0
+            for m in group:
+                width = int(shapes[m][-1])
+                values[m] = (Segment(built.out, col, col + width),)
+                col += width
         else:
-            raise GraphError(f"the engine cannot run node type '{t}' (node '{nid}')", node_id=nid)
-        done.add(nid)
-        if t == "Output":
+            values[nid] = built  # its inputs' segments: no step of its own
+        done.update(group)
+        if ntype.role == "input":
+            inputs.append((nid, built.out, tuple(shapes[nid])))
+        elif ntype.role == "output":
             producer = next((s for s in steps if nid in s.node_ids), None)
             fused = producer is not None and (p["activation"], p["loss"]) in losses.FUSED
-            if fused and isinstance(producer, DenseStep):
+            if fused:
                 producer.keep_z = True
             outputs.append(OutputInfo(nid, values[nid], p["loss"], p["activation"], producer, fused, p["units"]))
 
