@@ -1,8 +1,25 @@
-"""The NumPy execution engine: compiler, ops, losses, optimizers, trainer. No Qt."""
+"""The NumPy execution engine: compiler, steps, losses, optimizers, trainer,
+the training process, and the fit between a network and its data. No Qt.
 
+``__all__`` is the engine's public surface: what the ui (and scripts) import,
+always from ``anndesigner.engine`` itself (tests/test_layering.py holds the ui
+to it). The modules behind it may change shape freely."""
+
+from .build import DocumentError, graph_from_dict, network_from_dict, network_to_dict
 from .compiler import Program, compile_graph
+from .datafit import DataShape, FitReport, check_fit
+from .monitor import TrainingSnapshot
 from .network import Network
-from .trainer import BatchEnd, EpochEnd, Finished, History, Trainer, TrainingConfig
+from .optimizers import OPTIMIZERS
+from .process import TrainingProcess
+from .rewrite import Rewrite, apply_rewrite, plan_collapse_neurons, plan_expand_dense
+from .schedules import SCHEDULES
+from .trainer import (BatchEnd, EpochEnd, Finished, History, Trainer, TrainingConfig, regression_metrics,
+                      split_rows)
 
-__all__ = ["BatchEnd", "EpochEnd", "Finished", "History", "Network", "Program", "Trainer", "TrainingConfig",
-           "compile_graph"]
+__all__ = [
+    "BatchEnd", "DataShape", "DocumentError", "EpochEnd", "Finished", "FitReport", "History", "Network",
+    "OPTIMIZERS", "Program", "Rewrite", "SCHEDULES", "Trainer", "TrainingConfig", "TrainingProcess",
+    "TrainingSnapshot", "apply_rewrite", "check_fit", "compile_graph", "graph_from_dict", "network_from_dict",
+    "network_to_dict", "plan_collapse_neurons", "plan_expand_dense", "regression_metrics", "split_rows",
+]

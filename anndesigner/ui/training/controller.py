@@ -1,25 +1,28 @@
-"""Runs training for a document: starts a :class:`TrainingRun` (a child
-process training a copy of the network), locks structural edits, relays
-snapshots at ≤ 30 Hz, and turns the result into one undo step
-("Train 120 epochs")."""
+"""Runs training for a document: starts a
+:class:`~anndesigner.engine.process.TrainingProcess` (a child process
+training a copy of the network), locks structural edits, polls it from a
+GUI-thread timer and relays its snapshots (at most every
+:data:`~anndesigner.ui.throttle.SNAPSHOT_INTERVAL`), and turns the result
+into one undo step ("Train 120 epochs") through the document's editor.
+
+Views that show a run subscribe to :attr:`TrainingController.snapshotReady`
+(their ``set_training(controller)``) and keep to their own redraw rate."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QObject, QTimer, Signal
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal
-
-from ...engine import Finished
+from ...engine import Finished, TrainingProcess
 from ...errors import AnnError
-from .. import commands as C
 from ..document import Document
-from .worker import TrainingRun
+from ..throttle import SNAPSHOT_INTERVAL, ms
 
 LOCK_REASON = "A training run is in progress: stop it to change the network's structure"
-FRAME_MS = 33  # ≤ 30 redraws per second
 
 
 class TrainingController(QObject):
-    """State: ``"idle"``, ``"running"`` or ``"paused"``."""
+    """State: ``"idle"``, ``"running"`` or ``"paused"``; ``run``: the
+    :class:`TrainingProcess` of the run in progress, or None."""
 
     stateChanged = Signal(str)
     snapshotReady = Signal(object)  # TrainingSnapshot
@@ -29,9 +32,9 @@ class TrainingController(QObject):
     def __init__(self, document: Document, parent: QObject | None = None):
         super().__init__(parent)
         self.document = document
-        self.run: TrainingRun | None = None
+        self.run: TrainingProcess | None = None
         self._timer = QTimer(self)
-        self._timer.setInterval(FRAME_MS)
+        self._timer.setInterval(ms(SNAPSHOT_INTERVAL))
         self._timer.timeout.connect(self._tick)
         self._state = "idle"
         #: the snapshot every view must draw however recently it drew: a run's end, or
@@ -62,13 +65,12 @@ class TrainingController(QObject):
             data = doc.dataset()
             if data is None:
                 raise AnnError("choose a data set first (Data panel)")
-            run = TrainingRun(doc.network, data.X, data.Y, parent=self)
+            run = TrainingProcess(doc.network, data.X, data.Y)  # raises AnnError for bad settings or data
         except AnnError as e:
             self.error.emit(str(e))
             return False
         self.run = run
         self.last_snapshot = None
-        run.finished.connect(self._on_finished)
         doc.set_lock(LOCK_REASON)
         run.start(paused=paused)
         self._timer.start()
@@ -120,21 +122,16 @@ class TrainingController(QObject):
         run = self.run
         if run is None:
             return
-        run.poll()  # may finish the run (then self.run is None)
+        if run.poll():  # the result arrived
+            self._finish(run, run.result)
+            return
         snap = run.take()
-        if snap is not None and self.run is run:
+        if snap is not None:
             if self._state == "paused":  # a step's batch, or the last ones before the pause took hold
                 self.last_snapshot = snap
             self.snapshotReady.emit(snap)
 
-    def _on_finished(self, result: Finished) -> None:
-        assert QThread.currentThread() is self.thread(), "training results are handled on the GUI thread"
-        run = self.sender()
-        if run is not self.run:  # already handled by stop_and_wait
-            return
-        self._finish(run, result)
-
-    def _finish(self, run: TrainingRun, result: Finished) -> None:
+    def _finish(self, run: TrainingProcess, result: Finished) -> None:
         if self.run is not run:
             return
         self._timer.stop()
@@ -148,6 +145,6 @@ class TrainingController(QObject):
             epochs = run.epochs_done
             text = (f"Train {epochs} epoch{'s' if epochs != 1 else ''}" if epochs
                     else f"Train {run.batches} batch{'es' if run.batches != 1 else ''}")
-            doc.push(C.TrainCommand(doc, run.weights, run.history, epochs, text))
+            doc.editor.apply_training_result(run.weights, run.history, epochs, text)
         self._set_state("idle")
         self.finished.emit(result)

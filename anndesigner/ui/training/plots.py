@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine.trainer import regression_metrics, split_rows
+from ...engine import regression_metrics, split_rows
 from ...errors import AnnError
 from ...graph.events import Connections
 from .. import style

@@ -24,7 +24,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QTransform
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from ...engine.trainer import split_rows
+from ...engine import split_rows
 from ...errors import AnnError
 from ...graph.events import Connections
 from .. import style
