@@ -93,3 +93,13 @@ def backward(name: str, z: np.ndarray | None, y: np.ndarray, g: np.ndarray) -> n
 
 
 NAMES = ("linear", "step", "sign", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu", "softmax")
+
+
+def curve(name: str, x: np.ndarray) -> np.ndarray:
+    """f along a line of inputs ``x`` (for plots of the function): an elementwise
+    activation as it is; softmax, which needs a vector, as the first of two
+    classes with logits (x, −x)."""
+    x = np.asarray(x, dtype=np.float64)
+    if name == "softmax":
+        return forward(name, np.stack([x, -x], axis=-1))[..., 0]
+    return forward(name, x.copy())

@@ -3,7 +3,12 @@ layers, neurons and outputs look the same everywhere."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QColor
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..graph import NodeType
 
 # role -> (fill, border/accent)
 ROLE_COLORS = {
@@ -50,6 +55,14 @@ CANVAS_BG = QColor("#FAFAFA")
 GRID_COLOR = QColor("#ECEFF1")
 TEXT_COLOR = QColor("#263238")
 MUTED_TEXT = QColor("#607D8B")
+
+
+def node_role(node_type: "NodeType") -> str:
+    """The colour role of a node type: a type drawn as a single neuron is orange,
+    the others take their category's colours."""
+    if node_type.drawn_as == "neuron":
+        return "neuron"
+    return CATEGORY_ROLE.get(node_type.category, "layer")
 
 
 def role_of(type_id: str, category: str) -> str:

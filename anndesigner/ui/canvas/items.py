@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -28,6 +30,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem
 
+from ...engine import activations
 from ...graph import fmt_shape
 from .. import style
 
@@ -56,6 +59,7 @@ ACCEPT_COLOR = QColor("#43A047")
 #: below this level of detail (screen px per scene px) nodes are drawn as plain shapes
 LOD_SIMPLE = 0.4
 
+#: only for scene.py's weight plan, until it asks NodeType.has_weights (then delete)
 WEIGHTED_TYPES = frozenset({"Dense", "Neuron", "Output"})
 
 # enum members looked up once (attribute access on Qt enums is slow in paint code)
@@ -111,72 +115,6 @@ def snap(value: float, grid: float = GRID) -> float:
 
 
 # ----------------------------------------------------------- node texts
-LOSS_SHORT = {
-    "mse": "MSE",
-    "mae": "MAE",
-    "huber": "Huber",
-    "binary_crossentropy": "binary CE",
-    "categorical_crossentropy": "categorical CE",
-    "kl_divergence": "KL divergence",
-}
-
-
-def _act_name(name: str) -> str:
-    return name.replace("_", " ")
-
-
-def _units(n: int) -> str:
-    return f"{n} unit" if n == 1 else f"{n} units"
-
-
-def node_details(node: "Node", t: "NodeType") -> list[str]:
-    """The one or two short lines a node block shows under its title."""
-    p = node.params
-    tid = t.type_id
-    if tid == "Input":
-        return [f"shape {fmt_shape(p['shape'])}"]
-    if tid == "Dense":
-        return [f"{_units(p['units'])} · {_act_name(p['activation'])}"]
-    if tid in ("Neuron", "Activation"):
-        return [_act_name(p["activation"])]
-    if tid == "Dropout":
-        return [f"rate {p['rate']:g}"]
-    if tid == "Concatenate":
-        return ["joins on the last axis"]
-    if tid == "Add":
-        return ["elementwise sum"]
-    if tid == "Output":
-        if p.get("use_weights", True):
-            first = f"{_units(p['units'])} · {_act_name(p['activation'])}"
-        else:
-            first = f"{_act_name(p['activation'])} · no weights"
-        return [first, f"loss: {LOSS_SHORT.get(p['loss'], _act_name(p['loss']))}"]
-    if tid == "Conv2D":
-        k = "×".join(str(v) for v in p["kernel_size"])
-        st = "" if list(p["strides"]) == [1, 1] else f" /{'×'.join(str(v) for v in p['strides'])}"
-        return [f"{p['filters']} filters {k}{st}", f"{p['padding']} · {_act_name(p['activation'])}"]
-    if tid in ("MaxPool2D", "AvgPool2D"):
-        return [f"{'×'.join(str(v) for v in p['pool_size'])} · stride {'×'.join(str(v) for v in p['strides'])}"]
-    if tid in ("SimpleRNN", "LSTM", "GRU"):
-        return [_units(p["units"]), "every step" if p["return_sequences"] else "last step"]
-    if tid == "Embedding":
-        return [f"{p['input_dim']} tokens → {p['output_dim']}"]
-    if tid == "SelfAttention":
-        return [f"{p['heads']} heads × {p['key_dim']}" + (" · causal" if p["causal"] else "")]
-    if tid == "PositionalEncoding":
-        return [p["kind"]]
-    if tid == "Reshape":
-        return [f"to {fmt_shape(p['shape'])}"]
-    if tid in ("Flatten", "GlobalAvgPool", "BatchNorm", "LayerNorm"):
-        return [{"Flatten": "to one row", "GlobalAvgPool": "mean over positions",
-                 "BatchNorm": f"momentum {p.get('momentum', 0):g}", "LayerNorm": "per sample"}[tid]]
-    out = []  # a type of another registry: its first parameters
-    for spec in t.params[:2]:
-        v = p.get(spec.name)
-        out.append(f"{spec.label or spec.name}: {fmt_shape(v) if spec.kind == 'shape' else v}")
-    return out or [t.title]
-
-
 def _params_text(n: int) -> str:
     return "1 param" if n == 1 else f"{n:,} params".replace(",", " ")
 
@@ -193,34 +131,22 @@ def _short_count(n: int) -> str:
 
 
 # ------------------------------------------------------ activation glyphs
-_ACT_FUNCS: dict[str, Callable[[float], float]] = {
-    "linear": lambda x: x,
-    "step": lambda x: 1.0 if x >= 0 else 0.0,
-    "sign": lambda x: 1.0 if x > 0 else (-1.0 if x < 0 else 0.0),
-    "sigmoid": lambda x: 1.0 / (1.0 + math.exp(-x)),
-    "tanh": math.tanh,
-    "relu": lambda x: max(0.0, x),
-    "leaky_relu": lambda x: x if x > 0 else 0.15 * x,
-    "elu": lambda x: x if x > 0 else math.exp(x) - 1.0,
-    "softplus": lambda x: math.log1p(math.exp(x)),
-    "gelu": lambda x: 0.5 * x * (1.0 + math.erf(x / math.sqrt(2.0))),
-    "softmax": lambda x: 1.0 / (1.0 + math.exp(-2.0 * x)),
-}
+#: where a glyph samples its activation: x in [-3, 3]
+GLYPH_X = np.array([-3.0 + 6.0 * i / 40 for i in range(41)])
 
 
 @lru_cache(maxsize=None)
 def activation_glyph(name: str) -> QPainterPath:
-    """A small plot of f(x) over x in [-3, 3], fitted in the rect (-1, -1, 2, 2)."""
-    f = _ACT_FUNCS.get(name)
+    """A small plot of the engine's f(x) over x in [-3, 3], fitted in the rect
+    (-1, -1, 2, 2); empty for a name the engine does not know."""
     path = QPainterPath()
-    if f is None:
+    try:
+        ys = activations.curve(name, GLYPH_X).tolist()
+    except KeyError:
         return path
-    n = 40
-    xs = [-3.0 + 6.0 * i / n for i in range(n + 1)]
-    ys = [f(x) for x in xs]
     lo, hi = min(ys), max(ys)
     span = (hi - lo) or 1.0
-    for i, (x, y) in enumerate(zip(xs, ys)):
+    for i, (x, y) in enumerate(zip(GLYPH_X.tolist(), ys)):
         px = x / 3.0
         py = 1.0 - 2.0 * (y - lo) / span
         if i and name in ("step", "sign") and ys[i] != ys[i - 1]:
@@ -242,11 +168,12 @@ class NodeItem(QGraphicsItem):
         super().__init__()
         self.node_id = node.id
         self.type_id = node_type.type_id
-        self.role = style.role_of(node_type.type_id, node_type.category)
+        self.role = style.node_role(node_type)
         self.fill, self.accent = style.role_colors(self.role)
         self.has_input = bool(node_type.inputs)
         self.has_output = bool(node_type.outputs)
-        self.weighted = node_type.type_id in WEIGHTED_TYPES
+        #: whether the node owns weights (its status line then always counts them)
+        self.weighted = False
         self.description = node_type.description
         self.type_title = node_type.title
         #: wires attached to this node (kept by the scene)
@@ -318,7 +245,8 @@ class NodeItem(QGraphicsItem):
     def set_node(self, node: "Node", node_type: "NodeType") -> None:
         """Take the label and parameters of the model node."""
         self.title = node.label or node_type.title
-        self.details = node_details(node, node_type)
+        self.details = node_type.describe(node.params)
+        self.weighted = node_type.has_weights(node.params)
         self._layout_texts()
         self.update()
 
@@ -671,7 +599,8 @@ class NeuronItem(NodeItem):
 
 
 def make_node_item(node: "Node", node_type: "NodeType") -> NodeItem:
-    if node_type.type_id == "Neuron":
+    """The item the node's type asks to be drawn as (``NodeType.drawn_as``)."""
+    if node_type.drawn_as == "neuron":
         return NeuronItem(node, node_type)
     return BlockItem(node, node_type)
 
