@@ -140,7 +140,7 @@ def test_closing_during_training_leaves_no_thread(qtbot, tmp_path):
     w.document.push(__import__("anndesigner.ui.commands", fromlist=["x"]).SetTrainingCommand(w.document, epochs=10**6))
     w.training.start()
     qtbot.waitUntil(lambda: w.training.run is not None and w.training.run.batches > 10, timeout=10000)
-    proc = w.training.run.proc._proc
+    proc = w.training.run._proc
     w.close()
     assert not proc.is_alive() and not multiprocessing.active_children()
     assert not any(t.name.startswith("anndesigner") for t in threading.enumerate())
@@ -251,7 +251,7 @@ def test_optimizer_fields_are_rows_of_the_one_form(setup):
     base = form.rowCount() - len(panel._hyper_widgets)
     for name in ("sgd", "adam", "rmsprop", "adam"):
         panel.optimizer.setCurrentIndex(panel.optimizer.findData(name))
-        keys = [k for k in OPTIMIZERS[name].HYPER if k not in ("learning_rate", "clipnorm")]
+        keys = [p.name for p in OPTIMIZERS[name].PARAMS if p.name not in ("learning_rate", "clipnorm")]
         assert list(panel._hyper_widgets) == keys
         assert form.rowCount() == base + len(keys)
         assert labels()[:2 + len(keys)] == ["Learning rule", "Optimizer"] + [
@@ -301,3 +301,62 @@ def test_return_in_an_untouched_learning_rate_field_keeps_the_files_value(setup,
     assert doc.network.training.learning_rate == lr and doc.undo_stack.count() == count
     qtbot.keyClick(panel.learning_rate, Qt.Key.Key_Up)  # a step of a tenth of the magnitude, shown clean
     assert panel.learning_rate.text() == "0.0013345678"
+
+
+def _wheel(widget, steps=1):
+    """A wheel turn over the middle of ``widget``, posted to it and delivered by the event loop."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    centre = widget.rect().center()
+    ev = QWheelEvent(QPointF(centre), QPointF(widget.mapToGlobal(centre)), QPoint(), QPoint(0, 120 * steps),
+                     Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.postEvent(widget, ev)
+    QApplication.processEvents()
+
+
+def test_the_wheel_over_an_unfocused_setting_changes_nothing(setup, qtbot):
+    """Scrolling the panel with the wheel passes over its fields: a field that does not have
+    the focus keeps its value and nothing is pushed (the optimizer's own fields used to step)."""
+    from PySide6.QtCore import Qt
+
+    doc, ctl, panel = setup
+    panel.resize(360, 900)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.predict_input.setFocus()
+    qtbot.waitUntil(panel.predict_input.hasFocus)
+    hyper = panel.findChild(__import__("PySide6.QtWidgets", fromlist=["x"]).QDoubleSpinBox, "hyper_beta_1")
+    assert hyper is panel._hyper_widgets["beta_1"]
+    fields = [*panel._hyper_widgets.values(), panel.learning_rate, panel.batch_size, panel.epochs, panel.l1,
+              panel.l2, panel.clipnorm, panel.patience, panel.rule, panel.optimizer, panel.schedule]
+    before = doc.network.training.to_dict()
+    for w in fields:  # a real wheel turn would give a WheelFocus field the focus first
+        assert w.focusPolicy() == Qt.FocusPolicy.StrongFocus, w.objectName()
+        shown = w.text() if hasattr(w, "text") else w.currentText()
+        _wheel(w)
+        _wheel(w, -1)
+        assert (w.text() if hasattr(w, "text") else w.currentText()) == shown, w.objectName()
+    assert doc.undo_stack.count() == 0 and doc.network.training.to_dict() == before
+    hyper.setFocus()  # with the focus, the wheel is the user's edit
+    qtbot.waitUntil(hyper.hasFocus)
+    _wheel(hyper, -1)
+    assert doc.undo_stack.count() == 1 and doc.network.training.optimizer_params["beta_1"] < 0.9
+
+
+def test_toggle_training_is_the_train_button(setup, qtbot):
+    doc, ctl, panel = setup
+    from anndesigner.ui import commands as C
+
+    doc.push(C.SetTrainingCommand(doc, epochs=10**6))
+    panel.toggle_training()
+    qtbot.waitUntil(lambda: ctl.state == "running", timeout=10000)
+    assert panel.train_button.text() == "Pause"
+    panel.toggle_training()
+    qtbot.waitUntil(lambda: ctl.state == "paused", timeout=10000)
+    assert panel.train_button.text() == "Resume"
+    panel.train_button.click()
+    qtbot.waitUntil(lambda: ctl.state == "running", timeout=10000)
+    ctl.stop()
+    wait_idle(qtbot, ctl)

@@ -9,7 +9,11 @@ a run's summary or a refused start is cleared as soon as the weights, history,
 data or graph it was about change (a training run, its undo, another document).
 
 Settings are the network's (saved in the file); each committed change is one
-:class:`SetTrainingCommand`. The buttons drive a :class:`TrainingController`.
+undo step through the document's editor (``doc.editor.set_training``). The
+optimizer's own settings are a :class:`~anndesigner.ui.form.ParamForm` built
+from the optimizer's ParamSpecs, whose rows join the panel's form. Every
+number field ignores the mouse wheel unless focused. The buttons drive a
+:class:`TrainingController`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -33,7 +36,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -42,9 +44,9 @@ from ...engine.optimizers import OPTIMIZERS
 from ...engine.schedules import SCHEDULES
 from ...errors import AnnError
 from ...graph.events import Connections
-from .. import commands as C
 from ..document import Document
-from ..formkit import FloatSpinBox
+from ..form import ParamForm
+from ..formkit import ComboBox, DoubleSpinBox, FloatSpinBox, SpinBox
 from ..icons import icon
 from .controller import TrainingController
 
@@ -66,16 +68,18 @@ def fmt_seconds(s: float) -> str:
 
 
 def _spin(lo: float, hi: float, decimals: int | None = None, step: float = 1.0) -> QAbstractSpinBox:
+    """A wheel-safe number field that reports a value only when it is committed."""
     if decimals is None:
-        w = QSpinBox()
+        w = SpinBox()
         w.setRange(int(lo), int(hi))
     else:
-        w = QDoubleSpinBox()
+        w = DoubleSpinBox()
         w.setDecimals(decimals)
         w.setRange(lo, hi)
         w.setSingleStep(step)
     w.setKeyboardTracking(False)  # valueChanged only when committed, not per keystroke
     w.setAlignment(Qt.AlignmentFlag.AlignRight)
+    w.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # a wheel turn must not take the focus
     return w
 
 
@@ -88,17 +92,18 @@ class TrainingPanel(QWidget):
         self.controller = controller
         self.document: Document | None = None
         self._updating = False
-        self._hyper_widgets: dict[str, QAbstractSpinBox | QCheckBox] = {}
+        #: the optimizer's own settings (rows of ``form`` from HYPER_ROW on); None for none
+        self.hyper_form: ParamForm | None = None
         self._doc_links = Connections()
         self._diverged_lr: float | None = None
 
         form = self.form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        self.rule = QComboBox()
+        self.rule = ComboBox()
         self.rule.setObjectName("rule")
         for key, title in RULES:
             self.rule.addItem(title, key)
-        self.optimizer = QComboBox()
+        self.optimizer = ComboBox()
         self.optimizer.setObjectName("optimizer")
         for key in OPTIMIZERS:
             self.optimizer.addItem(OPT_TITLES.get(key, key), key)
@@ -107,6 +112,7 @@ class TrainingPanel(QWidget):
         self.learning_rate.setKeyboardTracking(False)
         self.learning_rate.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.learning_rate.setObjectName("learning_rate")
+        self.learning_rate.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.batch_size = _spin(1, 100_000)
         self.batch_size.setObjectName("batch_size")
         self.epochs = _spin(1, 1_000_000)
@@ -118,7 +124,7 @@ class TrainingPanel(QWidget):
         self.clipnorm = _spin(0.0, 1e6, 3, 0.5)
         self.clipnorm.setObjectName("clipnorm")
         self.clipnorm.setSpecialValueText("off")
-        self.schedule = QComboBox()
+        self.schedule = ComboBox()
         self.schedule.setObjectName("schedule")
         for key in SCHEDULES:
             self.schedule.addItem(key.capitalize(), key)
@@ -134,13 +140,13 @@ class TrainingPanel(QWidget):
         early_row.addStretch(1)
 
         for combo in (self.rule, self.optimizer, self.schedule):  # long titles must not widen the dock
+            combo.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
         form.addRow("Learning rule", self.rule)
         form.addRow("Optimizer", self.optimizer)
         # the optimizer's own settings are rows of this form, right after "Optimizer" (one
         # column of labels: a nested form was wider than the dock and scrolled sideways)
-        self._hyper_rows = 0
         form.addRow("Learning rate", self.learning_rate)
         form.addRow("Schedule", self.schedule)
         form.addRow("Batch size", self.batch_size)
@@ -257,7 +263,7 @@ class TrainingPanel(QWidget):
         self.predict_button.clicked.connect(self.predict)
         self.predict_input.returnPressed.connect(self.predict)
 
-        self.train_button.clicked.connect(self._train_clicked)
+        self.train_button.clicked.connect(self.toggle_training)
         self.step_button.clicked.connect(controller.step)
         self.stop_button.clicked.connect(controller.stop)
         self.reset_button.clicked.connect(self.reset_weights)
@@ -355,62 +361,41 @@ class TrainingPanel(QWidget):
         finally:
             self._updating = False
 
-    def _build_hyper(self, name: str, values: dict[str, Any]) -> None:
-        first = HYPER_ROW
-        if [k for k in self._hyper_widgets] == self._hyper_keys(name):
-            for key, w in self._hyper_widgets.items():  # same optimizer: only the values change
-                w.blockSignals(True)
-                if isinstance(w, QCheckBox):
-                    w.setChecked(bool(values.get(key, OPTIMIZERS[name].HYPER[key][0])))
-                else:
-                    w.setValue(float(values.get(key, OPTIMIZERS[name].HYPER[key][0])))
-                w.blockSignals(False)
-            return
-        for _ in range(self._hyper_rows):
-            self.form.removeRow(first)
-        self._hyper_rows = 0
-        self._hyper_widgets = {}
-        cls = OPTIMIZERS.get(name)
-        if cls is None:
-            return
-        for key, (default, lo, hi, help_) in cls.HYPER.items():
-            if key in ("learning_rate", "clipnorm"):
-                continue
-            value = values.get(key, default)
-            if isinstance(default, bool):
-                w = QCheckBox()
-                w.setChecked(bool(value))
-                w.toggled.connect(lambda on, k=key: self._commit_hyper(k, on))
-            else:
-                hi_v = 1e6 if hi is None or not math.isfinite(hi) else float(hi)
-                w = _spin(float(lo or 0.0), hi_v, 7 if key == "epsilon" else 4, 0.01)
-                w.setValue(float(value))
-                w.valueChanged.connect(lambda v, k=key: self._commit_hyper(k, v))
-            w.setObjectName(f"hyper_{key}")
-            w.setToolTip(help_)
-            self._hyper_widgets[key] = w
-            self.form.insertRow(first + self._hyper_rows, key.replace("_", " ").capitalize(), w)
-            self._hyper_rows += 1
+    @property
+    def _hyper_widgets(self) -> dict[str, QWidget]:
+        """The optimizer's own fields by name, in form order."""
+        return self.hyper_form.fields() if self.hyper_form is not None else {}
 
-    @staticmethod
-    def _hyper_keys(name: str) -> list[str]:
+    def _build_hyper(self, name: str, values: dict[str, Any]) -> None:
+        """The optimizer's own settings as rows of the form (same optimizer: only the values change)."""
         cls = OPTIMIZERS.get(name)
-        return [] if cls is None else [k for k in cls.HYPER if k not in ("learning_rate", "clipnorm")]
+        specs = [] if cls is None else [p for p in cls.PARAMS if p.name not in ("learning_rate", "clipnorm")]
+        current = {} if cls is None else {p.name: values.get(p.name, p.default) for p in specs}
+        if self.hyper_form is not None and self.hyper_form.names() == list(current):
+            self.hyper_form.set_values(current)
+            return
+        if self.hyper_form is not None:
+            self.hyper_form.remove_rows()
+            self.hyper_form.deleteLater()
+            self.hyper_form = None
+        if not specs:
+            return
+        form = self.hyper_form = ParamForm(specs, self, host=self.form, row=HYPER_ROW, prefix="hyper_")
+        for w in form.fields().values():
+            if isinstance(w, QAbstractSpinBox):
+                w.setAlignment(Qt.AlignmentFlag.AlignRight)
+        form.set_values(current)
+        form.edited.connect(self._commit_hyper)
 
     # -------------------------------------------------------------- edits
     def _commit(self, text: str | None = None, **settings: Any) -> None:
         if self._updating or self.document is None:
             return
-        cfg = self.document.network.training
-        if all(getattr(cfg, k) == v for k, v in settings.items()):
-            return
         try:
-            cmd = C.SetTrainingCommand(self.document, text, **settings)
+            self.document.editor.set_training(text, **settings)
         except AnnError as e:
             self.statusMessage.emit(str(e))
             self.refresh()
-            return
-        self.document.push(cmd)
 
     def _commit_hyper(self, key: str, value: Any) -> None:
         params = dict(self.document.network.training.optimizer_params)
@@ -432,12 +417,9 @@ class TrainingPanel(QWidget):
         self._commit(f"Use {kind} schedule" if spec else "No schedule", schedule=spec)
 
     def reset_weights(self) -> None:
-        if self.document.locked:
-            self.statusMessage.emit(self.document.lock_reason)
-            return
         try:
-            self.document.push(C.ResetWeightsCommand(self.document))
-        except AnnError as e:
+            self.document.editor.reset_weights()
+        except AnnError as e:  # EditLocked says why while a run holds the document
             self.statusMessage.emit(str(e))
             return
         self.progress.setValue(0)
@@ -483,7 +465,8 @@ class TrainingPanel(QWidget):
         return text
 
     # ----------------------------------------------------------- controls
-    def _train_clicked(self) -> None:
+    def toggle_training(self) -> None:
+        """What the Train button (and F5) does: start, pause or resume."""
         state = self.controller.state
         if state == "idle":
             self.controller.start()
@@ -491,6 +474,8 @@ class TrainingPanel(QWidget):
             self.controller.pause()
         else:
             self.controller.resume()
+
+    _train_clicked = toggle_training  # TEMPORARY: until MainWindow calls toggle_training (issue 11)
 
     def _state_changed(self, state: str) -> None:
         running = state != "idle"
