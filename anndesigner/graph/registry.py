@@ -9,90 +9,13 @@ leak between documents or tests; a program that wants extra types makes its own
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from ..errors import ParameterError, UnknownNodeTypeError, short_repr
+from ..errors import ParameterError, UnknownNodeTypeError
+from ..params import ParamSpec  # noqa: F401  (the one parameter description; re-exported)
 
 Shape = tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """One parameter of a node type, described well enough to build an editor.
-
-    kind: ``int``, ``float``, ``bool``, ``choice``, ``shape`` (a list of
-    positive ints) or ``str``.
-    """
-
-    name: str
-    kind: str
-    default: Any
-    label: str = ""
-    help: str = ""
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] = ()
-    #: True when changing the value needs no recompile (the GUI may allow it while training)
-    live: bool = False
-
-    def validate(self, value: Any, node_id: str | None = None) -> Any:
-        """Return the normalized value or raise :class:`ParameterError`."""
-        where = f"node '{node_id}'" if node_id else "node"
-
-        def bad(msg: str) -> ParameterError:
-            return ParameterError(f"{where}: parameter '{self.name}' {msg}", node_id=node_id, param=self.name)
-
-        k = self.kind
-        if k == "bool":
-            if isinstance(value, bool):
-                return value
-            raise bad(f"must be true or false, not {short_repr(value)}")
-        if k == "int":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-                isinstance(value, float) and not value.is_integer()
-            ):
-                raise bad(f"must be a whole number, not {short_repr(value)}")
-            value = int(value)
-            self._check_range(value, bad)
-            return value
-        if k == "float":
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise bad(f"must be a number, not {short_repr(value)}")
-            value = float(value)
-            if not math.isfinite(value):
-                raise bad(f"must be a finite number, not {short_repr(value)}")
-            self._check_range(value, bad)
-            return value
-        if k == "choice":
-            if value not in self.choices:
-                raise bad(f"must be one of {', '.join(self.choices)}; got {short_repr(value)}")
-            return value
-        if k == "shape":
-            if isinstance(value, (int,)) and not isinstance(value, bool):
-                value = [value]
-            if not isinstance(value, (list, tuple)) or not value:
-                raise bad(f"must be a non-empty list of positive whole numbers, not {short_repr(value)}")
-            out = []
-            for v in value:
-                if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                    raise bad(f"must be a list of positive whole numbers; {short_repr(v)} is not")
-                out.append(int(v))
-            if math.prod(out) > 100_000_000:
-                raise bad("is too large")
-            return out
-        if k == "str":
-            if not isinstance(value, str):
-                raise bad(f"must be text, not {short_repr(value)}")
-            return value
-        raise AssertionError(f"unknown parameter kind {k}")
-
-    def _check_range(self, value: float, bad: Callable[[str], ParameterError]) -> None:
-        if self.minimum is not None and value < self.minimum:
-            raise bad(f"must be at least {self.minimum:g}; got {value:g}")
-        if self.maximum is not None and value > self.maximum:
-            raise bad(f"must be at most {self.maximum:g}; got {value:g}")
 
 
 @dataclass(frozen=True)

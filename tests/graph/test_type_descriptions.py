@@ -266,3 +266,11 @@ def test_the_core_types_live_in_types_core_and_assemble_into_the_registry():
         "Input", "Neuron", "Dense", "Activation", "Dropout", "Concatenate", "Add", "Output"]
     reg = NodeTypeRegistry(CORE_TYPES)
     assert all(BUILTIN_REGISTRY.get(t.type_id) is t for t in reg)
+
+
+def test_node_types_use_the_one_parameter_description():
+    from anndesigner import params
+    from anndesigner.graph import registry
+
+    assert registry.ParamSpec is params.ParamSpec
+    assert all(isinstance(p, params.ParamSpec) for t in BUILTIN_REGISTRY for p in t.params)
