@@ -49,14 +49,14 @@ from PySide6.QtWidgets import (
 )
 
 from ...data import BUILTIN_DATASETS, Dataset, complete_source, restandardized_source, same_source, source_from_file
-from ...data.builtin import MAX_CENTERS, MAX_SAMPLES
-from ...data.sequences import MAX_STEPS, MAX_VOCAB
+from ...data.builtin import PARAM_SPECS
 from ...engine.datafit import DataShape, FitReport, affects_fit, check_fit, standardize_default, with_data_fix
 from ...errors import AnnError
 from ...graph.events import Connections
 from ...graph.nodetypes import fmt_shape
 from ..icons import icon
-from ..formkit import (ComboBox, DoubleSpinBox, SpinBox, error_label, form_layout, muted, panel_header,
+from ..form import ParamForm
+from ..formkit import (ComboBox, SpinBox, error_label, form_layout, muted, panel_header,
                        scroll_body, section)
 from ..style import CLASS_COLORS, ERROR_COLOR, MUTED_TEXT, TEXT_COLOR, VALUE_COLORS, role_colors
 from .csvdialog import CsvImportDialog, dataset_summary
@@ -75,22 +75,8 @@ IMAGE_INK = QColor("#1C262B")
 TOKEN_WARNING = "Standardizing turns token ids into fractions; an Embedding needs whole numbers."
 CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
 CSV_ITEM = "__csv__"
-SEED_MAX = 2**31 - 1
-NOISE_DECIMALS = 3
-
-
-#: the built-in parameters that get an editor: key -> (label, help)
-PARAMS = {
-    "n_samples": ("Samples", "Number of rows to generate"),
-    "noise": ("Noise", "Standard deviation of the Gaussian noise added to the inputs"),
-    "seed": ("Seed", "Random seed: the same seed gives the same data"),
-    "centers": ("Centers", "Number of clusters, one class each"),
-    "steps": ("Time steps", "Length of each sequence (values or tokens per sample)"),
-    "vocab": ("Vocabulary", "Number of different tokens: ids 0 … vocabulary − 1"),
-}
-#: a parameter's range when the data set does not give one (``BuiltinInfo.limits``)
-DEFAULT_LIMITS = {"n_samples": (1, MAX_SAMPLES), "seed": (0, SEED_MAX), "centers": (2, MAX_CENTERS),
-                  "steps": (1, MAX_STEPS), "vocab": (3, MAX_VOCAB)}
+#: the data-set settings' editors are named data_<this> (data_samples, data_noise, ...)
+FIELD_NAMES = {"n_samples": "samples"}
 
 
 def _plural(n: int, word: str) -> str:
@@ -255,32 +241,15 @@ class DataPanel(QWidget):
         self.settings_title = section("Settings")
         lay.addWidget(self.settings_title)
         form = self.settings_form = form_layout()
-        self.param_spins: dict[str, QAbstractSpinBox] = {}
-        for key, (label, tip) in PARAMS.items():
-            if key == "noise":
-                spin: QAbstractSpinBox = DoubleSpinBox()
-                spin.setDecimals(NOISE_DECIMALS)
-                spin.setRange(0.0, 10.0)
-                spin.setSingleStep(0.01)
-            else:
-                spin = SpinBox()
-                spin.setRange(*DEFAULT_LIMITS[key])  # each data set's own limits are set when it is shown
-                if key == "n_samples":
-                    spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-                    spin.setGroupSeparatorShown(True)
-            spin.setObjectName(f"data_{'samples' if key == 'n_samples' else key}")
-            spin.setToolTip(tip)
-            spin.setKeyboardTracking(False)  # typing "300" is one edit, committed by Enter or leaving
-            spin.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-            spin.setAccelerated(True)
-            spin.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
-            spin.valueChanged.connect(lambda _v, k=key: self._commit_param(k))
-            spin.editingFinished.connect(lambda k=key: self._commit_param(k))
-            self.param_spins[key] = spin
-            lab = QLabel(label)
-            lab.setToolTip(tip)
-            lab.setBuddy(spin)
-            form.addRow(lab, spin)
+        # the built-in sets' settings (data.builtin.PARAM_SPECS); each set's own ranges are set when
+        # it is shown, and only its own rows are visible
+        self.settings = ParamForm(PARAM_SPECS, self, host=form, error_name="data_settings_error")
+        for name, editor in self.settings.fields().items():
+            editor.setObjectName(f"data_{FIELD_NAMES.get(name, name)}")
+        samples = self.settings.field("n_samples")
+        samples.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        samples.setGroupSeparatorShown(True)
+        self.settings.edited.connect(self._commit_param)
 
         self.csv_file = self._value_label("data_csv_file")
         self.csv_inputs = self._value_label("data_csv_inputs")
@@ -491,8 +460,8 @@ class DataPanel(QWidget):
     def field(self, name: str) -> QWidget | None:
         """The editor for ``source``, ``n_samples``, ``noise``, ``seed``, ``centers``, ``steps``,
         ``vocab``, ``standardize``, ``reconstruct`` or ``validation_split``."""
-        if name in self.param_spins:
-            return self.param_spins[name]
+        if name in self.settings.names():
+            return self.settings.field(name)
         return {"source": self.source_box, "standardize": self.standardize_box,
                 "reconstruct": self.reconstruct_box,
                 "validation_split": self.split_spin, "import": self.import_button,
@@ -634,12 +603,12 @@ class DataPanel(QWidget):
                 self.source_box.setToolTip(info.description)
                 params = full["params"]
                 self._apply_limits(info, params)  # before the values, so that no limit clamps them
-                for key, spin in self.param_spins.items():
+                for key, editor in self.settings.fields().items():
                     present = key in info.defaults
-                    self.settings_form.setRowVisible(spin, present)
+                    self.settings_form.setRowVisible(editor, present)
                     if present:
                         try:
-                            spin.setValue(params[key])
+                            self.settings.set_values({key: params[key]})
                         except TypeError:  # a malformed value in the file: the load error explains it
                             pass
                 self.standardize_box.setChecked(full["standardize"])
@@ -680,8 +649,8 @@ class DataPanel(QWidget):
                 self._subtitle.setText("No data set")
             kind = "builtin" if full is not None else "csv" if src and src.get("kind") == "csv" else None
             if kind != "builtin":
-                for spin in self.param_spins.values():
-                    self.settings_form.setRowVisible(spin, False)
+                for editor in self.settings.fields().values():
+                    self.settings_form.setRowVisible(editor, False)
             for w in self._csv_rows:
                 self.settings_form.setRowVisible(w, kind == "csv")
             self.settings_form.setRowVisible(self.standardize_box, kind is not None)
@@ -690,18 +659,14 @@ class DataPanel(QWidget):
             self._updating = False
 
     def _apply_limits(self, info, params: dict) -> None:
-        """Each spin box gets the data set's range for its parameter (``info.limits``);
-        blobs also need at least as many samples as centers."""
-        limits = {**DEFAULT_LIMITS, **info.limits}
-        for key, spin in self.param_spins.items():
-            if key in limits:
-                spin.setRange(*limits[key])
-        n, c = self.param_spins["n_samples"], self.param_spins["centers"]
+        """Each editor gets the data set's range for its setting (``info.params``); blobs
+        also need at least as many samples as centers."""
+        for spec in info.params:
+            self.settings.set_limits(spec.name, spec.minimum, spec.maximum)
         if "centers" in params and isinstance(params.get("centers"), int) and isinstance(params.get("n_samples"), int):
-            n_lo, n_hi = limits["n_samples"]
-            c_lo, c_hi = limits["centers"]
-            n.setMinimum(max(n_lo, min(params["centers"], n_hi)))
-            c.setMaximum(max(c_lo, min(c_hi, params["n_samples"])))
+            n, c = info.param("n_samples"), info.param("centers")
+            self.settings.set_limits("n_samples", max(n.minimum, min(params["centers"], n.maximum)), n.maximum)
+            self.settings.set_limits("centers", c.minimum, max(c.minimum, min(c.maximum, params["n_samples"])))
 
     def _sync_csv_item(self) -> None:
         """The chooser offers the current (or last used) CSV import after the built-ins."""
@@ -758,7 +723,7 @@ class DataPanel(QWidget):
         reason = self._doc.lock_reason if self._doc is not None else ""
         enabled = self._doc is not None and not reason
         for w in (self.source_box, self.import_button, self.standardize_box, self.reconstruct_box, self.csv_edit_button,
-                  self.split_spin, self.fix_button, self.one_hot_button, *self.param_spins.values()):
+                  self.split_spin, self.fix_button, self.one_hot_button, *self.settings.fields().values()):
             w.setEnabled(enabled)
         self.lock_label.setText(reason)
         self.lock_label.setVisible(bool(reason))
@@ -1179,30 +1144,28 @@ class DataPanel(QWidget):
         self._push_source(src, f"Choose data: {info.title}")
         self.statusMessage.emit(f"Data: {info.title}")
 
-    def _commit_param(self, key: str) -> None:
+    def _commit_param(self, key: str, value: Any) -> None:
+        """The settings form committed ``value`` for ``key``: one "Set data ..." step."""
         if self._updating or self._doc is None:
             return
         full = complete_source(self._doc.network.data_source)
         if full is None or key not in full["params"]:
             return
-        spin = self.param_spins[key]
-        was = spin.blockSignals(True)
-        spin.interpretText()  # text typed but not committed yet (keyboard tracking is off)
-        spin.blockSignals(was)
-        value: Any = spin.value()
+        spec = self.settings.param_field(key).spec
         old = full["params"][key]
-        if key == "noise":
-            value = round(float(value), NOISE_DECIMALS)
-            if isinstance(old, (int, float)) and round(float(old), NOISE_DECIMALS) == value:
+        if spec.kind == "float":
+            value = round(float(value), spec.decimals)
+            if isinstance(old, (int, float)) and round(float(old), spec.decimals) == value:
                 return
+            shown = f"{value:g}"
         else:
             value = int(value)
             if old == value:
                 return
+            shown = str(value)
         new = copy.deepcopy(full)
         new["params"][key] = value
-        label = PARAMS[key][0].lower()
-        self._push_source(new, f"Set data {label} to {value:g}" if key == "noise" else f"Set data {label} to {value}")
+        self._push_source(new, f"Set data {spec.title.lower()} to {shown}")
 
     def _commit_standardize(self, checked: bool) -> None:
         if self._updating or self._doc is None:
