@@ -1,8 +1,21 @@
-"""Help ▸ Getting Started: a short page for a first session (the text ships in this module)."""
+"""Help: Getting Started, a short page for a first session (the text ships in this
+module), and the Keyboard Shortcuts table read from the window's menus."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+from typing import Mapping
+
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QMenuBar,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 GETTING_STARTED_HTML = """
 <h2>Getting started</h2>
@@ -64,3 +77,61 @@ class GettingStartedDialog(QDialog):
         bb.rejected.connect(self.close)
         lay.addWidget(bb)
         self.resize(620, 640)
+
+
+#: the mouse gestures, after the menus' keys
+GESTURE_ROWS = [
+    ("Connect", "Drag from an output port (right) to an input port (left)"),
+    ("Pan", "Middle button drag, or Space + drag"),
+    ("Zoom", "Mouse wheel"),
+    ("Move selection", "Arrow keys (Shift: faster)"),
+    ("Add a node", "Drag from the palette, or double-click it"),
+]
+
+
+def shortcut_rows(menubar: QMenuBar, names: Mapping[int, str] | None = None) -> list[tuple[str, str]]:
+    """(action, main key) for every menu action with a key, once each, in menu order; then
+    the mouse gestures. ``names``: ``{id(action): name}`` for actions whose text changes."""
+    names = names or {}
+    rows: list[tuple[str, str]] = []
+    seen: set[int] = set()
+
+    def walk(menu) -> None:
+        for a in menu.actions():
+            if a.menu() is not None:
+                walk(a.menu())
+                continue
+            if a.isSeparator() or id(a) in seen:
+                continue
+            seen.add(id(a))
+            key = a.shortcut()
+            if key.isEmpty():
+                continue
+            name = names.get(id(a)) or a.text().replace("&", "").rstrip("…").strip()
+            rows.append((name, key.toString(QKeySequence.SequenceFormat.NativeText)))
+
+    for m in menubar.actions():
+        if m.menu() is not None:
+            walk(m.menu())
+    return rows + list(GESTURE_ROWS)
+
+
+class ShortcutsDialog(QDialog):
+    """Help ▸ Keyboard Shortcuts: a two-column table of (action, shortcut) rows."""
+
+    def __init__(self, rows: list[tuple[str, str]], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard Shortcuts")
+        lay = QVBoxLayout(self)
+        self.table = table = QTableWidget(len(rows), 2)
+        table.setHorizontalHeaderLabels(["Action", "Shortcut"])
+        for i, (a, k) in enumerate(rows):
+            table.setItem(i, 0, QTableWidgetItem(a))
+            table.setItem(i, 1, QTableWidgetItem(k))
+        table.resizeColumnsToContents()
+        table.verticalHeader().hide()
+        lay.addWidget(table)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        bb.rejected.connect(self.reject)
+        lay.addWidget(bb)
+        self.resize(520, 480)

@@ -13,22 +13,16 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QByteArray, QMargins, QMimeData, QRect, QRectF, QSettings, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence, QPainter, QUndoGroup
+from PySide6.QtCore import QByteArray, QMargins, QMimeData, QRect, QSettings, QSize, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
     QDockWidget,
     QFileDialog,
     QFrame,
-    QScrollArea,
-    QGraphicsItem,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
+    QScrollArea,
     QWidget,
 )
 
@@ -38,9 +32,11 @@ from ..io.annfile import read_meta
 from ..paths import sample_files
 from . import recovery
 from .canvas import CanvasView, GraphScene
+from .canvas.export import export_scene
 from .canvas.thumbnails import NodeThumbnails
 from .commands import copy_fragment
 from .document import Document
+from .help import GettingStartedDialog, ShortcutsDialog, shortcut_rows
 from .icons import icon
 from .inspector import InspectorWidget
 from .mime import MIME_FRAGMENT
@@ -385,7 +381,7 @@ class MainWindow(QMainWindow):
             self.autosaver.autosave()
 
     def _train_action(self) -> None:
-        self.training_panel._train_clicked()
+        self.training_panel.toggle_training()
 
     def _update_actions(self, *_):
         if self.scene is None:
@@ -515,35 +511,7 @@ class MainWindow(QMainWindow):
 
     def ask_recovery(self, found: list) -> tuple[str, int]:
         """The Restore / Discard / Later dialog; returns (action, index of the chosen copy)."""
-        from PySide6.QtWidgets import QListWidget
-
-        dlg = QDialog(self)
-        dlg.setObjectName("recoveryDialog")
-        dlg.setWindowTitle("Recover unsaved work")
-        lay = QVBoxLayout(dlg)
-        label = QLabel("ANN Designer did not close normally. These documents had unsaved changes; "
-                       "restore one, discard them, or decide later (they are offered again at the next start).")
-        label.setWordWrap(True)
-        lay.addWidget(label)
-        lst = QListWidget()
-        lst.setObjectName("recoveryList")
-        for f in found:
-            lst.addItem(f.describe())
-        lst.setCurrentRow(0)
-        lay.addWidget(lst)
-        bb = QDialogButtonBox()
-        restore = bb.addButton("Restore", QDialogButtonBox.ButtonRole.AcceptRole)
-        discard = bb.addButton("Discard", QDialogButtonBox.ButtonRole.DestructiveRole)
-        later = bb.addButton("Later", QDialogButtonBox.ButtonRole.RejectRole)
-        result = ["later"]
-        restore.clicked.connect(lambda: (result.__setitem__(0, "restore"), dlg.accept()))
-        discard.clicked.connect(lambda: (result.__setitem__(0, "discard"), dlg.accept()))
-        later.clicked.connect(dlg.reject)
-        lst.itemDoubleClicked.connect(lambda _: restore.click())
-        lay.addWidget(bb)
-        dlg.resize(560, 260)
-        dlg.exec()
-        return result[0], lst.currentRow()
+        return recovery.ask(found, self)
 
     def open_example(self, path: Path) -> bool:
         """Open a sample as an untitled copy, so saving never overwrites the shipped file."""
@@ -609,43 +577,7 @@ class MainWindow(QMainWindow):
 
     def export_image(self, path: str | Path) -> None:
         """Write the whole drawing (not only the visible part) as PNG or SVG."""
-        path = Path(path)
-        scene = self.scene
-        rect = scene.itemsBoundingRect().adjusted(-20, -20, 20, 20)
-        if rect.isEmpty():
-            rect = QRectF(0, 0, 200, 100)
-        selected = scene.selectedItems()
-        scene.clearSelection()
-        # draw items directly (not from their pixmap caches) so that SVG keeps text and shapes as vectors
-        caches = [(it, it.cacheMode()) for it in scene.items()]
-        for it, _ in caches:
-            it.setCacheMode(QGraphicsItem.CacheMode.NoCache)
-        try:
-            if path.suffix.lower() == ".svg":
-                from PySide6.QtSvg import QSvgGenerator
-
-                gen = QSvgGenerator()
-                gen.setFileName(str(path))
-                gen.setSize(rect.size().toSize())
-                gen.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
-                gen.setTitle(self.document.display_name())
-                p = QPainter(gen)
-                scene.render(p, QRectF(0, 0, rect.width(), rect.height()), rect)
-                p.end()
-            else:
-                img = QImage((rect.size() * 2).toSize(), QImage.Format.Format_ARGB32)
-                img.fill(Qt.GlobalColor.white)
-                p = QPainter(img)
-                p.setRenderHint(QPainter.RenderHint.Antialiasing)
-                scene.render(p, QRectF(img.rect()), rect)
-                p.end()
-                if not img.save(str(path)):
-                    raise OSError("the image could not be written")
-        finally:
-            for it, mode in caches:
-                it.setCacheMode(mode)
-            for it in selected:
-                it.setSelected(True)
+        export_scene(self.scene, path, self.document.display_name())
 
     # ------------------------------------------------------------- edits
     def _edit(self, intent: Callable, *args):
@@ -724,59 +656,13 @@ class MainWindow(QMainWindow):
     def shortcut_rows(self) -> list[tuple[str, str]]:
         """(action, main key) for every menu action with a key, once each, in menu order;
         then the mouse gestures."""
-        rows: list[tuple[str, str]] = []
-        seen: set[int] = set()
-        names = {id(self.act_train): "Train / Pause / Resume"}  # its text follows the state
-
-        def walk(menu) -> None:
-            for a in menu.actions():
-                if a.menu() is not None:
-                    walk(a.menu())
-                    continue
-                if a.isSeparator() or id(a) in seen:
-                    continue
-                seen.add(id(a))
-                key = a.shortcut()
-                if key.isEmpty():
-                    continue
-                name = names.get(id(a)) or a.text().replace("&", "").rstrip("…").strip()
-                rows.append((name, key.toString(QKeySequence.SequenceFormat.NativeText)))
-
-        for m in self.menuBar().actions():
-            if m.menu() is not None:
-                walk(m.menu())
-        rows += [
-            ("Connect", "Drag from an output port (right) to an input port (left)"),
-            ("Pan", "Middle button drag, or Space + drag"),
-            ("Zoom", "Mouse wheel"),
-            ("Move selection", "Arrow keys (Shift: faster)"),
-            ("Add a node", "Drag from the palette, or double-click it"),
-        ]
-        return rows
+        return shortcut_rows(self.menuBar(), {id(self.act_train): "Train / Pause / Resume"})
 
     def show_shortcuts(self) -> None:
-        dlg = QDialog(self)
-        dlg.setWindowTitle("Keyboard Shortcuts")
-        lay = QVBoxLayout(dlg)
-        rows = self.shortcut_rows()
-        table = QTableWidget(len(rows), 2)
-        table.setHorizontalHeaderLabels(["Action", "Shortcut"])
-        for i, (a, k) in enumerate(rows):
-            table.setItem(i, 0, QTableWidgetItem(a))
-            table.setItem(i, 1, QTableWidgetItem(k))
-        table.resizeColumnsToContents()
-        table.verticalHeader().hide()
-        lay.addWidget(table)
-        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        bb.rejected.connect(dlg.reject)
-        lay.addWidget(bb)
-        dlg.resize(520, 480)
-        dlg.exec()
+        ShortcutsDialog(self.shortcut_rows(), self).exec()
 
     def show_getting_started(self) -> None:
         """Help ▸ Getting Started: a non-modal page beside the window."""
-        from .help import GettingStartedDialog
-
         dlg = getattr(self, "_getting_started", None)
         if dlg is None:
             dlg = self._getting_started = GettingStartedDialog(self)

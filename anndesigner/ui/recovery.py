@@ -12,7 +12,7 @@ and a clean quit remove both.
 At the next start :func:`find` lists the copies whose process is gone (a copy
 whose pid is alive, with the start time it recorded, belongs to another window
 running now; a pid reused by a later process does not hide it); the window offers
-Restore, Discard or Later. A copy is taken by renaming it to the taker's own
+Restore, Discard or Later (:func:`ask`). A copy is taken by renaming it to the taker's own
 name first (:meth:`RecoveryStore.claim`), so two windows starting together
 cannot both restore, or one discard what the other restores.
 """
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListWidget, QVBoxLayout, QWidget
 
 #: overrides the data folder (tests, portable installs)
 ENV_DIR = "ANNDESIGNER_DATA_DIR"
@@ -290,3 +291,35 @@ class Autosaver(QObject):
         self.timer.stop()
         self.store.remove()
         self._written = None
+
+
+def ask(found: list[Found], parent: QWidget | None = None) -> tuple[str, int]:
+    """The Restore / Discard / Later dialog over ``found``; returns ("restore", index of the
+    chosen copy), ("discard", index) or ("later", index)."""
+    dlg = QDialog(parent)
+    dlg.setObjectName("recoveryDialog")
+    dlg.setWindowTitle("Recover unsaved work")
+    lay = QVBoxLayout(dlg)
+    label = QLabel("ANN Designer did not close normally. These documents had unsaved changes; "
+                   "restore one, discard them, or decide later (they are offered again at the next start).")
+    label.setWordWrap(True)
+    lay.addWidget(label)
+    lst = QListWidget()
+    lst.setObjectName("recoveryList")
+    for f in found:
+        lst.addItem(f.describe())
+    lst.setCurrentRow(0)
+    lay.addWidget(lst)
+    bb = QDialogButtonBox()
+    restore = bb.addButton("Restore", QDialogButtonBox.ButtonRole.AcceptRole)
+    discard = bb.addButton("Discard", QDialogButtonBox.ButtonRole.DestructiveRole)
+    later = bb.addButton("Later", QDialogButtonBox.ButtonRole.RejectRole)
+    result = ["later"]
+    restore.clicked.connect(lambda: (result.__setitem__(0, "restore"), dlg.accept()))
+    discard.clicked.connect(lambda: (result.__setitem__(0, "discard"), dlg.accept()))
+    later.clicked.connect(dlg.reject)
+    lst.itemDoubleClicked.connect(lambda _: restore.click())
+    lay.addWidget(bb)
+    dlg.resize(560, 260)
+    dlg.exec()
+    return result[0], lst.currentRow()
