@@ -24,7 +24,8 @@ from anndesigner.graph.nodetypes import BUILTIN_REGISTRY  # noqa: E402
 from anndesigner.io import load_network  # noqa: E402
 from anndesigner.ui import commands as C  # noqa: E402
 from anndesigner.ui.document import Document  # noqa: E402
-from anndesigner.ui.inspector import MIXED_TEXT, InspectorWidget, RefusedText, parse_shape  # noqa: E402
+from anndesigner.ui.form import MIXED_TEXT, RefusedText, parse_shape  # noqa: E402
+from anndesigner.ui.inspector import InspectorWidget, NetworkPage  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 EDITOR_CLASS = {"int": QSpinBox, "float": QDoubleSpinBox, "bool": QCheckBox, "choice": QComboBox,
@@ -473,8 +474,8 @@ def test_direct_model_edits_refresh_the_facts(qtbot, xor_doc):
 def test_one_command_refreshes_the_summary_once(qtbot, xor_doc, monkeypatch):
     w = make_inspector(qtbot, xor_doc)
     calls = []
-    original = InspectorWidget._fill_table
-    monkeypatch.setattr(InspectorWidget, "_fill_table", lambda self, table: (calls.append(1), original(self, table)))
+    original = NetworkPage._fill_table
+    monkeypatch.setattr(NetworkPage, "_fill_table", lambda self, a: (calls.append(1), original(self, a)))
     fragment = C.copy_fragment(xor_doc, ["input_1", "dense_1", "output_1"])
     xor_doc.push(C.paste_command(xor_doc, fragment))  # 3 nodes and 2 wires: 5 model events
     assert len(calls) == 1
