@@ -1,6 +1,8 @@
 """Undo commands. Each is one QUndoCommand that changes the model only through
 its API (graph methods, :func:`~anndesigner.engine.rewrite.apply_rewrite`,
-``Network.stage_weights``); the canvas follows from the model's events.
+``Network.stage_weights``); the canvas follows from the model's events. The
+document's editor (``editor.py``) builds and pushes them: no other ui module
+does (``tests/ui/test_edit_paths.py``).
 """
 
 from __future__ import annotations

@@ -127,6 +127,18 @@ class Editor(QObject):
         rw = plan_collapse_neurons(self.doc.network, ids)
         return self._push(C.RewriteCommand(self.doc, rw, f"Collapse {len(ids)} neurons into a layer"))
 
+    def can_expand(self, node_ids: Iterable[str]) -> bool:
+        """True when :meth:`expand` applies to this selection: one Dense layer, not training."""
+        ids = list(node_ids)
+        g = self.doc.graph
+        return not self.locked and len(ids) == 1 and ids[0] in g.nodes and g.nodes[ids[0]].type_id == "Dense"
+
+    def can_collapse(self, node_ids: Iterable[str]) -> bool:
+        """True when :meth:`collapse` applies to this selection: neurons only, not training."""
+        ids = list(node_ids)
+        g = self.doc.graph
+        return not self.locked and bool(ids) and all(n in g.nodes and g.nodes[n].type_id == "Neuron" for n in ids)
+
     # ----------------------------------------------------------------- moves
     def move_nodes(self, moves: Mapping[str, tuple[Position, Position]],
                    text: str | None = None) -> C.MoveNodesCommand | None:

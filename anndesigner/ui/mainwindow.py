@@ -388,16 +388,14 @@ class MainWindow(QMainWindow):
             return
         nodes = self.scene.selected_node_ids()
         edges = self.scene.selected_edge_ids()
-        g = self.document.graph
-        free = not self.document.locked  # structural edits wait while training runs
+        free = not self.document.editor.locked  # structural edits wait while training runs
         self.act_delete.setEnabled(free and bool(nodes or edges))
         self.act_cut.setEnabled(free and bool(nodes))
         self.act_copy.setEnabled(bool(nodes))
         self.act_paste.setEnabled(free)
         self.act_duplicate.setEnabled(free and bool(nodes))
-        self.act_expand.setEnabled(free and len(nodes) == 1 and g.nodes[nodes[0]].type_id == "Dense"
-                                   if nodes else False)
-        self.act_collapse.setEnabled(free and len(nodes) >= 1 and all(g.nodes[n].type_id == "Neuron" for n in nodes))
+        self.act_expand.setEnabled(self.document.editor.can_expand(nodes))
+        self.act_collapse.setEnabled(self.document.editor.can_collapse(nodes))
 
     def _reveal_node(self, node_id: str) -> None:
         item = self.scene.node_item(node_id)

@@ -271,3 +271,14 @@ def test_set_one_weight(doc):
     want = old.copy()
     want.reshape(-1)[5] = 0.5
     assert after[1]["dense_1/kernel"] == want.tolist() and doc.undo_stack.text(0) == "Set weight"
+
+
+def test_which_intents_apply(doc):
+    ed = doc.editor
+    assert ed.can_expand(["dense_1"]) and not ed.can_expand(["input_1"]) and not ed.can_expand([])
+    assert not ed.can_expand(["dense_1", "dense_2"]) and not ed.can_collapse(["dense_1"])
+    neurons = ed.expand("dense_2").rewrite.select
+    assert ed.can_collapse(neurons) and not ed.can_collapse(neurons + ["dense_1"]) and not ed.can_collapse([])
+    doc.set_lock(REASON)
+    assert ed.locked and not ed.can_expand(["dense_1"]) and not ed.can_collapse(neurons)
+    doc.set_lock("")

@@ -1,5 +1,6 @@
-"""The node-graph canvas: a scene mirroring the document's graph, its items,
-the view, and the mouse gestures.
+"""The node-graph canvas: a scene mirroring the document's graph (its gestures
+edit through ``document.editor``), its items, the view, the mouse gestures, the
+node thumbnails (``thumbnails.py``) and the image export (``export.py``).
 
 >>> scene = GraphScene(document)
 >>> view = CanvasView(scene)

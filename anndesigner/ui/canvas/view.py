@@ -219,8 +219,8 @@ class CanvasView(QGraphicsView):
     NEW_NODE_ROOM = (BLOCK_W + 30.0, 110.0)
 
     def add_node_at_center(self, type_id: str) -> str | None:
-        """Push an add command for a node at the visible centre, or at the free
-        spot nearest to it where it covers no other node; returns its id."""
+        """Add a node (through the scene, which asks the editor) at the visible centre, or
+        at the free spot nearest to it where it covers no other node; returns its id."""
         sc = self.graph_scene()
         c = self.scene_center()
         w, h = self.NEW_NODE_ROOM
