@@ -5,6 +5,7 @@ the training process, and the fit between a network and its data. No Qt.
 always from ``anndesigner.engine`` itself (tests/test_layering.py holds the ui
 to it). The modules behind it may change shape freely."""
 
+from .activations import curve as activation_curve
 from .build import DocumentError, graph_from_dict, network_from_dict, network_to_dict
 from .compiler import Program, compile_graph
 from .datafit import DataShape, FitReport, check_fit
@@ -18,7 +19,7 @@ from .trainer import (BatchEnd, EpochEnd, Finished, History, Trainer, TrainingCo
                       split_rows)
 
 __all__ = [
-    "BatchEnd", "DataShape", "DocumentError", "EpochEnd", "Finished", "FitReport", "History", "Network",
+    "activation_curve", "BatchEnd", "DataShape", "DocumentError", "EpochEnd", "Finished", "FitReport", "History", "Network",
     "OPTIMIZERS", "Program", "Rewrite", "SCHEDULES", "Trainer", "TrainingConfig", "TrainingProcess",
     "TrainingSnapshot", "apply_rewrite", "check_fit", "compile_graph", "graph_from_dict", "network_from_dict",
     "network_to_dict", "plan_collapse_neurons", "plan_expand_dense", "regression_metrics", "split_rows",

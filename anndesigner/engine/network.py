@@ -8,6 +8,7 @@ shape, and new weights are initialized from the seed.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, Mapping
 
@@ -139,10 +140,18 @@ class Network:
         self.weights_changed.emit()
 
     def snapshot(self) -> "Network":
-        """An independent copy (graph, weights, settings, history)."""
-        return Network(self.graph.copy(), self.seed, dtype=self.dtype, weights=self.get_weights(),
-                       training=self.training.to_dict(), data=self.data_source,
-                       history=History.from_dict(self.history.to_dict()))
+        """An independent copy (graph, weights, settings, history), e.g. for a view that
+        evaluates it with weights of its own. It shares this revision's compile: the
+        copy's program is a copy of this one's, so nothing is analysed or compiled again.
+        Raises :class:`GraphError` when the graph does not compile."""
+        program = copy.deepcopy(self.program)
+        program.clear()
+        graph = self.graph.copy()
+        program.graph_revision = graph.revision
+        net = Network(graph, self.seed, dtype=self.dtype, training=self.training.to_dict(), data=self.data_source,
+                      history=History.from_dict(self.history.to_dict()), strict=False)
+        net._program = program
+        return net
 
     def describe_node(self, node_id: str | None) -> str:
         if node_id is None or node_id not in self.graph.nodes:

@@ -145,8 +145,11 @@ class Graph:
         self.edge_added = Signal()
         self.edge_removed = Signal()
         self.meta_changed = Signal()
+        #: the analysis of ``_analysis_rev``, and each node's part of it (see _analyze): an edit
+        #: drops the parts it can change (the node's, or a wire's destination's, and those below)
         self._analysis: Analysis | None = None
         self._analysis_rev = -1
+        self._node_results: dict[str, _NodeResult] = {}
         self._counters: dict[str, int] = {}
         self._succ: dict[str, list[str]] = {}  # node -> destinations (one entry per edge)
 
@@ -203,7 +206,7 @@ class Graph:
         node.params = t.make_params(node.params, node.id)
         index = _insert(self.nodes, node.id, node, index)
         self._note_id(node.id)
-        self._changed()
+        self._changed(node.id)
         self.node_added.emit(node, index)
 
     def remove_node(self, node_id: Node | str) -> tuple[Node, int, list[tuple[Edge, int]]]:
@@ -215,7 +218,7 @@ class Graph:
         removed.reverse()  # re-inserting in this order restores the original indices
         index = list(self.nodes).index(node.id)
         del self.nodes[node.id]
-        self._changed()
+        self._changed(node.id)
         self.node_removed.emit(node, index)
         return node, index, removed
 
@@ -228,7 +231,7 @@ class Graph:
         if not changed:
             return {}
         node.params = new
-        self._changed()
+        self._changed(node.id)
         self.node_changed.emit(node, tuple(changed))
         return changed
 
@@ -282,7 +285,7 @@ class Graph:
         index = _insert(self.edges, edge.id, edge, index)
         self._succ.setdefault(edge.src, []).append(edge.dst)
         self._note_id(edge.id)
-        self._changed()
+        self._changed(edge.dst)
         self.edge_added.emit(edge, index)
 
     def disconnect(self, edge_id: Edge | str) -> tuple[Edge, int]:
@@ -293,7 +296,7 @@ class Graph:
         index = list(self.edges).index(edge_id)
         edge = self.edges.pop(edge_id)
         self._succ[edge.src].remove(edge.dst)
-        self._changed()
+        self._changed(edge.dst)
         self.edge_removed.emit(edge, index)
         return edge, index
 
@@ -382,9 +385,14 @@ class Graph:
         return order
 
     def analyze(self) -> Analysis:
-        """Shapes, weights, parameter counts and every error; cached per revision."""
+        """Shapes, weights, parameter counts and every error; cached per revision.
+
+        One analysis per revision, and it works out only the nodes an edit can
+        have changed (an edited node, a wire's destination, and every node
+        below them); the others keep their part of the last one. The result is
+        always equal to a fresh analysis of the same graph."""
         if self._analysis is None or self._analysis_rev != self.revision:
-            self._analysis = _analyze(self)
+            self._analysis = _analyze(self, self._node_results)
             self._analysis_rev = self.revision
         return self._analysis
 
@@ -449,7 +457,12 @@ class Graph:
         return g
 
     def copy(self) -> "Graph":
-        return Graph.from_dict(self.to_dict(), self.registry)
+        """An independent graph equal to this one (it starts with this one's analysis)."""
+        g = Graph.from_dict(self.to_dict(), self.registry)
+        g._node_results = dict(self._node_results)
+        if self._analysis is not None and self._analysis_rev == self.revision:
+            g._analysis, g._analysis_rev = self._analysis, g.revision
+        return g
 
     def clear(self) -> None:
         for e in list(self.edges):
@@ -457,8 +470,21 @@ class Graph:
         for n in list(self.nodes):
             self.remove_node(n)
 
-    def _changed(self) -> None:
+    def _changed(self, node_id: str) -> None:
+        """A change that needs a recompile, to ``node_id`` or its inputs: its part of
+        the analysis, and that of every node below it, are worked out again."""
         self.revision += 1
+        results = self._node_results
+        if not results:
+            return
+        stack, seen = [node_id], {node_id}
+        while stack:
+            n = stack.pop()
+            results.pop(n, None)
+            for m in self._succ.get(n, ()):
+                if m not in seen:
+                    seen.add(m)
+                    stack.append(m)
 
     def summary_rows(self) -> list[tuple[str, str, str, int]]:
         """(node id, type, output shape, parameters) per node, in topological order where possible."""
@@ -482,12 +508,39 @@ def _insert(d: dict, key, value, index: int | None) -> int:
     return index
 
 
-def _analyze(g: Graph) -> Analysis:
+#: one node's part of an analysis: (output shape, weights or None, parameter count, error or None)
+_NodeResult = tuple[Shape | None, list[WeightSpec] | None, int, GraphError | None]
+
+
+def _analyze_node(g: Graph, nid: str, incoming: list[Edge], shapes: dict[str, Shape | None]) -> _NodeResult:
+    """``nid``'s shape, weights and error, from its inputs' shapes (unknown when one is)."""
+    node = g.nodes[nid]
+    t = g.registry.get(node.type_id)
+    ins: dict[str, list[Shape]] = {}
+    for e in incoming:
+        s = shapes.get(e.src)
+        if s is None:
+            return None, None, 0, None
+        ins.setdefault(e.dst_port, []).append(s)
+    shape = None
+    try:
+        shape = tuple(t.infer(node.params, ins))
+        weights = t.weights(node.params, ins)
+        return shape, weights, param_count(weights), None
+    except GraphError as err:
+        return None, None, 0, err.located(f"{t.title} '{nid}' {err.message}", nid)
+
+
+def _analyze(g: Graph, results: dict[str, _NodeResult] | None = None) -> Analysis:
+    """The analysis of ``g``. ``results``: each node's part of an earlier one that is
+    still true (missing for the nodes an edit may have changed); it is filled in."""
     errors: list[GraphError] = []
     try:
         order = g.topological_order()
     except CycleError as e:
         return Analysis([], {n: None for n in g.nodes}, {}, {n: 0 for n in g.nodes}, [e])
+    if results is None:
+        results = {}
     shapes: dict[str, Shape | None] = {}
     weights: dict[str, list[WeightSpec]] = {}
     counts: dict[str, int] = {}
@@ -495,27 +548,14 @@ def _analyze(g: Graph) -> Analysis:
     for e in g.edges.values():
         incoming[e.dst].append(e)
     for nid in order:
-        node = g.nodes[nid]
-        t = g.registry.get(node.type_id)
-        ins: dict[str, list[Shape]] = {}
-        unknown = False
-        for e in incoming[nid]:
-            s = shapes.get(e.src)
-            if s is None:
-                unknown = True
-            else:
-                ins.setdefault(e.dst_port, []).append(s)
-        shapes[nid] = None
-        counts[nid] = 0
-        if unknown:
-            continue
-        try:
-            shapes[nid] = tuple(t.infer(node.params, ins))
-            weights[nid] = t.weights(node.params, ins)
-            counts[nid] = param_count(weights[nid])
-        except GraphError as err:
-            errors.append(err.located(f"{t.title} '{nid}' {err.message}", nid))
-            shapes[nid] = None
+        r = results.get(nid)
+        if r is None:
+            r = results[nid] = _analyze_node(g, nid, incoming[nid], shapes)
+        shapes[nid], w, counts[nid], err = r
+        if w is not None:
+            weights[nid] = w
+        if err is not None:
+            errors.append(err)
     errors += _limit_errors(g, order, shapes, counts)
     return Analysis(order, shapes, weights, counts, errors)
 

@@ -348,3 +348,27 @@ def test_two_inputs_share_the_data_columns_in_the_order_they_were_added():
     assert net.evaluate(XOR_X, XOR_Y)["accuracy"] == 1.0
     with pytest.raises(ad.DataError, match="take 2 values together"):
         net.predict(np.zeros((4, 3), np.float32))
+
+
+def test_a_snapshot_shares_the_compile_and_is_independent(monkeypatch):
+    """Network.snapshot() copies the compiled program (no second analysis or compile): the
+    copy predicts exactly what the network does and then goes its own way."""
+    import anndesigner.engine.network as network_module
+    import anndesigner.graph.model as model_module
+
+    net = ad.Network(mlp([2, 6, 1]), seed=4)
+    net.fit(XOR_X, XOR_Y, epochs=5, batch_size=2)
+    net.program  # compiled once for this revision
+    calls = []
+    monkeypatch.setattr(network_module, "compile_graph", lambda *a, **k: calls.append("compile"))
+    monkeypatch.setattr(model_module, "_analyze", lambda *a, **k: calls.append("analyze"))
+    copy = net.snapshot()
+    np.testing.assert_array_equal(copy.predict(XOR_X), net.predict(XOR_X))
+    assert calls == []
+    assert copy.graph is not net.graph and copy.graph.to_dict() == net.graph.to_dict()
+    assert copy.history.data == net.history.data and copy.training == net.training
+    mine = net.get_weights()
+    copy.set_weights({k: v + 1 for k, v in mine.items()})
+    assert not np.array_equal(copy.predict(XOR_X), net.predict(XOR_X))
+    for k, v in net.get_weights().items():
+        np.testing.assert_array_equal(v, mine[k])
