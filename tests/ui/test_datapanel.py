@@ -20,7 +20,8 @@ from anndesigner.io import load_network  # noqa: E402
 from anndesigner.ui import commands as C  # noqa: E402
 from anndesigner.ui.document import Document  # noqa: E402
 from anndesigner.ui.training.csvdialog import CsvImportDialog, dataset_summary  # noqa: E402
-from anndesigner.ui.training.datapanel import PREVIEW_POINTS, TABLE_ROWS, DataPanel  # noqa: E402
+from anndesigner.ui.data.previews import PREVIEW_POINTS, TABLE_ROWS  # noqa: E402
+from anndesigner.ui.training.datapanel import DataPanel  # noqa: E402
 from helpers import mlp  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -161,7 +162,7 @@ def test_standardize_and_blob_centers(qtbot, xor_doc):
     assert xor_doc.network.data_source == builtin("blobs", True, n_samples=300, noise=0.5, seed=0, centers=4)
     ds = w.current_dataset()
     assert ds.classes == ["0", "1", "2", "3"] and ds.scaler is not None
-    assert "standardized" in w.preview_note.text()
+    assert "standardized" in w.preview.preview_note.text()
     w.choose_builtin("moons")  # standardizing is kept, centers are gone
     assert xor_doc.network.data_source == builtin("moons", True, n_samples=200, noise=0.1, seed=0)
     assert not w.settings_form.isRowVisible(w.field("centers"))
@@ -200,7 +201,7 @@ def test_preview_scatter_has_one_point_per_sample(qtbot, xor_doc):
     w = make_panel(qtbot, xor_doc)
     w.choose_builtin("moons")
     assert w.summary_text() == "200 samples · 2 inputs · 1 output · classification (2 classes)"
-    assert w.plot.isVisible() and not w.table.isVisible()
+    assert w.preview.plot.isVisible() and not w.preview.table.isVisible()
     x, y = w.scatter_item().getData()
     ds = w.current_dataset()
     assert len(x) == 200
@@ -208,22 +209,22 @@ def test_preview_scatter_has_one_point_per_sample(qtbot, xor_doc):
     np.testing.assert_allclose(y, ds.X[:, 1], rtol=1e-6)
     brushes = {p.brush().color().name() for p in w.scatter_item().points()}
     assert len(brushes) == 2  # coloured by class
-    assert "upper" in w.key_label.text() and "lower" in w.key_label.text()
+    assert "upper" in w.preview.key_label.text() and "lower" in w.preview.key_label.text()
 
     w.field("n_samples").setValue(300)
     assert len(w.scatter_item().getData()[0]) == 300
     w.field("n_samples").setValue(5000)
     assert len(w.scatter_item().getData()[0]) == PREVIEW_POINTS
-    assert f"{PREVIEW_POINTS:,} of 5,000" in w.preview_note.text()
+    assert f"{PREVIEW_POINTS:,} of 5,000" in w.preview.preview_note.text()
 
 
 def test_preview_table_for_more_than_two_inputs(qtbot, xor_doc):
     w = make_panel(qtbot, xor_doc)
     w.choose_builtin("house_prices")
     assert w.summary_text() == "500 samples · 4 inputs · 1 output · regression"
-    assert w.table.isVisible() and not w.plot.isVisible()
-    assert w.table.rowCount() == TABLE_ROWS
-    heads = [w.table.horizontalHeaderItem(c).text() for c in range(w.table.columnCount())]
+    assert w.preview.table.isVisible() and not w.preview.plot.isVisible()
+    assert w.preview.table.rowCount() == TABLE_ROWS
+    heads = [w.preview.table.horizontalHeaderItem(c).text() for c in range(w.preview.table.columnCount())]
     assert heads == ["location_score", "crime_rate", "floor_area", "population", "price"]
 
 
@@ -233,7 +234,7 @@ def test_load_error_is_shown_and_the_previous_preview_kept(qtbot, xor_doc, tmp_p
     assert len(w.scatter_item().getData()[0]) == 200
     xor_doc.push(C.SetDataSourceCommand(xor_doc, {"kind": "csv", "path": str(tmp_path / "missing.csv")}))
     assert "missing.csv" in w.error_text()
-    assert w.error_label.isVisible()
+    assert w.preview.error_label.isVisible()
     assert w.current_dataset() is None
     assert len(w.scatter_item().getData()[0]) == 200  # the old preview stays
     assert w.mismatches() == {}
@@ -350,7 +351,7 @@ def test_import_csv_pushes_one_command(qtbot, good_csv, tmp_path):
     assert w.field("source").currentText() == "data.csv"
     assert w.csv_inputs.text() == "a, b" and w.csv_target.text() == "label"
     assert w.summary_text() == "30 samples · 2 inputs · 1 output · classification (2 classes)"
-    assert w.plot.isVisible()
+    assert w.preview.plot.isVisible()
     assert w.mismatches() == {}  # xor's Input(2) and Output(1) fit
 
     doc.undo_stack.undo()

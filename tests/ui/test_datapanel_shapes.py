@@ -23,9 +23,10 @@ from anndesigner.ui import commands as C  # noqa: E402
 from anndesigner.ui.document import Document  # noqa: E402
 from anndesigner.ui.style import CLASS_COLORS  # noqa: E402
 from anndesigner.ui.training.csvdialog import CsvImportDialog  # noqa: E402
-from anndesigner.ui.training.datapanel import (  # noqa: E402
-    IMAGE_INK, IMAGE_PAPER, PREVIEW_IMAGES, PREVIEW_SEQUENCES, TOKEN_WARNING, DataPanel,
+from anndesigner.ui.data.previews import (  # noqa: E402
+    IMAGE_INK, IMAGE_PAPER, PREVIEW_IMAGES, PREVIEW_SEQUENCES, TOKEN_WARNING,
 )
+from anndesigner.ui.training.datapanel import DataPanel  # noqa: E402
 from helpers import mlp  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -105,8 +106,8 @@ def test_image_preview_shows_the_first_samples_upright_with_their_classes(qtbot,
     w.choose_builtin("digits")
     ds = w.current_dataset()
     assert w.preview_mode() == "images"
-    assert w.plot.isVisible() and not w.table.isVisible() and w.image_item().isVisible()
-    assert w.preview_note.text().startswith("First 24 of 1,797 images (8×8)")
+    assert w.preview.plot.isVisible() and not w.preview.table.isVisible() and w.image_item().isVisible()
+    assert w.preview.preview_note.text().startswith("First 24 of 1,797 images (8×8)")
     assert "(8, 8, 1)" in w.summary_text()
     assert texts(w) == class_of(ds, PREVIEW_IMAGES)
 
@@ -124,11 +125,11 @@ def test_image_preview_shows_the_first_samples_upright_with_their_classes(qtbot,
     s0 = t[0]
     r, c = max(((r, c) for r in range(8) for c in range(8)), key=lambda rc: s0[rc] - s0[rc[::-1]])
     assert s0[r, c] - s0[c, r] > 0.5
-    shot = w.plot.grab().toImage()
+    shot = w.preview.plot.grab().toImage()
 
     def shade(row, col):
         scene = w.image_item().mapToScene(QPointF(col + 0.5, row + 0.5))
-        p = w.plot.mapFromScene(scene)
+        p = w.preview.plot.mapFromScene(scene)
         return QColor(shot.pixel(p.x(), p.y())).lightness()
 
     assert shade(r, c) < 110 < shade(c, r)
@@ -146,8 +147,8 @@ def test_letters_preview_has_no_labels_and_switching_back_restores_the_scatter(q
     w.choose_builtin("moons")
     assert w.preview_mode() == "scatter" and not w.image_item().isVisible()
     assert w.preview_items() == [] and len(w.scatter_item().getData()[0]) == 200
-    assert not w.plot.getPlotItem().getViewBox().yInverted()
-    assert w.plot.getPlotItem().getAxis("left").isVisible()
+    assert not w.preview.plot.getPlotItem().getViewBox().yInverted()
+    assert w.preview.plot.getPlotItem().getAxis("left").isVisible()
 
 
 # ------------------------------------------------------------- sequences
@@ -156,7 +157,7 @@ def test_class_sequences_are_lanes_coloured_by_class(qtbot, doc):
     w.choose_builtin("parity")
     ds = w.current_dataset()
     assert w.preview_mode() == "sequences"
-    assert w.preview_note.text() == "First 8 of 1,000 sequences (8 steps)."
+    assert w.preview.preview_note.text() == "First 8 of 1,000 sequences (8 steps)."
     drawn = lines(w)
     assert len(drawn) == PREVIEW_SEQUENCES
     labels = class_of(ds, PREVIEW_SEQUENCES)
@@ -167,7 +168,7 @@ def test_class_sequences_are_lanes_coloured_by_class(qtbot, doc):
         bits = ds.X[i]
         lane = PREVIEW_SEQUENCES - 1 - i  # the first sample on top
         np.testing.assert_allclose((y - lane - 0.12) / 0.72, bits, atol=1e-6)
-    assert "even" in w.key_label.text() and "odd" in w.key_label.text()
+    assert "even" in w.preview.key_label.text() and "odd" in w.preview.key_label.text()
 
 
 def test_value_sequences_are_lines_over_time_with_the_target(qtbot, doc):
@@ -184,7 +185,7 @@ def test_value_sequences_are_lines_over_time_with_the_target(qtbot, doc):
     assert [float(d.getData()[0][0]) for d in dots] == [21.0] * PREVIEW_SEQUENCES
     np.testing.assert_allclose([d.getData()[1][0] for d in dots], ds.Y[:PREVIEW_SEQUENCES, 0], rtol=1e-6)
     assert len({it.opts["pen"].color().name() for it in drawn}) > 1  # coloured by the target value
-    assert w.key_label.text().startswith("next")
+    assert w.preview.key_label.text().startswith("next")
 
 
 # ---------------------------------------------------------------- tokens
@@ -192,15 +193,15 @@ def test_tokens_table_and_the_standardize_warning(qtbot, doc):
     w = make_panel(qtbot, doc)
     w.choose_builtin("pattern")
     ds = w.current_dataset()
-    assert w.preview_mode() == "table" and w.table.isVisible() and not w.plot.isVisible()
-    heads = [w.table.horizontalHeaderItem(c).text() for c in range(w.table.columnCount())]
+    assert w.preview_mode() == "table" and w.preview.table.isVisible() and not w.preview.plot.isVisible()
+    heads = [w.preview.table.horizontalHeaderItem(c).text() for c in range(w.preview.table.columnCount())]
     assert heads == [f"t{i}" for i in range(1, 11)] + ["1 before 2"]
-    assert [w.table.item(0, c).text() for c in range(10)] == [str(int(v)) for v in ds.X[0]]
-    assert not w.field("standardize").isChecked() and not w.preview_warning.isVisible()
+    assert [w.preview.table.item(0, c).text() for c in range(10)] == [str(int(v)) for v in ds.X[0]]
+    assert not w.field("standardize").isChecked() and not w.preview.preview_warning.isVisible()
     w.field("standardize").setChecked(True)
-    assert w.preview_warning.isVisible() and TOKEN_WARNING in w.preview_warning.text()
+    assert w.preview.preview_warning.isVisible() and TOKEN_WARNING in w.preview.preview_warning.text()
     doc.undo_stack.undo()
-    assert not w.preview_warning.isVisible()
+    assert not w.preview.preview_warning.isVisible()
 
 
 def test_standardize_default_follows_the_kind_of_data(qtbot, doc):

@@ -60,7 +60,7 @@ def test_the_window_opens_the_network_without_its_data(qtbot, window, tmp_path, 
     panel = window.data_panel
     text = panel.error_text()
     assert str(data) in text and words in text
-    assert panel.error_label.isVisible() and panel.current_dataset() is None
+    assert panel.preview.error_label.isVisible() and panel.current_dataset() is None
     assert panel.summary_text() == "No data loaded"
     # the event loop runs on: a timer fires
     fired = []
