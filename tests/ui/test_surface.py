@@ -2,7 +2,6 @@
 the data points on top, throttled weight updates, the message for networks
 that do not take 2 inputs, and node thumbnails."""
 
-import time
 
 import numpy as np
 import pytest
@@ -137,7 +136,7 @@ def test_points_are_shown(surface):
 
 
 def test_update_weights_reevaluates_and_throttles(surface, qtbot, monkeypatch):
-    monkeypatch.setattr(S, "MIN_INTERVAL", 0.3)
+    monkeypatch.setattr(surface._throttle, "interval", 0.3)
     net = x1_classifier()
     surface.set_network(net)
     surface.set_data(X, Y, task="classification")
@@ -152,7 +151,7 @@ def test_update_weights_reevaluates_and_throttles(surface, qtbot, monkeypatch):
     calls = []
     orig = surface._evaluate
     surface._evaluate = lambda: (calls.append(1), orig())
-    surface._last_eval = time.perf_counter()
+    surface._throttle.mark()  # an evaluation just now
     for s in (1.0, -1.0, 1.0):
         surface.update_weights(x1_classifier(s).get_weights())
     qtbot.waitUntil(lambda: surface._pending is None, timeout=2000)

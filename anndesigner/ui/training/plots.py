@@ -43,6 +43,7 @@ from ...engine import regression_metrics, split_rows
 from ...errors import AnnError
 from ...graph.events import Connections
 from .. import style
+from ..throttle import PLOTS_INTERVAL, Throttle
 
 TEXT = style.TEXT_COLOR.name()
 MUTED = style.MUTED_TEXT.name()
@@ -242,6 +243,8 @@ class TrainingPlots(QWidget):
         super().__init__(parent)
         self.setObjectName("trainingPlots")
         self.network = None
+        self._training = None  # the TrainingController whose snapshots are drawn
+        self._throttle = Throttle(PLOTS_INTERVAL)  # the plots are the costliest view to repaint
         self._data: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._epochs = np.arange(1, 257, dtype=np.float64)  # x values, grown by doubling
         self._layers: list[str] = []  # nodes with a kernel, in graph order
@@ -508,6 +511,27 @@ class TrainingPlots(QWidget):
             p.enableAutoRange(x=True, y=p is self.loss_plot or p is self.mae_plot)
         self.loss_plot.setYRange(0, 1, padding=0)
         self.loss_plot.enableAutoRange(y=True)
+
+    def set_training(self, controller) -> None:
+        """Follow the snapshots of ``controller`` (a TrainingController; None: none) at
+        most every :data:`~anndesigner.ui.throttle.PLOTS_INTERVAL` seconds (smooth
+        enough for curves); its ``last_snapshot`` (a run's end, where a paused run
+        stands) is always drawn."""
+        old, self._training = self._training, controller
+        if old is not None:
+            try:
+                old.snapshotReady.disconnect(self._show_snapshot)
+            except (RuntimeError, TypeError):  # the session is gone already
+                pass
+        if controller is not None:
+            controller.snapshotReady.connect(self._show_snapshot)
+
+    def _show_snapshot(self, snap) -> None:
+        if snap is self._training.last_snapshot:
+            self._throttle.mark()
+        elif not self._throttle.ready():
+            return
+        self.update_snapshot(snap)
 
     def update_snapshot(self, snap) -> None:
         """Show a :class:`~anndesigner.engine.monitor.TrainingSnapshot` (GUI thread)."""

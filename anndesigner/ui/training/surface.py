@@ -15,7 +15,6 @@ Images are row-major: ``image[r, c]`` is the value at ``(x_c, y_r)``, the grid's
 from __future__ import annotations
 
 import html
-import time
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -28,6 +27,7 @@ from ...engine import split_rows
 from ...errors import AnnError
 from ...graph.events import Connections
 from .. import style
+from ..throttle import SURFACE_INTERVAL, Throttle, ms
 from .plots import MUTED, TEXT, split_key, style_plot
 
 NOT_2D_TEXT = "The decision surface needs a network with 2 inputs"
@@ -35,7 +35,6 @@ CLASS_COLORS = style.CLASS_COLORS
 GRID = 64
 CONF_LEVELS = 32
 UPSAMPLE = 4  # the image drawn is GRID*UPSAMPLE pixels across, linearly interpolated
-MIN_INTERVAL = 0.15  # seconds between two re-evaluations while training (about 7 per second)
 
 Bounds = tuple[float, float, float, float]  # (x_min, x_max, y_min, y_max)
 
@@ -187,7 +186,8 @@ class DecisionSurface(QWidget):
         self._values: np.ndarray | None = None  # (n, n) or (n, n, k)
         self._range: tuple[float, float] = (0.0, 1.0)  # output values mapped to the two ends of the colours
         self._pending: Mapping[str, np.ndarray] | None = None
-        self._last_eval = 0.0
+        self._throttle = Throttle(SURFACE_INTERVAL)  # re-evaluations while a run trains
+        self._training = None  # the TrainingController whose snapshots are drawn
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._flush)
@@ -259,6 +259,21 @@ class DecisionSurface(QWidget):
         self.set_network(doc.network)
         self._doc_data()
 
+    def set_training(self, controller) -> None:
+        """Follow the snapshots of ``controller`` (a TrainingController; None: none):
+        their weights are drawn at this view's own rate (:meth:`update_weights`)."""
+        old, self._training = self._training, controller
+        if old is not None:
+            try:
+                old.snapshotReady.disconnect(self._show_snapshot)
+            except (RuntimeError, TypeError):  # the session is gone already
+                pass
+        if controller is not None:
+            controller.snapshotReady.connect(self._show_snapshot)
+
+    def _show_snapshot(self, snap) -> None:
+        self.update_weights(snap.weights)
+
     def _doc_training(self) -> None:
         if split_key(self._document.network) != self._doc_split:  # the validation split or its shuffling
             self._doc_data()
@@ -315,16 +330,17 @@ class DecisionSurface(QWidget):
         self._refresh()
 
     def update_weights(self, weights: Mapping[str, np.ndarray]) -> None:
-        """Re-evaluate with these weights (at most every :data:`MIN_INTERVAL` seconds;
-        the latest weights are drawn when the interval is over)."""
+        """Re-evaluate with these weights (at most every
+        :data:`~anndesigner.ui.throttle.SURFACE_INTERVAL` seconds; the latest weights
+        are drawn when the interval is over)."""
         if self.evaluator is None or not self.evaluator.is_2d:
             return
         self._pending = weights
-        wait = MIN_INTERVAL - (time.perf_counter() - self._last_eval)
+        wait = self._throttle.wait()
         if wait <= 0:
             self._flush()
         elif not self._timer.isActive():
-            self._timer.start(max(1, int(wait * 1000)))
+            self._timer.start(ms(wait))
 
     def surface_image(self) -> np.ndarray | None:
         """The evaluated values, rows = y (upwards), columns = x: (n, n) for one output
@@ -398,7 +414,7 @@ class DecisionSurface(QWidget):
         return (lo, hi) if hi > lo else (lo - 1.0, lo + 1.0)
 
     def _evaluate(self) -> None:
-        self._last_eval = time.perf_counter()
+        self._throttle.mark()
         try:
             out = self.evaluator.output(self._points).astype(np.float64)
         except AnnError as e:
