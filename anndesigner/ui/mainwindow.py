@@ -52,7 +52,6 @@ MAX_RECENT = 10
 DEFAULT_SIZE = QSize(1280, 800)
 #: the window manager's frame, until the shown window knows its own (title bar above)
 FRAME_GUESS = QMargins(4, 30, 4, 4)
-PLOTS_INTERVAL = 0.1  # seconds between two redraws of the training plots
 FILE_FILTER = "ANN Designer networks (*.ann);;All files (*)"
 
 
@@ -113,10 +112,8 @@ class MainWindow(QMainWindow):
 
         self.tabifyDockWidget(self.palette_dock, self.data_dock)
         self.palette_dock.raise_()
-        self._plots_drawn = 0.0
         #: the node thumbnails of the current scene (they follow its document themselves)
         self.thumbnails: NodeThumbnails | None = None
-        self.training.snapshotReady.connect(self._show_snapshot)
         self.training.finished.connect(self._training_finished)
         self.training.stateChanged.connect(self._training_state)
         self.data_panel.mismatchesChanged.connect(lambda m: self.scene.set_extra_errors(dict(m)))
@@ -302,9 +299,11 @@ class MainWindow(QMainWindow):
         self.training_panel.set_document(doc)
         self.data_panel.set_document(doc)
         doc.lockChanged.connect(self._lock_changed)
-        # the plots and the decision surface follow the document's signals themselves
+        # the plots and the decision surface follow the document and the session themselves
         self.plots.set_document(doc)
         self.surface.set_document(doc)
+        self.plots.set_training(self.training)
+        self.surface.set_training(self.training)
         if self.thumbnails is not None:
             self.thumbnails.detach()
         # after the surface: a new data set's bounds are the surface's before the thumbnails see it
@@ -357,15 +356,6 @@ class MainWindow(QMainWindow):
             self.document.dataset()
         except AnnError as e:
             self.show_status(str(e))
-
-    def _show_snapshot(self, snap) -> None:
-        now = time.perf_counter()
-        # the plots are the costliest to repaint: ~10 times a second is smooth enough for
-        # curves, while the wires and the progress follow every snapshot (≤ 30 Hz)
-        if now - self._plots_drawn >= PLOTS_INTERVAL or snap is self.training.last_snapshot:
-            self._plots_drawn = now
-            self.plots.update_snapshot(snap)
-        self.surface.update_weights(snap.weights)
 
     def _training_state(self, state: str) -> None:
         self.act_train.setText({"idle": "&Train", "running": "&Pause Training", "paused": "&Resume Training"}[state])
