@@ -14,10 +14,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..errors import DataError, GraphError, TrainingError
+from ..errors import GraphError, TrainingError
 from ..graph import Graph, Signal
 from .compiler import Program, compile_graph
-from .datafit import target_mismatch_message
+from .datafit import check_arrays
 from .trainer import EpochEnd, Finished, History, Trainer, TrainingConfig, correct_count, regression_metrics, task_of
 
 
@@ -200,52 +200,8 @@ class Network:
 
     # ---------------------------------------------------------- data
     def _check_data(self, X: Any, Y: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
-        prog = self.program
-        if len(prog.outputs) != 1:
-            raise DataError("this network has several Output nodes; the scripting API trains "
-                            "networks with one Output")
-        if not prog.inputs:
-            raise DataError("this network has no Input node")
-        X = np.asarray(X)
-        if X.dtype.kind not in "fiub":
-            raise DataError(f"input data must be numbers, not {X.dtype}")
-        if len(prog.inputs) > 1:
-            # several Inputs: each data row's columns are dealt out to them in order
-            if X.ndim == 1:
-                X = X[:, None]
-            X = X.reshape(len(X), -1) if X.ndim > 2 else X
-            if X.shape[1] != prog.input_size:
-                names = ", ".join(f"{nid} {tuple(shape)}" for nid, _, shape in prog.inputs)
-                raise DataError(f"the data has {X.shape[1]} input column(s) but the network's Inputs "
-                                f"({names}) take {prog.input_size} values together")
-        else:
-            nid, _, shape = prog.inputs[0]
-            if X.ndim == 1 and len(shape) == 1 and shape[0] == 1:
-                X = X[:, None]
-            if X.shape[1:] != tuple(shape) and X.ndim >= 2 and math.prod(X.shape[1:]) == math.prod(shape):
-                X = X.reshape((len(X),) + tuple(shape))  # flat rows feed an image or sequence Input
-            if X.shape[1:] != tuple(shape):
-                raise DataError(f"the data has inputs of shape {X.shape[1:]} ({math.prod(X.shape[1:])} values) but "
-                                f"{self.describe_node(nid)} takes {tuple(shape)} ({math.prod(shape)} values)")
-        where = _first_nonfinite(X)
-        if where is not None:
-            r, c = where
-            raise DataError(f"the input data has NaN or inf at row {r + 1}, column {c + 1}", line=r + 1, column=c + 1)
-        if Y is None:
-            return X, None
-        Y = np.asarray(Y)
-        o = prog.outputs[0]
-        if Y.ndim == 1:
-            Y = Y[:, None]
-        if Y.shape[0] != X.shape[0]:
-            raise DataError(f"the data has {X.shape[0]} input rows but {Y.shape[0]} target rows")
-        if Y.shape[-1] != o.units:
-            raise DataError(target_mismatch_message(self.describe_node(o.node_id), o.units, o.activation, o.loss, Y))
-        where = _first_nonfinite(Y)
-        if where is not None:
-            r = where[0]
-            raise DataError(f"the target data has NaN or inf at row {r + 1}", line=r + 1)
-        return X, Y
+        """``(X, Y)`` as the program takes them (:func:`~.datafit.check_arrays`), or DataError."""
+        return check_arrays(self.program, X, Y, self.describe_node)
 
     # ---------------------------------------------------- inference
     def predict(self, X: Any, batch_size: int = 4096) -> np.ndarray:
@@ -380,27 +336,6 @@ def _file_format() -> FileFormat:
     if _FILE_FORMAT is None:  # only when the engine was imported without the package (impossible by import)
         raise RuntimeError("no file format is installed: import anndesigner.io")
     return _FILE_FORMAT
-
-
-#: values checked at a time by _first_nonfinite (a full-size mask of a large
-#: data set would cost more in fresh memory than the check itself)
-_CHECK_CHUNK = 1 << 18
-
-
-def _first_nonfinite(A: np.ndarray) -> tuple[int, int] | None:
-    """(row, column) of the first NaN or inf in ``A`` (the column counts the
-    values of one row flattened), or None. Integer and bool data are finite."""
-    if A.dtype.kind not in "fc" or A.size == 0:
-        return None
-    rows = len(A)
-    per_row = max(1, A.size // rows)
-    step = max(1, _CHECK_CHUNK // per_row)
-    for i in range(0, rows, step):
-        chunk = A[i:i + step]
-        if not np.isfinite(chunk).all():
-            flat = np.flatnonzero(~np.isfinite(chunk.reshape(len(chunk), -1)))[0]
-            return i + int(flat // per_row), int(flat % per_row)
-    return None
 
 
 def format_metrics(epoch: int, metrics: Mapping[str, float]) -> str:

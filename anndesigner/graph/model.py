@@ -402,17 +402,19 @@ class Graph:
         if a.errors:
             raise a.errors[0]
         if require_io:
-            if not any(n.type_id == "Input" for n in self.nodes.values()):
+            if not self.inputs():
                 raise MissingInputError("the network has no Input node")
-            if not any(n.type_id == "Output" for n in self.nodes.values()):
+            if not self.outputs():
                 raise MissingInputError("the network has no Output node")
         return a
 
     def inputs(self) -> list[Node]:
-        return [n for n in self.nodes.values() if n.type_id == "Input"]
+        """The nodes fed from the data (their type's role is "input")."""
+        return [n for n in self.nodes.values() if self.node_type(n).role == "input"]
 
     def outputs(self) -> list[Node]:
-        return [n for n in self.nodes.values() if n.type_id == "Output"]
+        """The nodes that predict (their type's role is "output")."""
+        return [n for n in self.nodes.values() if self.node_type(n).role == "output"]
 
     # ------------------------------------------------- serialization
     def to_dict(self) -> dict[str, Any]:

@@ -239,9 +239,9 @@ def test_data_mismatch_is_a_clear_error():
 
 
 def test_nonfinite_data_is_found_in_large_and_image_data(monkeypatch):
-    import anndesigner.engine.network as network_mod
+    import anndesigner.engine.datafit as datafit
 
-    monkeypatch.setattr(network_mod, "_CHECK_CHUNK", 64)  # many chunks on small data
+    monkeypatch.setattr(datafit, "CHECK_CHUNK", 64)  # many chunks on small data
     net = xor_net()
     X = np.tile(XOR_X, (50, 1))  # 200 rows: the bad value lies in a later chunk
     Y = np.tile(XOR_Y, (50, 1))
