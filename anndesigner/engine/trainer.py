@@ -5,9 +5,9 @@
         ...
 
 It supports cooperative :meth:`Trainer.stop`, and :meth:`Trainer.pause` /
-:meth:`Trainer.resume` / :meth:`Trainer.step` for a loop running in a worker
-thread (while paused, ``run`` blocks between batches until resumed, stepped or
-stopped). Nothing here knows about Qt.
+:meth:`Trainer.resume` / :meth:`Trainer.step` for a loop running in a thread
+of its own (the training process runs it so, see :mod:`.process`; while paused,
+``run`` blocks between batches until resumed, stepped or stopped). Nothing here knows about Qt.
 
 Divergence: every batch is guarded by a :class:`StepGuard`. It checks the
 arrays a batch may change (the weights the step updates, and layer state such

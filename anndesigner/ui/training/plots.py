@@ -15,8 +15,10 @@
 
 Every plot item is made once; an update only calls ``setData``/``setImage``/
 ``setOpts`` on them, so a frame costs a few milliseconds for small networks.
-Nothing here runs outside the GUI thread: the window hands over the snapshots
-that the training controller relays.
+Nothing here runs outside the GUI thread: :meth:`TrainingPlots.set_training`
+follows the training controller's snapshots (at most every
+:data:`~anndesigner.ui.throttle.PLOTS_INTERVAL`), and
+:meth:`TrainingPlots.update_snapshot` draws one.
 """
 
 from __future__ import annotations
