@@ -378,3 +378,19 @@ def test_extra_errors_badge_nodes_and_count(canvas, qtbot):
     assert counts[-1] == 3
     scene.set_extra_errors({})
     assert inp.errors == [] and counts[-1] == 1
+
+
+def test_a_network_that_does_not_compile_shows_no_weights(canvas):
+    """As in the window before the scene followed the document alone: the wires of a network
+    that does not compile keep the default look (not the last weights known)."""
+    doc, scene, view = canvas(neuron_net())
+    set_known_weights(doc, 0.75, -1.5)
+    scene.show_document_weights()
+    e13 = scene.edge_item(edge_between(doc, "neuron_1", "neuron_3"))
+    assert e13.weight_style()[0] == style.POSITIVE_WEIGHT
+    doc.editor.delete(["output_1"])
+    assert not doc.network.compiles
+    assert scene.shown_weights() is None and e13.weight_style() == (None, WIRE_WIDTH)
+    doc.undo_stack.undo()
+    assert e13.weight_style()[0] == style.POSITIVE_WEIGHT
+    assert scene.shown_weights()["neuron_3/kernel"].tolist() == [0.75, -1.5]

@@ -463,8 +463,8 @@ class GraphScene(QGraphicsScene):
         return self._weights
 
     def show_document_weights(self) -> None:
-        """Show the document's current weights (done by itself when they or the
-        structure change; not while the document is locked by training, when
+        """Show the document's current weights, none while it does not compile (done
+        by itself when they or the structure change; not while the document is locked by training, when
         the scene shows the session's snapshots)."""
         self._weights_timer.stop()
         self._weights_dirty = False
@@ -476,11 +476,9 @@ class GraphScene(QGraphicsScene):
         if not self.follow_document_weights:
             self.show_weights(None)
             return
-        try:
-            weights = self.document.network.weights_for_saving()
-        except AnnError:
-            weights = {}
-        self.show_weights(weights)
+        net = self.document.network
+        # a network that does not compile shows no weights (the wires' default look)
+        self.show_weights(net.get_weights() if net.compiles else None)
 
     # ------------------------------------------------------- live training
     def set_training(self, controller) -> None:
