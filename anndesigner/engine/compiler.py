@@ -46,7 +46,7 @@ class OutputInfo:
 # ------------------------------------------------------------------ program
 @dataclass
 class Program:
-    """A compiled network. Not thread-safe: one program per training thread."""
+    """A compiled network. It keeps its buffers between calls: one program per training run."""
 
     graph_revision: int
     dtype: np.dtype
@@ -271,6 +271,10 @@ def compile_graph(graph: Graph, *, seed: int = 0, dtype: Any = np.float32,
     incoming: dict[str, list] = {n: [] for n in graph.nodes}
     for e in graph.edges.values():
         incoming[e.dst].append(e)
+    #: node id -> port -> the source node of each wire, in edge order
+    sources: dict[str, dict[str, list[str]]] = {n: {} for n in graph.nodes}
+    for e in graph.edges.values():
+        sources[e.dst].setdefault(e.dst_port, []).append(e.src)
 
     steps: list[Step] = []
     widths: list[int] = []
@@ -287,11 +291,13 @@ def compile_graph(graph: Graph, *, seed: int = 0, dtype: Any = np.float32,
         bufshapes.append(tuple(shape))
         return len(widths) - 1
 
-    def in_value(nid: str, port: str = "in") -> Value:
+    def in_value(nid: str, port: str) -> Value:
+        srcs = sources[nid].get(port, ())
+        if len(srcs) == 1:
+            return values[srcs[0]]
         segs: list[Segment] = []
-        for e in incoming[nid]:
-            if e.dst_port == port:
-                segs.extend(values[e.src])
+        for src in srcs:
+            segs.extend(values[src])
         return _merge(segs)
 
     def make_param(name: str, spec: WeightSpec) -> np.ndarray:
@@ -308,56 +314,69 @@ def compile_graph(graph: Graph, *, seed: int = 0, dtype: Any = np.float32,
         (params if trainable else state).append(p)
         return p
 
-    def wires(nid: str, port: str) -> list[Value]:
-        return [values[e.src] for e in incoming[nid] if e.dst_port == port]
-
     def fed(nid: str) -> bool:
         return all(e.src in values for e in incoming[nid])
 
     def port_shape(nid: str, port: str) -> tuple[int, ...]:
-        got = [tuple(shapes[e.src]) for e in incoming[nid] if e.dst_port == port]
-        return concat_shapes({port: got}, port) if got else ()
+        srcs = sources[nid].get(port, ())
+        if len(srcs) == 1:
+            return tuple(shapes[srcs[0]])
+        return concat_shapes({port: [tuple(shapes[src]) for src in srcs]}, port) if srcs else ()
 
     def node_params(group: list[str], stacked: bool) -> dict[str, Param]:
         """A Param per weight the type declares; ``stacked``: one per name for the
         whole group, node j's weight in column j."""
         out: dict[str, Param] = {}
-        for w in analysis.weights.get(group[0], []):
-            names = [f"{m}/{w.name}" for m in group]
+        for w in analysis.weights.get(group[0]) or ():
+            name = f"{group[0]}/{w.name}"
             if stacked:
-                specs = [next(x for x in analysis.weights[m] if x.name == w.name) for m in group]
+                names = [f"{m}/{w.name}" for m in group]
+                specs = [w] + [spec for m in group[1:] for spec in analysis.weights[m] if spec.name == w.name]
                 value = np.stack([make_param(n, spec) for n, spec in zip(names, specs)], axis=-1)
-                parts = [(n, j) for j, n in enumerate(names)]
+                out[w.name] = add_param(value, name, w.regularize, [(n, j) for j, n in enumerate(names)],
+                                        trainable=w.trainable)
             else:
-                value, parts = make_param(names[0], w), None
-            out[w.name] = add_param(value, names[0], w.regularize, parts, trainable=w.trainable)
+                out[w.name] = add_param(make_param(name, w), name, w.regularize, trainable=w.trainable)
         return out
 
     order = analysis.order
+    nodes, registry = graph.nodes, graph.registry
     done: set[str] = set()
+    #: fusing builder -> the nodes it builds, in order
+    fusable: dict[int, list[str]] = {}
+    #: type id -> (node type, its builder, its input port names, whether it fuses)
+    kinds: dict[str, tuple] = {}
     for nid in order:
         if nid in done:
             continue
-        ntype = graph.node_type(nid)
-        builder = STEP_BUILDERS.get(ntype.type_id)
-        if builder is None:
-            raise GraphError(f"the engine cannot run node type '{ntype.type_id}' (node '{nid}')", node_id=nid)
-        p = graph.nodes[nid].params
-        ports = [ps.name for ps in ntype.inputs]
+        node = nodes[nid]
+        kind = kinds.get(node.type_id)
+        if kind is None:
+            ntype = registry.get(node.type_id)
+            builder = STEP_BUILDERS.get(ntype.type_id)
+            if builder is None:
+                raise GraphError(f"the engine cannot run node type '{ntype.type_id}' (node '{nid}')", node_id=nid)
+            kind = kinds[node.type_id] = (ntype, builder, [ps.name for ps in ntype.inputs],
+                                          isinstance(builder, FusingBuilder))
+        ntype, builder, ports, fusing = kind
+        p = node.params
         ins = [in_value(nid, port) for port in ports]
         group = [nid]
-        if isinstance(builder, FusingBuilder) and fuse:
+        if fusing and fuse:
             key = builder.key(p)
-            group = [m for m in order if m not in done and STEP_BUILDERS.get(graph.nodes[m].type_id) is builder
-                     and fed(m) and [in_value(m, port) for port in ports] == ins
-                     and builder.key(graph.nodes[m].params) == key]
+            kin = fusable.get(id(builder))
+            if kin is None:
+                kin = fusable[id(builder)] = [m for m in order if STEP_BUILDERS.get(nodes[m].type_id) is builder]
+            group = [m for m in kin if m not in done and fed(m) and [in_value(m, port) for port in ports] == ins
+                     and builder.key(nodes[m].params) == key]
         out_shape = tuple(shapes[nid])
         if len(group) > 1:
             out_shape = out_shape[:-1] + (sum(int(shapes[m][-1]) for m in group),)
         ctx = BuildContext(
             nid, p, ins, [port_shape(nid, port) for port in ports], out_shape,
-            node_params(group, stacked=isinstance(builder, FusingBuilder)), drop_rng, dtype,
-            wires=[wires(nid, port) for port in ports], node_ids=tuple(group), _new_buffer=new_buf,
+            node_params(group, stacked=fusing), drop_rng, dtype,
+            wires=[[values[src] for src in sources[nid].get(port, ())] for port in ports],
+            node_ids=tuple(group), _new_buffer=new_buf,
         )
         built = builder(ctx)
         if isinstance(built, Step):
