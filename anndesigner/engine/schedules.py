@@ -146,9 +146,9 @@ class StepSchedule(Schedule):
 
     kind = "step"
     PARAMS = (
-        ParamSpec("step_size", "int", 10, minimum=1, maximum=_INF, unit="epochs",
+        ParamSpec("step_size", "int", 10, label="Step every", minimum=1, maximum=_INF, unit="epochs",
                   help="Number of epochs between two reductions."),
-        ParamSpec("gamma", "float", 0.1, minimum=0.0, maximum=_INF, open_min=True,
+        ParamSpec("gamma", "float", 0.1, label="Factor", minimum=0.0, maximum=_INF, open_min=True,
                   help="Factor applied to the learning rate every step_size epochs."),
     )
 
@@ -164,7 +164,7 @@ class ExponentialSchedule(Schedule):
 
     kind = "exponential"
     PARAMS = (
-        ParamSpec("gamma", "float", 0.95, minimum=0.0, maximum=_INF, open_min=True,
+        ParamSpec("gamma", "float", 0.95, label="Factor", minimum=0.0, maximum=_INF, open_min=True,
                   help="Factor applied to the learning rate after every epoch."),
     )
 
@@ -183,9 +183,9 @@ class CosineSchedule(Schedule):
 
     kind = "cosine"
     PARAMS = (
-        ParamSpec("epochs", "int", 100, minimum=1, maximum=_INF, unit="epochs",
+        ParamSpec("epochs", "int", 100, label="Decay over", minimum=1, maximum=_INF, unit="epochs",
                   help="Number of epochs over which the rate decays."),
-        ParamSpec("min_lr", "float", 0.0, minimum=0.0, maximum=_INF, log=True,
+        ParamSpec("min_lr", "float", 0.0, label="Final rate", minimum=0.0, maximum=_INF, log=True,
                   help="Learning rate reached at the end of the decay."),
     )
 

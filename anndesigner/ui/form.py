@@ -79,7 +79,7 @@ class ParamField:
     raises :class:`RefusedText`.
     """
 
-    def __init__(self, spec: ParamSpec, on_commit: Callable[["ParamField"], None]):
+    def __init__(self, spec: ParamSpec, on_commit: Callable[["ParamField"], None], prefix: str = "param_"):
         self.spec = spec
         self.name = spec.name
         self.kind = spec.kind
@@ -88,7 +88,7 @@ class ParamField:
         self.choices = list(spec.choices)
         self._range: tuple[float, float] = (0, 0)
         self.editor = self._make_editor(lambda: on_commit(self))
-        self.editor.setObjectName(f"param_{spec.name}")
+        self.editor.setObjectName(f"{prefix}{spec.name}")
         tip = spec.help
         if spec.live:
             tip += "\n(can be changed while training)"
@@ -112,6 +112,8 @@ class ParamField:
             self._set_range(e, s.minimum, s.maximum)
             if s.step is not None:
                 e.setSingleStep(int(s.step))
+            if s.unit:
+                e.setSuffix(f" {s.unit}")
             self._setup_spin(e, commit)
             return e
         if k == "float":
@@ -261,14 +263,15 @@ class ParamForm(QWidget):
     ``host``: put the rows into this ``QFormLayout`` from row ``row`` on (-1:
     at the end) instead of the form's own layout; the host then places
     :attr:`error_label` where it wants it, and :meth:`remove_rows` takes the
-    rows out again.
+    rows out again. Each editor is named ``prefix + name`` (``param_units``).
     """
 
     edited = Signal(str, object)
     refused = Signal(str, str)
 
     def __init__(self, specs: Sequence[ParamSpec], parent: QWidget | None = None, *,
-                 host: QFormLayout | None = None, row: int = -1, error_name: str = "form_error"):
+                 host: QFormLayout | None = None, row: int = -1, error_name: str = "form_error",
+                 prefix: str = "param_"):
         super().__init__(parent)
         self.specs = tuple(specs)
         self._fields: dict[str, ParamField] = {}
@@ -281,7 +284,7 @@ class ParamForm(QWidget):
             self.hide()  # an empty holder: the rows live in the host
         at = row
         for spec in self.specs:
-            field = ParamField(spec, self._commit)
+            field = ParamField(spec, self._commit, prefix)
             if field.kind == "choice" and not field.choices:
                 continue
             self._fields[spec.name] = field

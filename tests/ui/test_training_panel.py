@@ -359,3 +359,45 @@ def test_toggle_training_is_the_train_button(setup, qtbot):
     qtbot.waitUntil(lambda: ctl.state == "running", timeout=10000)
     ctl.stop()
     wait_idle(qtbot, ctl)
+
+
+def test_a_schedule_shows_its_own_settings_after_its_row(setup):
+    """A schedule's parameters are rows right after "Schedule", built from its ParamSpecs;
+    an edit is one undo step on the document's schedule."""
+    from PySide6.QtWidgets import QFormLayout
+
+    from anndesigner.engine.schedules import SCHEDULES
+
+    doc, ctl, panel = setup
+    form = panel.form
+
+    def labels():
+        return [form.itemAt(r, QFormLayout.ItemRole.LabelRole).widget().text()
+                if form.itemAt(r, QFormLayout.ItemRole.LabelRole) is not None else None
+                for r in range(form.rowCount())]
+
+    rows = form.rowCount()
+    assert panel._schedule_widgets == {}
+    for kind in ("step", "cosine", "exponential"):
+        panel.schedule.setCurrentIndex(panel.schedule.findData(kind))
+        assert doc.network.training.schedule == {"kind": kind}
+        names = [p.name for p in SCHEDULES[kind].PARAMS]
+        assert list(panel._schedule_widgets) == names and form.rowCount() == rows + len(names)
+        at = labels().index("Schedule")
+        assert labels()[at + 1:at + 1 + len(names)] == [p.title for p in SCHEDULES[kind].PARAMS]
+        assert labels()[at + 1 + len(names)] == "Batch size"
+    panel.schedule.setCurrentIndex(panel.schedule.findData("step"))
+    gamma = panel._schedule_widgets["gamma"]
+    assert gamma.objectName() == "schedule_gamma" and gamma.value() == pytest.approx(0.1)
+    count = doc.undo_stack.count()
+    gamma.setValue(0.5)
+    assert doc.network.training.schedule == {"kind": "step", "gamma": 0.5}
+    assert doc.undo_stack.count() == count + 1 and doc.undo_stack.undoText() == "Set gamma"
+    panel._schedule_widgets["step_size"].setValue(4)
+    assert doc.network.training.schedule == {"kind": "step", "gamma": 0.5, "step_size": 4}
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()  # same schedule: the field is kept and shows the old value
+    assert panel._schedule_widgets["gamma"] is gamma and gamma.value() == pytest.approx(0.1)
+    panel.schedule.setCurrentIndex(panel.schedule.findData("constant"))
+    assert doc.network.training.schedule is None
+    assert panel._schedule_widgets == {} and form.rowCount() == rows

@@ -10,8 +10,9 @@ data or graph it was about change (a training run, its undo, another document).
 
 Settings are the network's (saved in the file); each committed change is one
 undo step through the document's editor (``doc.editor.set_training``). The
-optimizer's own settings are a :class:`~anndesigner.ui.form.ParamForm` built
-from the optimizer's ParamSpecs, whose rows join the panel's form. Every
+optimizer's own settings and the learning-rate schedule's are each a
+:class:`~anndesigner.ui.form.ParamForm` built from the optimizer's or the
+schedule's ParamSpecs, whose rows join the panel's form. Every
 number field ignores the mouse wheel unless focused. The buttons drive a
 :class:`TrainingController`.
 """
@@ -42,6 +43,7 @@ from PySide6.QtWidgets import (
 
 from ...engine.optimizers import OPTIMIZERS
 from ...engine.schedules import SCHEDULES
+from ...params import ParamSpec
 from ...errors import AnnError
 from ...graph.events import Connections
 from ..document import Document
@@ -94,6 +96,8 @@ class TrainingPanel(QWidget):
         self._updating = False
         #: the optimizer's own settings (rows of ``form`` from HYPER_ROW on); None for none
         self.hyper_form: ParamForm | None = None
+        #: the schedule's settings (rows of ``form`` after "Schedule"); None for none
+        self.schedule_form: ParamForm | None = None
         self._doc_links = Connections()
         self._diverged_lr: float | None = None
 
@@ -351,12 +355,13 @@ class TrainingPanel(QWidget):
             self.clipnorm.setValue(cfg.clipnorm or 0.0)
             kind = (cfg.schedule or {}).get("kind", "constant")
             self.schedule.setCurrentIndex(max(0, self.schedule.findData(kind)))
+            self._build_schedule(kind, cfg.schedule or {})
             self.shuffle.setChecked(cfg.shuffle)
             self.early.setChecked(cfg.early_stopping)
             self.patience.setValue(cfg.patience)
             backprop = cfg.rule == "backprop"  # the classic rules have no optimizer
             for w in (self.optimizer, *self._hyper_widgets.values(), self.l1, self.l2, self.clipnorm,
-                      self.schedule):
+                      self.schedule, *self._schedule_widgets.values()):
                 self.form.setRowVisible(w, backprop)
         finally:
             self._updating = False
@@ -366,26 +371,45 @@ class TrainingPanel(QWidget):
         """The optimizer's own fields by name, in form order."""
         return self.hyper_form.fields() if self.hyper_form is not None else {}
 
+    @property
+    def _schedule_widgets(self) -> dict[str, QWidget]:
+        """The schedule's fields by name, in form order."""
+        return self.schedule_form.fields() if self.schedule_form is not None else {}
+
     def _build_hyper(self, name: str, values: dict[str, Any]) -> None:
-        """The optimizer's own settings as rows of the form (same optimizer: only the values change)."""
+        """The optimizer's own settings as rows of the form, right after "Optimizer"."""
         cls = OPTIMIZERS.get(name)
         specs = [] if cls is None else [p for p in cls.PARAMS if p.name not in ("learning_rate", "clipnorm")]
-        current = {} if cls is None else {p.name: values.get(p.name, p.default) for p in specs}
-        if self.hyper_form is not None and self.hyper_form.names() == list(current):
-            self.hyper_form.set_values(current)
-            return
-        if self.hyper_form is not None:
-            self.hyper_form.remove_rows()
-            self.hyper_form.deleteLater()
-            self.hyper_form = None
+        self.hyper_form = self._form_rows(self.hyper_form, specs, values, HYPER_ROW, "hyper_", self._commit_hyper)
+
+    def _build_schedule(self, kind: str, values: dict[str, Any]) -> None:
+        """The schedule's settings as rows of the form, right after "Schedule"."""
+        cls = SCHEDULES.get(kind)
+        specs = list(cls.PARAMS) if cls is not None else []
+        row = self.form.getWidgetPosition(self.schedule)[0] + 1
+        self.schedule_form = self._form_rows(self.schedule_form, specs, values, row, "schedule_",
+                                             self._commit_schedule)
+
+    def _form_rows(self, old: ParamForm | None, specs: list[ParamSpec], values: dict[str, Any], row: int,
+                   prefix: str, on_edit) -> ParamForm | None:
+        """Rows of the panel's form for ``specs`` from ``row`` on, showing ``values`` (defaults
+        where missing). The same names as ``old``: it is kept and only its values change."""
+        current = {p.name: values.get(p.name, p.default) for p in specs}
+        if old is not None and old.names() == list(current):
+            old.set_values(current)
+            return old
+        if old is not None:
+            old.remove_rows()
+            old.deleteLater()
         if not specs:
-            return
-        form = self.hyper_form = ParamForm(specs, self, host=self.form, row=HYPER_ROW, prefix="hyper_")
+            return None
+        form = ParamForm(specs, self, host=self.form, row=row, prefix=prefix)
         for w in form.fields().values():
             if isinstance(w, QAbstractSpinBox):
                 w.setAlignment(Qt.AlignmentFlag.AlignRight)
         form.set_values(current)
-        form.edited.connect(self._commit_hyper)
+        form.edited.connect(on_edit)
+        return form
 
     # -------------------------------------------------------------- edits
     def _commit(self, text: str | None = None, **settings: Any) -> None:
@@ -401,6 +425,12 @@ class TrainingPanel(QWidget):
         params = dict(self.document.network.training.optimizer_params)
         params[key] = value
         self._commit(f"Set {key.replace('_', ' ')}", optimizer_params=params)
+
+    def _commit_schedule(self, key: str, value: Any) -> None:
+        spec = dict(self.document.network.training.schedule or {})
+        spec.setdefault("kind", self.schedule.currentData())
+        spec[key] = value
+        self._commit(f"Set {key.replace('_', ' ')}", schedule=spec)
 
     def _optimizer_changed(self) -> None:
         name = self.optimizer.currentData()
@@ -483,7 +513,8 @@ class TrainingPanel(QWidget):
         self.train_button.setIcon(icon("pause" if state == "running" else "train"))
         self.stop_button.setEnabled(running)
         self.reset_button.setEnabled(not running)
-        for w in (self.rule, self.optimizer, *self._hyper_widgets.values(), self.learning_rate, self.batch_size,
+        for w in (self.rule, self.optimizer, *self._hyper_widgets.values(), *self._schedule_widgets.values(),
+                  self.learning_rate, self.batch_size,
                   self.epochs, self.l1, self.l2, self.clipnorm, self.schedule, self.shuffle, self.early,
                   self.patience):
             w.setEnabled(not running)
