@@ -505,8 +505,6 @@ class TrainingPanel(QWidget):
         else:
             self.controller.resume()
 
-    _train_clicked = toggle_training  # TEMPORARY: until MainWindow calls toggle_training (issue 11)
-
     def _state_changed(self, state: str) -> None:
         running = state != "idle"
         self.train_button.setText({"idle": "Train", "running": "Pause", "paused": "Resume"}[state])
