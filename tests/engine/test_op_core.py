@@ -131,15 +131,15 @@ class _ScaleStep(Step):
 
 def test_a_new_type_needs_only_its_node_type_and_its_builder(monkeypatch):
     from anndesigner.graph import ParamSpec
-    scale = NodeType("Scale", 1, "Scale", "Shape", "y = kx", (ParamSpec("k", "float", 2.0),), IN, ("out",),
+    scale = NodeType("Scaled", 1, "Scaled", "Shape", "y = kx", (ParamSpec("k", "float", 2.0),), IN, ("out",),
                      infer=lambda p, i: concat_shapes(i))
     same = NodeType("Same", 1, "Same", "Shape", "y = x", (), IN, ("out",), infer=lambda p, i: concat_shapes(i))
-    monkeypatch.setitem(ops.STEP_BUILDERS, "Scale", _ScaleStep)
+    monkeypatch.setitem(ops.STEP_BUILDERS, "Scaled", _ScaleStep)
     monkeypatch.setitem(ops.STEP_BUILDERS, "Same", lambda ctx: ctx.ins[0])  # a value, no step
     reg = NodeTypeRegistry(list(BUILTIN_REGISTRY) + [scale, same])
     g = ad.Graph(registry=reg)
     x = g.add_node("Input", shape=[2])
-    s = g.add_node("Scale", k=3.0)
+    s = g.add_node("Scaled", k=3.0)
     m = g.add_node("Same")
     o = g.add_node("Output", units=2, activation="linear", loss="mse", use_weights=False)
     g.connect(x, s)
