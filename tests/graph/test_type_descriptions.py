@@ -201,9 +201,17 @@ def test_describe_says_what_the_node_body_said(type_id, given, expected):
     assert t.describe(t.make_params(given)) == expected
 
 
-def test_every_builtin_type_is_covered_with_its_defaults():
+#: the built-in types at eb0fd50 (a layer added later describes itself; it has no old text to match)
+OLD_TYPES = {
+    "Input", "Neuron", "Dense", "Activation", "Dropout", "Concatenate", "Add", "Output", "Conv2D", "MaxPool2D",
+    "AvgPool2D", "GlobalAvgPool", "SimpleRNN", "LSTM", "GRU", "Embedding", "PositionalEncoding",
+    "SelfAttention", "BatchNorm", "LayerNorm", "Flatten", "Reshape",
+}
+
+
+def test_every_old_type_is_covered_with_its_defaults():
     with_defaults = {t for t, given, _ in OLD_BODY_LINES if not given}
-    assert with_defaults == {t.type_id for t in BUILTIN_REGISTRY}
+    assert with_defaults == OLD_TYPES and OLD_TYPES <= {t.type_id for t in BUILTIN_REGISTRY}
 
 
 def test_an_alias_describes_itself_as_its_type():
