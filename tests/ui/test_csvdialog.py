@@ -10,7 +10,7 @@ pytest.importorskip("PySide6")
 from PySide6.QtGui import QColor  # noqa: E402
 
 from anndesigner.ui.style import ERROR_COLOR  # noqa: E402
-from anndesigner.ui.training.csvdialog import CsvImportDialog  # noqa: E402
+from anndesigner.ui.data.csvdialog import CsvImportDialog  # noqa: E402
 
 IRIS = ("6,4,setosa,versicolor,virginica\n5.1,3.5,1.4,0.2,0\n4.9,3.0,1.4,0.2,0\n7.0,3.2,4.7,1.4,1\n"
         "6.4,3.2,4.5,1.5,1\n6.3,3.3,6.0,2.5,2\n5.8,2.7,5.1,1.9,2\n")
@@ -105,7 +105,7 @@ def test_a_large_file_is_checked_on_its_start_and_read_whole_once_at_import(qtbo
     from PySide6.QtTest import QTest
 
     from anndesigner.data import csvfile
-    from anndesigner.ui.training import csvdialog
+    from anndesigner.ui.data import csvdialog
 
     monkeypatch.setattr(csvfile, "PREVIEW_BYTES", 4096)
     calls = []

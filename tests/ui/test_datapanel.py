@@ -19,9 +19,9 @@ from anndesigner.data import load_builtin, load_source  # noqa: E402
 from anndesigner.io import load_network  # noqa: E402
 from anndesigner.ui import commands as C  # noqa: E402
 from anndesigner.ui.document import Document  # noqa: E402
-from anndesigner.ui.training.csvdialog import CsvImportDialog, dataset_summary  # noqa: E402
+from anndesigner.ui.data.csvdialog import CsvImportDialog, dataset_summary  # noqa: E402
 from anndesigner.ui.data.previews import PREVIEW_POINTS, TABLE_ROWS  # noqa: E402
-from anndesigner.ui.training.datapanel import DataPanel  # noqa: E402
+from anndesigner.ui.data.panel import DataPanel  # noqa: E402
 from helpers import mlp  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"

@@ -16,7 +16,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 import anndesigner as ad  # noqa: E402
 from anndesigner.ui import commands as C  # noqa: E402
 from anndesigner.ui.document import Document  # noqa: E402
-from anndesigner.ui.training.datapanel import DataPanel  # noqa: E402
+from anndesigner.ui.data.panel import DataPanel  # noqa: E402
 from helpers import mlp  # noqa: E402
 
 

@@ -15,7 +15,7 @@ from anndesigner.data import BUILTIN_DATASETS  # noqa: E402
 from anndesigner.data.builtin import PARAM_SPECS  # noqa: E402
 from anndesigner.io import load_network  # noqa: E402
 from anndesigner.ui.document import Document  # noqa: E402
-from anndesigner.ui.training.datapanel import DataPanel  # noqa: E402
+from anndesigner.ui.data.panel import DataPanel  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 

@@ -22,11 +22,11 @@ from anndesigner.io import load_network  # noqa: E402
 from anndesigner.ui import commands as C  # noqa: E402
 from anndesigner.ui.document import Document  # noqa: E402
 from anndesigner.ui.style import CLASS_COLORS  # noqa: E402
-from anndesigner.ui.training.csvdialog import CsvImportDialog  # noqa: E402
+from anndesigner.ui.data.csvdialog import CsvImportDialog  # noqa: E402
 from anndesigner.ui.data.previews import (  # noqa: E402
     IMAGE_INK, IMAGE_PAPER, PREVIEW_IMAGES, PREVIEW_SEQUENCES, TOKEN_WARNING,
 )
-from anndesigner.ui.training.datapanel import DataPanel  # noqa: E402
+from anndesigner.ui.data.panel import DataPanel  # noqa: E402
 from helpers import mlp  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from ...data import BUILTIN_DATASETS, Dataset
 from ..formkit import error_label, muted, section
 from ..style import CLASS_COLORS, MUTED_TEXT, TEXT_COLOR, VALUE_COLORS, role_colors
-from ..training.csvdialog import dataset_summary
+from .csvdialog import dataset_summary
 
 #: at most this many points are drawn in the preview (the rows are in random order)
 PREVIEW_POINTS = 2000

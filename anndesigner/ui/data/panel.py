@@ -11,9 +11,9 @@ Whether the data fit the network is decided by :func:`~anndesigner.engine.datafi
 the panel shows its report (each mismatch with its fix, one undo step) and passes
 the mismatches on as ``{node_id: message}`` for the canvas to badge.
 
-The preview follows what a sample is: a scatter plot for one or two plain
-inputs, a grid of small pictures for images, lines over the time steps for
-sequences, and a table otherwise (token sequences, many CSV columns).
+The preview (``previews.py``) follows what a sample is: a scatter plot for one
+or two plain inputs, a grid of small pictures for images, lines over the time
+steps for sequences, and a table otherwise (token sequences, many CSV columns).
 """
 
 from __future__ import annotations
@@ -46,12 +46,12 @@ from ...engine.datafit import DataShape, FitReport, affects_fit, check_fit, stan
 from ...errors import AnnError
 from ...graph.events import Connections
 from ...graph.nodetypes import fmt_shape
-from ..data.previews import DataPreview
 from ..form import ParamForm
 from ..formkit import ComboBox, SpinBox, form_layout, muted, panel_header, scroll_body, section
 from ..icons import icon
 from ..style import ERROR_COLOR, MUTED_TEXT
 from .csvdialog import CsvImportDialog
+from .previews import DataPreview
 
 CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
 CSV_ITEM = "__csv__"
