@@ -40,7 +40,7 @@ PENDING_UI_ENGINE = {
     ("anndesigner.ui.commands", "anndesigner.engine.rewrite"),
     ("anndesigner.ui.commands", "anndesigner.engine.trainer"),
     ("anndesigner.ui.editor", "anndesigner.engine.rewrite"),
-    ("anndesigner.ui.training.datapanel", "anndesigner.engine.datafit"),
+    ("anndesigner.ui.data.panel", "anndesigner.engine.datafit"),
     ("anndesigner.ui.training.panel", "anndesigner.engine.optimizers"),
     ("anndesigner.ui.training.panel", "anndesigner.engine.schedules"),
 }

@@ -42,7 +42,7 @@ from .inspector import InspectorWidget
 from .mime import MIME_FRAGMENT
 from .palette import PaletteWidget
 from .training.controller import TrainingController
-from .training.datapanel import DataPanel
+from .data.panel import DataPanel
 from .training.panel import TrainingPanel
 from .training.plots import TrainingPlots
 from .training.surface import DecisionSurface
