@@ -44,6 +44,7 @@ from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneHelpEvent, QGraphics
 
 from ...errors import AnnError
 from ...graph import Analysis, Edge, Node, fmt_shape
+from ...graph.events import Connections
 from .. import style
 from ..document import Document
 from ..editor import Editor
@@ -177,6 +178,7 @@ class GraphScene(QGraphicsScene):
         self._weight_field: WeightEditor | None = None
         #: the training session whose snapshots the scene shows (set_training)
         self._training = None
+        self._training_links = Connections()
         self._showing_snapshot = False
         self._edge_press: tuple[str, QPointF] | None = None
         self._build()
@@ -485,16 +487,11 @@ class GraphScene(QGraphicsScene):
         """Show the snapshots of ``controller`` (a TrainingController: ``snapshotReady``,
         ``finished``) while it trains: their weights on the wires and their activations in
         the tooltips; when a run ends the document's weights come back (None: follow none)."""
-        old, self._training = self._training, controller
-        if old is not None:
-            try:
-                old.snapshotReady.disconnect(self._show_snapshot)
-                old.finished.disconnect(self._training_finished)
-            except (RuntimeError, TypeError):  # the session is gone already
-                pass
+        self._training_links.disconnect_all()
+        self._training = controller
         if controller is not None:
-            controller.snapshotReady.connect(self._show_snapshot)
-            controller.finished.connect(self._training_finished)
+            self._training_links.connect_many([(controller.snapshotReady, self._show_snapshot),
+                                               (controller.finished, self._training_finished)])
 
     @Slot(object)
     def _show_snapshot(self, snap) -> None:

@@ -16,6 +16,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Slot
 
+from ...graph.events import Connections
 from ..training.surface import SurfaceEvaluator, node_thumbnail
 from .scene import GraphScene
 
@@ -43,41 +44,31 @@ class NodeThumbnails(QObject):
         self.document = scene.document
         self._bounds = bounds
         self._training = None
+        self._training_links = Connections()
         #: the copy of the network the thumbnails evaluate (None: no thumbnails)
         self.evaluator: SurfaceEvaluator | None = None
         self._showing_snapshot = False
         self._seen_revision = self.document.graph.revision
         doc = self.document
-        self._links = [(doc.weightsChanged, self._weights_changed), (doc.dataChanged, self._data_changed),
-                       (doc.undo_stack.indexChanged, self._after_edit)]
-        for sig, slot in self._links:
-            sig.connect(slot)
+        self._links = Connections()
+        self._links.connect_many([(doc.weightsChanged, self._weights_changed), (doc.dataChanged, self._data_changed),
+                                  (doc.undo_stack.indexChanged, self._after_edit)])
         self.set_training(training)
         self.refresh()
 
     def detach(self) -> None:
         """Stop following the document and the session (the document is replaced)."""
-        for sig, slot in self._links:
-            try:
-                sig.disconnect(slot)
-            except (RuntimeError, TypeError):  # the document is gone already
-                pass
-        self._links = []
+        self._links.disconnect_all()
         self.set_training(None)
         self.evaluator = None
 
     def set_training(self, controller) -> None:
         """Take the snapshots' weights of ``controller`` (a TrainingController) while it trains."""
-        old, self._training = self._training, controller
-        if old is not None:
-            try:
-                old.snapshotReady.disconnect(self._show_snapshot)
-                old.finished.disconnect(self._training_finished)
-            except (RuntimeError, TypeError):
-                pass
+        self._training_links.disconnect_all()
+        self._training = controller
         if controller is not None:
-            controller.snapshotReady.connect(self._show_snapshot)
-            controller.finished.connect(self._training_finished)
+            self._training_links.connect_many([(controller.snapshotReady, self._show_snapshot),
+                                               (controller.finished, self._training_finished)])
 
     def _training_active(self) -> bool:
         return self._training is not None and self._training.is_active()

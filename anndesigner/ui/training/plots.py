@@ -246,6 +246,7 @@ class TrainingPlots(QWidget):
         self.setObjectName("trainingPlots")
         self.network = None
         self._training = None  # the TrainingController whose snapshots are drawn
+        self._training_links = Connections()
         self._throttle = Throttle(PLOTS_INTERVAL)  # the plots are the costliest view to repaint
         self._data: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._epochs = np.arange(1, 257, dtype=np.float64)  # x values, grown by doubling
@@ -519,14 +520,10 @@ class TrainingPlots(QWidget):
         most every :data:`~anndesigner.ui.throttle.PLOTS_INTERVAL` seconds (smooth
         enough for curves); its ``last_snapshot`` (a run's end, where a paused run
         stands) is always drawn."""
-        old, self._training = self._training, controller
-        if old is not None:
-            try:
-                old.snapshotReady.disconnect(self._show_snapshot)
-            except (RuntimeError, TypeError):  # the session is gone already
-                pass
+        self._training_links.disconnect_all()
+        self._training = controller
         if controller is not None:
-            controller.snapshotReady.connect(self._show_snapshot)
+            self._training_links.connect(controller.snapshotReady, self._show_snapshot)
 
     def _show_snapshot(self, snap) -> None:
         if snap is self._training.last_snapshot:

@@ -188,6 +188,7 @@ class DecisionSurface(QWidget):
         self._pending: Mapping[str, np.ndarray] | None = None
         self._throttle = Throttle(SURFACE_INTERVAL)  # re-evaluations while a run trains
         self._training = None  # the TrainingController whose snapshots are drawn
+        self._training_links = Connections()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._flush)
@@ -262,14 +263,10 @@ class DecisionSurface(QWidget):
     def set_training(self, controller) -> None:
         """Follow the snapshots of ``controller`` (a TrainingController; None: none):
         their weights are drawn at this view's own rate (:meth:`update_weights`)."""
-        old, self._training = self._training, controller
-        if old is not None:
-            try:
-                old.snapshotReady.disconnect(self._show_snapshot)
-            except (RuntimeError, TypeError):  # the session is gone already
-                pass
+        self._training_links.disconnect_all()
+        self._training = controller
         if controller is not None:
-            controller.snapshotReady.connect(self._show_snapshot)
+            self._training_links.connect(controller.snapshotReady, self._show_snapshot)
 
     def _show_snapshot(self, snap) -> None:
         self.update_weights(snap.weights)
