@@ -35,15 +35,7 @@ LAYERS = {
 ALLOWED = {("anndesigner.cli", "anndesigner.ui.app")}
 #: ui modules that still import an engine module directly; each is to import it from
 #: anndesigner.engine instead (this list only shrinks: an entry that is no longer true fails)
-PENDING_UI_ENGINE = {
-    ("anndesigner.ui.canvas.items", "anndesigner.engine.activations"),  # activation_curve
-    ("anndesigner.ui.commands", "anndesigner.engine.rewrite"),
-    ("anndesigner.ui.commands", "anndesigner.engine.trainer"),
-    ("anndesigner.ui.editor", "anndesigner.engine.rewrite"),
-    ("anndesigner.ui.data.panel", "anndesigner.engine.datafit"),
-    ("anndesigner.ui.training.panel", "anndesigner.engine.optimizers"),
-    ("anndesigner.ui.training.panel", "anndesigner.engine.schedules"),
-}
+PENDING_UI_ENGINE: set[tuple[str, str]] = set()
 
 
 def module_name(path: Path) -> str:

@@ -26,7 +26,6 @@ from ..graph.registry import WeightSpec
 from ..graph.typekit import concat_shapes
 from . import losses
 from .initializers import initialize, rng_for
-from .op_core import DenseStep  # noqa: F401  (re-exported for the trainer's classic rules)
 from .ops import STEP_BUILDERS
 from .step import BuildContext, FeedStep, FusingBuilder, Param, Segment, Step, Value, _merge  # noqa: F401
 

@@ -32,7 +32,8 @@ import numpy as np
 
 from ..errors import TrainingError
 from ..graph.nodetypes import CLASSIFICATION_LOSSES
-from .compiler import DenseStep, Program, check_differentiable
+from .compiler import Program, check_differentiable
+from .op_core import DenseStep
 from .optimizers import make_optimizer
 from .schedules import make_schedule
 

@@ -84,6 +84,10 @@ class NodeType:
     weighted: Callable[[Mapping[str, Any]], bool] | None = None
     #: how the editor draws a node: "block" (a card), or "neuron" (a circle with its activation)
     drawn_as: str = "block"
+    #: whether the rows of its "kernel" weight belong to its incoming wires, in
+    #: order (a weighted sum: Dense, Neuron, Output), so the canvas can colour
+    #: each wire by its weights
+    wire_weights: bool = False
 
     def describe(self, params: Mapping[str, Any], in_shape: Shape | None = None,
                  out_shape: Shape | None = None) -> list[str]:

@@ -58,6 +58,7 @@ NEURON = NodeType(
     formula="y = f(Σ wᵢxᵢ + b)",
     summary=_activation_summary,
     drawn_as="neuron",
+    wire_weights=True,
 )
 
 
@@ -75,6 +76,7 @@ DENSE = NodeType(
     aliases=("FullyConnected",),
     formula="y = f(xW + b)",
     summary=lambda p, i, o: [f"{units_text(p['units'])} · {act_name(p['activation'])}"],
+    wire_weights=True,
 )
 
 
@@ -179,6 +181,7 @@ OUTPUT = NodeType(
     formula="ŷ = f(xW + b), trained on L(ŷ, y)",
     summary=_output_summary,
     weighted=lambda p: bool(p.get("use_weights", True)),
+    wire_weights=True,
 )
 
 

@@ -13,8 +13,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 from PySide6.QtGui import QUndoCommand
 
-from ..engine.rewrite import Rewrite, apply_rewrite
-from ..engine.trainer import History
+from ..engine import History, Rewrite, apply_rewrite
 from ..graph import Edge, Node
 from ..graph.layout import layered_layout
 from .document import Document

@@ -26,7 +26,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QUndoCommand
 
-from ..engine.rewrite import plan_collapse_neurons, plan_expand_dense
+from ..engine import plan_collapse_neurons, plan_expand_dense
 from ..errors import AnnError, GraphError
 from . import commands as C
 

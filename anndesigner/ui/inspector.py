@@ -46,7 +46,7 @@ from ..params import ParamSpec
 from .form import MIXED, MIXED_TEXT, ParamForm
 from .formkit import form_layout, muted, panel_header, scroll_body, section
 from .icons import icon, node_icon_name
-from .style import ERROR_COLOR, role_colors, role_of
+from .style import ERROR_COLOR, node_role, role_colors
 
 __all__ = ["InspectorWidget", "NodePage", "SelectionPage", "NetworkPage"]
 
@@ -270,7 +270,7 @@ class NodePage(_NodesPage):
         node = self.graph.nodes[node_id]
         t = self.types[0]
         self.lay.addWidget(panel_header(icon(node_icon_name(t.type_id)), t.title, f"{node.id} · {t.category}",
-                                        role_of(t.type_id, t.category)))
+                                        node_role(t)))
         desc = muted(t.description)
         desc.setObjectName("inspector_description")
         self.lay.addWidget(desc)
@@ -350,7 +350,7 @@ class SelectionPage(_NodesPage):
         t0 = types[0]
         header = panel_header(_stacked_icons([node_icon_name(tid) for tid in distinct]),
                               f"{len(node_ids)} nodes selected", kinds,
-                              role_of(t0.type_id, t0.category) if len(distinct) == 1 else None)
+                              node_role(t0) if len(distinct) == 1 else None)
         header.findChild(QLabel, "inspector_title").setObjectName("selection_title")
         self.lay.addWidget(header)
         ids = muted(", ".join(node_ids))
@@ -528,7 +528,7 @@ class NetworkPage(_Page):
             ]
             cells[0].setData(Qt.ItemDataRole.UserRole, nid)
             cells[0].setToolTip(f"{nid} ({t.title})" + (f": {node.label}" if node.label else ""))
-            cells[1].setForeground(role_colors(role_of(t.type_id, t.category))[1].darker(120))
+            cells[1].setForeground(role_colors(node_role(t))[1].darker(120))
             cells[1].setToolTip(t.description)
             cells[3].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             for c, item in enumerate(cells):

@@ -29,7 +29,7 @@ from ..graph.nodetypes import BUILTIN_REGISTRY, CATEGORIES
 from ..graph.registry import NodeType, NodeTypeRegistry
 from .icons import icon, node_icon_name
 from .mime import MIME_NODE_TYPE
-from .style import MUTED_TEXT, role_colors, role_of
+from .style import MUTED_TEXT, node_role, role_colors
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 1  # type id of an entry (None on headers)
 ACCENT_ROLE = Qt.ItemDataRole.UserRole + 2  # QColor of the entry's role
@@ -41,7 +41,7 @@ def node_type_icon(node_type: NodeType) -> QIcon:
     ic = icon(node_icon_name(node_type.type_id))
     if not ic.isNull():
         return ic
-    fill, accent = role_colors(role_of(node_type.type_id, node_type.category))
+    fill, accent = role_colors(node_role(node_type))
     pm = QPixmap(32, 32)
     pm.fill(Qt.GlobalColor.transparent)
     p = QPainter(pm)
@@ -224,7 +224,7 @@ class PaletteWidget(QWidget):
                 self._icons[t.type_id] = ic
                 item.setIcon(0, ic)
                 item.setData(0, TYPE_ROLE, t.type_id)
-                item.setData(0, ACCENT_ROLE, role_colors(role_of(t.type_id, t.category))[1])
+                item.setData(0, ACCENT_ROLE, role_colors(node_role(t))[1])
                 item.setToolTip(0, node_type_tooltip(t))
                 item.setStatusTip(0, t.description)
                 self._entries.append((item, t))

@@ -65,12 +65,6 @@ def node_role(node_type: "NodeType") -> str:
     return CATEGORY_ROLE.get(node_type.category, "layer")
 
 
-def role_of(type_id: str, category: str) -> str:
-    if type_id == "Neuron":
-        return "neuron"
-    return CATEGORY_ROLE.get(category, "layer")
-
-
 def role_colors(role: str) -> tuple[QColor, QColor]:
     fill, accent = ROLE_COLORS.get(role, ROLE_COLORS["layer"])
     return QColor(fill), QColor(accent)

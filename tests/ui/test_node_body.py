@@ -91,5 +91,11 @@ def test_a_type_drawn_as_a_neuron_gets_a_circle_and_the_neuron_colours():
 
 
 def test_every_builtin_type_keeps_its_colours():
+    # the colours of eb0fd50: the Neuron orange, every other type its category's
     for t in BUILTIN_REGISTRY:
-        assert style.node_role(t) == style.role_of(t.type_id, t.category)
+        expected = "neuron" if t.type_id == "Neuron" else style.CATEGORY_ROLE.get(t.category, "layer")
+        assert style.node_role(t) == expected, t.type_id
+
+
+def test_only_weighted_sums_colour_their_wires_by_weight():
+    assert {t.type_id for t in BUILTIN_REGISTRY if t.wire_weights} == {"Dense", "Neuron", "Output"}

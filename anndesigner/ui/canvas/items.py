@@ -30,7 +30,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem
 
-from ...engine import activations
+from ...engine import activation_curve
 from ...graph import fmt_shape
 from .. import style
 
@@ -58,9 +58,6 @@ CARD_BG = QColor("#FFFFFF")
 ACCEPT_COLOR = QColor("#43A047")
 #: below this level of detail (screen px per scene px) nodes are drawn as plain shapes
 LOD_SIMPLE = 0.4
-
-#: only for scene.py's weight plan, until it asks NodeType.has_weights (then delete)
-WEIGHTED_TYPES = frozenset({"Dense", "Neuron", "Output"})
 
 # enum members looked up once (attribute access on Qt enums is slow in paint code)
 _SOLID = Qt.PenStyle.SolidLine
@@ -141,7 +138,7 @@ def activation_glyph(name: str) -> QPainterPath:
     (-1, -1, 2, 2); empty for a name the engine does not know."""
     path = QPainterPath()
     try:
-        ys = activations.curve(name, GLYPH_X).tolist()
+        ys = activation_curve(name, GLYPH_X).tolist()
     except KeyError:
         return path
     lo, hi = min(ys), max(ys)

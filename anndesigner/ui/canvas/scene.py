@@ -49,7 +49,7 @@ from .. import style
 from ..document import Document
 from ..editor import Editor
 from .interactions import Interaction, MoveNodesGesture, NewWireGesture, WeightEditor
-from .items import GRID, LOD_SIMPLE, WEIGHTED_TYPES, EdgeItem, NodeItem, make_node_item, snap
+from .items import GRID, LOD_SIMPLE, EdgeItem, NodeItem, make_node_item, snap
 
 _ARROWS = {
     Qt.Key.Key_Left: (-1, 0),
@@ -548,7 +548,7 @@ class GraphScene(QGraphicsScene):
         offset = 0
         for nid, node in g.nodes.items():
             ins = incoming.get(nid)
-            if not ins or node.type_id not in WEIGHTED_TYPES:
+            if not ins or not g.registry.get(node.type_id).wire_weights:
                 continue
             spec = next((w for w in a.weights.get(nid, ()) if w.name == "kernel"), None)
             if spec is None:

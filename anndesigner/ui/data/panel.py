@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 
 from ...data import BUILTIN_DATASETS, Dataset, complete_source, restandardized_source, same_source, source_from_file
 from ...data.builtin import PARAM_SPECS
-from ...engine.datafit import DataShape, FitReport, affects_fit, check_fit, standardize_default, with_data_fix
+from ...engine import DataShape, FitReport, affects_fit, check_fit, standardize_default, with_data_fix
 from ...errors import AnnError
 from ...graph.events import Connections
 from ...graph.nodetypes import fmt_shape

@@ -41,8 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine.optimizers import OPTIMIZERS
-from ...engine.schedules import SCHEDULES
+from ...engine import OPTIMIZERS, SCHEDULES
 from ...params import ParamSpec
 from ...errors import AnnError
 from ...graph.events import Connections

@@ -850,7 +850,7 @@ class TrainingPlots(QWidget):
         g = getattr(self.network, "graph", None)
         if g is not None and nid in g.nodes:
             t = g.node_type(nid)
-            return style.ROLE_COLORS.get(style.role_of(t.type_id, t.category), style.ROLE_COLORS["layer"])[1]
+            return style.ROLE_COLORS.get(style.node_role(t), style.ROLE_COLORS["layer"])[1]
         return style.ROLE_COLORS["layer"][1]
 
     def _set_layers(self, layers: list[str]) -> None:
