@@ -24,7 +24,7 @@ from anndesigner.ui.data.previews import PREVIEW_POINTS, TABLE_ROWS  # noqa: E40
 from anndesigner.ui.data.panel import DataPanel  # noqa: E402
 from helpers import mlp  # noqa: E402
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 
 
 @pytest.fixture

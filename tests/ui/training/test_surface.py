@@ -295,7 +295,7 @@ def test_a_document_gives_the_trainers_split_and_follows_its_changes(surface, qt
     from anndesigner.ui import commands as C
     from anndesigner.ui.document import Document
 
-    sample = Path(__file__).resolve().parents[2] / "samples" / "spirals.ann"
+    sample = Path(__file__).resolve().parents[3] / "samples" / "spirals.ann"
     doc = Document(load_network(sample), sample)
     surface.set_document(doc)
     assert surface.point_count() == (750, 250)

@@ -17,7 +17,7 @@ from anndesigner.io import load_network  # noqa: E402
 from anndesigner.ui.document import Document  # noqa: E402
 from anndesigner.ui.data.panel import DataPanel  # noqa: E402
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from PySide6.QtCore import QTimer  # noqa: E402
 
 import anndesigner as ad  # noqa: E402
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 
 
 @pytest.fixture

@@ -118,7 +118,7 @@ def test_the_other_way_out_one_hot_targets_for_two_softmax_units(qtbot):
 def test_toggling_standardize_keeps_the_skipped_lines_and_layout(qtbot, tmp_path):
     path = tmp_path / "iris.csv"
     path.write_text("Iris, a few rows\n4,2,setosa,virginica\n5.1,3.5,0\n4.9,3.0,0\n6.3,3.3,1\n5.8,2.7,1\n")
-    net = ad.load(Path(__file__).resolve().parents[2] / "samples" / "xor.ann")
+    net = ad.load(Path(__file__).resolve().parents[3] / "samples" / "xor.ann")
     net.data_source = {"kind": "csv", "path": str(path), "inputs": ["feature1", "feature2"], "targets": ["class"],
                        "task": "classification", "standardize": True, "header": "sklearn", "delimiter": ",",
                        "skip_rows": 1}

@@ -20,7 +20,7 @@ from anndesigner.ui.training.controller import TrainingController  # noqa: E402
 from anndesigner.ui.training.plots import TrainingPlots  # noqa: E402
 from anndesigner.ui.training.surface import DecisionSurface  # noqa: E402
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 
 
 class Clock:

@@ -29,7 +29,7 @@ from anndesigner.ui.data.previews import (  # noqa: E402
 from anndesigner.ui.data.panel import DataPanel  # noqa: E402
 from helpers import mlp  # noqa: E402
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 
 
 @pytest.fixture

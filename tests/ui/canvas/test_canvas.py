@@ -20,7 +20,7 @@ from anndesigner.ui.document import Document  # noqa: E402
 from anndesigner.ui.mime import MIME_NODE_TYPE  # noqa: E402
 from helpers import laid_out, mlp as _mlp, neuron_mlp as _neuron_mlp  # noqa: E402
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 LEFT = Qt.MouseButton.LeftButton
 NOMOD = Qt.KeyboardModifier.NoModifier
 

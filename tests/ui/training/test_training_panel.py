@@ -19,7 +19,7 @@ from helpers import XOR_X  # noqa: E402
 
 from pathlib import Path  # noqa: E402
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 
 
 @pytest.fixture

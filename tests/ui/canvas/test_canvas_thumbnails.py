@@ -15,7 +15,7 @@ from anndesigner.ui.canvas.thumbnails import THUMB_SIZE, NodeThumbnails, takes_t
 from anndesigner.ui.document import Document  # noqa: E402
 from helpers import laid_out, mlp  # noqa: E402
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 BOUNDS = (-1.0, 1.0, -1.0, 1.0)
 
 
