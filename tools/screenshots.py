@@ -33,14 +33,18 @@ def settle(app, n: int = 5) -> None:
         app.processEvents()
 
 
-def train_then_pause(app, w, epochs: int) -> None:
-    """Train in the window until ``epochs`` epochs are done (60 s at most), then pause."""
+def train_to_end(app, w, epochs: int) -> None:
+    """Train in the window for exactly ``epochs`` epochs (the document's setting,
+    one undo step) and wait until the run is over (120 s at most), so a shot
+    shows the same weights, curves and surface on every run."""
+    w.document.editor.set_training(epochs=epochs)
     w.training.start()
     t0 = time.perf_counter()
-    while w.training.run is not None and w.training.run.epochs_done < epochs and time.perf_counter() - t0 < 60:
+    while w.training.run is not None and time.perf_counter() - t0 < 120:
         app.processEvents()
         time.sleep(0.002)
-    w.training.pause()
+    if w.training.run is not None:
+        raise SystemExit(f"training {epochs} epochs took more than 120 s")
 
 
 def let_views_draw(app) -> None:
@@ -87,17 +91,16 @@ def main() -> int:
     doc.push(C.SetDataSourceCommand(doc, {"kind": "builtin", "name": "circles",
                                           "params": {"n_samples": 300, "noise": 0.08, "seed": 1},
                                           "standardize": False}))
-    doc.push(C.SetTrainingCommand(doc, epochs=400, batch_size=16, learning_rate=0.03, validation_split=0.25))
+    doc.push(C.SetTrainingCommand(doc, epochs=120, batch_size=16, learning_rate=0.03, validation_split=0.25))
     w.resize(1400, 900)
     w.plots_dock.raise_()
     w.scene.select_ids(["dense_1"])
     settle(app)
     w.view.fit_to_window()
-    train_then_pause(app, w, 120)
+    train_to_end(app, w, 120)
     let_views_draw(app)
     w.grab().save(str(OUT / "designer-training.png"))
     print("wrote", OUT / "designer-training.png")
-    w.training.stop_and_wait()
 
     # a convolutional network on the digits: the data as images, the filters as a mosaic
     w.document.undo_stack.setClean()
@@ -106,7 +109,7 @@ def main() -> int:
     settle(app)
     w.view.fit_to_window()
     w.scene.select_ids(["conv2d_1"])
-    train_then_pause(app, w, 8)
+    train_to_end(app, w, 8)
     from PySide6.QtWidgets import QTabWidget
 
     tabs = w.plots.findChild(QTabWidget)
@@ -114,7 +117,6 @@ def main() -> int:
     let_views_draw(app)
     w.grab().save(str(OUT / "designer-cnn.png"))
     print("wrote", OUT / "designer-cnn.png")
-    w.training.stop_and_wait()
     w.ask_save_changes = lambda: __import__("PySide6.QtWidgets", fromlist=["QMessageBox"]).QMessageBox.StandardButton.Discard
     w.close()
     return 0
@@ -135,13 +137,12 @@ def screen_shot(out: str) -> int:
     w.open_example(ROOT / "samples" / "spirals.ann")
     w.plots_dock.raise_()
     settle(app, 20)
-    train_then_pause(app, w, 40)
+    train_to_end(app, w, 40)
     let_views_draw(app)
     frame, avail = w.frameGeometry(), w.screen().availableGeometry()
     w.grab().save(out)
     print(f"wrote {out}: window frame {frame.width()}x{frame.height()} at ({frame.x()}, {frame.y()}) "
           f"on a {avail.width()}x{avail.height()} screen")
-    w.training.stop_and_wait()
     w.document.undo_stack.setClean()
     w.close()
     return 0
