@@ -782,6 +782,7 @@ class GraphScene(QGraphicsScene):
                     listed += 1
             if total > listed:
                 out.append(f"&nbsp;&nbsp;… {total - listed} more")
+            out += self._formula_lines(node_id, wires, k)
         else:
             a = np.abs(np.asarray(k, np.float64))
             out.append(f"<b>Weights</b> {k.shape[0]}×{k.shape[1]}: mean |w| {_num(a.mean())}, "
@@ -795,6 +796,31 @@ class GraphScene(QGraphicsScene):
                 out.append(f"<b>Bias</b> ({bf.size}): mean {_num(bf.mean())}, "
                            f"range {_num(bf.min())} … {_num(bf.max())}")
         return out
+
+    def _formula_lines(self, node_id: str, wires: list[WireWeights], k: np.ndarray) -> list[str]:
+        """A single unit's formula with its numbers plugged in:
+        z = 0.75·a − 1.5·b + 0.25, y = sigmoid(z) (the first TOOLTIP_ROWS terms)."""
+        terms: list[tuple[float, str]] = []
+        for w in wires:
+            for r in range(w.start, w.stop):
+                src = w.src if w.stop - w.start == 1 else f"{w.src}[{r - w.start}]"
+                terms.append((float(k[r, 0]), src))
+        if not terms:
+            return []
+        parts = []
+        for i, (v, src) in enumerate(terms[:TOOLTIP_ROWS]):
+            sign = ("−" if v < 0 else "") if i == 0 else (" − " if v < 0 else " + ")
+            parts.append(f"{sign}{_num(abs(v))}·{_esc(src)}")
+        if len(terms) > TOOLTIP_ROWS:
+            parts.append(f" + … ({len(terms) - TOOLTIP_ROWS} more)")
+        b = _as_array(self._weights.get(f"{node_id}/bias")) if self._weights is not None else None
+        if b is not None and b.size == 1:
+            v = float(np.asarray(b).reshape(-1)[0])
+            parts.append(f" {'−' if v < 0 else '+'} {_num(abs(v))}")
+        node = self.graph.nodes.get(node_id)
+        act = str(node.params.get("activation", "linear")) if node is not None else "linear"
+        y = "y = z" if act == "linear" else f"y = {_esc(act)}(z)"
+        return [f"<b>Now</b> z = {''.join(parts)},&nbsp; {y}"]
 
     def _activation_lines(self, node_id: str) -> list[str]:
         acts = self._activations.get(node_id) if self._activations is not None else None

@@ -318,6 +318,10 @@ def test_neuron_tooltip_has_weights_bias_and_activation(canvas):
     tip = scene.node_tooltip("neuron_3")
     assert "neuron_1: 0.75" in tip and "neuron_2: -1.5" in tip
     assert "Bias</b> 0.25" in tip
+    # the formula with the numbers plugged in, and the neuron's own activation
+    assert "z = 0.75·neuron_1 − 1.5·neuron_2 + 0.25" in tip
+    act = doc.graph.nodes["neuron_3"].params["activation"]
+    assert f"y = {act}(z)" in tip
     assert "Activation" not in tip
     scene.set_activations({"neuron_3": np.array([[0.2], [0.4], [0.9]], np.float32)})
     tip = scene.node_tooltip("neuron_3")
@@ -325,6 +329,7 @@ def test_neuron_tooltip_has_weights_bias_and_activation(canvas):
     # an input of width 2 into one neuron: both weights, indexed
     tip1 = scene.node_tooltip("neuron_1")
     assert "input_1[0]: 0.5" in tip1 and "input_1[1]: -0.5" in tip1
+    assert "z = 0.5·input_1[0] − 0.5·input_1[1]" in tip1
     # hovering sets it on the item (the thumbnail is made only for a shown tooltip)
     n3 = scene.node_item("neuron_3")
     QTest.mouseMove(view.viewport(), vpt(view, n3.pos() + QPointF(0, 120)))
