@@ -1,5 +1,6 @@
 """Command line: ``anndesigner [FILE]`` opens the designer;
-``anndesigner train FILE`` and ``anndesigner info FILE`` work headless.
+``anndesigner train FILE``, ``anndesigner info FILE`` and ``anndesigner explain FILE --sample N``
+work headless.
 
 User mistakes print one clear line and exit with status 1; no tracebacks.
 """
@@ -16,7 +17,7 @@ from typing import Sequence
 from ._version import __version__
 from .errors import AnnError
 
-COMMANDS = ("train", "info", "gui")
+COMMANDS = ("train", "info", "explain", "gui")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,6 +60,15 @@ def _parser() -> argparse.ArgumentParser:
     csv.add_argument("--task", choices=("auto", "classification", "regression"), help="the task (default: auto)")
     info = sub.add_parser("info", help="print a summary table of a network file")
     info.add_argument("file", help="the .ann network file")
+    ex = sub.add_parser("explain", help="print every value of one training step for one sample: "
+                                        "inputs, z, outputs, loss, deltas, gradients and the update")
+    ex.add_argument("file", help="the .ann network file")
+    ex.add_argument("--sample", type=int, required=True, metavar="N",
+                    help="the sample: row N of the file's data set as loaded (0 is the first row), "
+                         "before any shuffle or split")
+    ex.add_argument("--data", help="a built-in data set name or a CSV file (default: the data set saved in the file)")
+    ex.add_argument("--max-values", type=int, default=8, dest="max_values", metavar="K",
+                    help="values shown per array before it is cut short (default: 8)")
     return p
 
 
@@ -72,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_train(args)
         if args.command == "info":
             return cmd_info(args)
+        if args.command == "explain":
+            return cmd_explain(args)
         return cmd_gui(args)
     except AnnError as e:
         print(f"anndesigner: error: {e}", file=sys.stderr)
@@ -296,6 +308,27 @@ def cmd_info(args) -> int:
         last = net.history.last()
         shown = "  ".join(f"{k} {v:.4f}" for k, v in last.items() if k != "lr" and not math.isnan(v))
         print(f"Trained {len(net.history)} epochs; last: {shown}")
+    return 0
+
+
+def cmd_explain(args) -> int:
+    from .engine.explain import explain
+    from .io import load_network
+
+    file = Path(args.file)
+    if args.max_values < 1:
+        raise AnnError(f"--max-values must be 1 or more, not {args.max_values}")
+    net = load_network(file)
+    data = _load_data(net, args.data, file)
+    n = len(data.X)
+    if n == 0:
+        raise AnnError(f"the data set {data.name} of {file.name} has no rows")
+    if not 0 <= args.sample < n:
+        raise AnnError(f"--sample {args.sample}: the data set {data.name} has {n} samples, "
+                       f"numbered 0 to {n - 1}")
+    trace = explain(net, data.X[args.sample], data.Y[args.sample])
+    print(f"{file.name}, sample {args.sample} of {data.name} (rows 0 to {n - 1})")
+    print(trace.to_text(max_values=args.max_values))
     return 0
 
 
