@@ -189,7 +189,8 @@ class Trace:
                 lines.append(f"  {lt.output_id}: {lt.name} = {LOSS_FORMULAS.get(lt.name, lt.name)}{how}")
                 lines.append(f"    p = {f(lt.prediction)}")
                 lines.append(f"    t = {f(lt.target)}")
-                lines.append(f"    = {lt.value:.6g}")
+                numbers = _loss_numbers(lt.name, lt.prediction, lt.target, max_values)
+                lines.append(f"    = {numbers + ' = ' if numbers else ''}{lt.value:.6g}")
             if self.l1 or self.l2:
                 terms = []
                 if self.l2:
@@ -227,6 +228,30 @@ class Trace:
             lines += ["", f"Loss after the update: {self.loss_after:.6g} (before {self.loss:.6g}, "
                           f"change {change:+.3g})"]
         return "\n".join(lines)
+
+
+def _loss_numbers(name: str, p: np.ndarray, t: np.ndarray, k: int) -> str:
+    """The loss formula with the sample's numbers in it ("" when there are more than ``k`` values)."""
+    p, t = np.asarray(p, np.float64).reshape(-1), np.asarray(t, np.float64).reshape(-1)
+    if p.size > k or p.size != t.size:
+        return ""
+    g = lambda v: f"{v:.4g}"  # noqa: E731
+    mean = (lambda terms: "mean(" + ", ".join(terms) + ")") if p.size > 1 else (lambda terms: terms[0])
+    if name == "mse":
+        return mean([f"({g(a)} − {g(b)})²" for a, b in zip(p, t)])
+    if name == "mae":
+        return mean([f"|{g(a)} − {g(b)}|" for a, b in zip(p, t)])
+    if name == "huber":
+        return mean([f"huber({g(a)} − {g(b)})" for a, b in zip(p, t)])
+    if name == "binary_crossentropy":
+        return "−" + mean([f"({g(b)}·log {g(a)} + {g(1 - b)}·log {g(1 - a)})" for a, b in zip(p, t)])
+    if name == "categorical_crossentropy":
+        terms = [f"{g(b)}·log {g(a)}" for a, b in zip(p, t) if b != 0]
+        return "−(" + " + ".join(terms or ["0"]) + ")"
+    if name == "kl_divergence":
+        terms = [f"{g(b)}·log({g(b)} / {g(a)})" for a, b in zip(p, t) if b > 0]
+        return " + ".join(terms or ["0"])
+    return ""
 
 
 def _fmt(a: np.ndarray | None, k: int) -> str:

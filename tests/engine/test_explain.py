@@ -139,7 +139,7 @@ def test_xor_values_by_hand():
     assert t.loss_after < t.loss
     text = t.to_text()
     for piece in ("dense_1 (Dense)", "tanh(z) =", "binary_crossentropy", f"L = {t.loss:.6g}", "Δw =", "w' =",
-                  "Loss after the update"):
+                  "Loss after the update", f"= −(1·log {p[0]:.4g} + 0·log {1 - p[0]:.4g}) = {t.loss:.6g}"):
         assert piece in text, piece
 
 
