@@ -8,6 +8,7 @@ to it). The modules behind it may change shape freely."""
 from .activations import curve as activation_curve
 from .build import DocumentError, graph_from_dict, network_from_dict, network_to_dict
 from .compiler import Program, compile_graph
+from .explain import LOSS_FORMULAS, Trace, explain, loss_numbers
 from .datafit import DataShape, FitReport, affects_fit, check_fit, standardize_default, with_data_fix
 from .monitor import TrainingSnapshot
 from .network import Network
@@ -19,7 +20,7 @@ from .trainer import (BatchEnd, EpochEnd, Finished, History, Trainer, TrainingCo
                       split_rows)
 
 __all__ = [
-    "activation_curve", "BatchEnd", "DataShape", "DocumentError", "EpochEnd", "Finished", "FitReport", "History", "Network",
+    "activation_curve", "BatchEnd", "DataShape", "DocumentError", "EpochEnd", "explain", "LOSS_FORMULAS", "loss_numbers", "Trace", "Finished", "FitReport", "History", "Network",
     "OPTIMIZERS", "Program", "Rewrite", "SCHEDULES", "Trainer", "TrainingConfig", "TrainingProcess",
     "TrainingSnapshot", "affects_fit", "apply_rewrite", "check_fit", "compile_graph", "graph_from_dict", "network_from_dict",
     "network_to_dict", "plan_collapse_neurons", "plan_expand_dense", "regression_metrics", "split_rows",

@@ -46,7 +46,7 @@ from .step import FeedStep
 if TYPE_CHECKING:
     from .network import Network
 
-__all__ = ["explain", "Trace", "NodeTrace", "LossTrace", "DeltaTrace", "WeightTrace"]
+__all__ = ["explain", "loss_numbers", "LOSS_FORMULAS", "Trace", "NodeTrace", "LossTrace", "DeltaTrace", "WeightTrace"]
 
 #: the loss formulas as shown in the report (p: prediction, t: target, n: values, r: rows)
 LOSS_FORMULAS = {
@@ -189,7 +189,7 @@ class Trace:
                 lines.append(f"  {lt.output_id}: {lt.name} = {LOSS_FORMULAS.get(lt.name, lt.name)}{how}")
                 lines.append(f"    p = {f(lt.prediction)}")
                 lines.append(f"    t = {f(lt.target)}")
-                numbers = _loss_numbers(lt.name, lt.prediction, lt.target, max_values)
+                numbers = loss_numbers(lt.name, lt.prediction, lt.target, max_values)
                 lines.append(f"    = {numbers + ' = ' if numbers else ''}{lt.value:.6g}")
             if self.l1 or self.l2:
                 terms = []
@@ -230,7 +230,7 @@ class Trace:
         return "\n".join(lines)
 
 
-def _loss_numbers(name: str, p: np.ndarray, t: np.ndarray, k: int) -> str:
+def loss_numbers(name: str, p: np.ndarray, t: np.ndarray, k: int) -> str:
     """The loss formula with the sample's numbers in it ("" when there are more than ``k`` values)."""
     p, t = np.asarray(p, np.float64).reshape(-1), np.asarray(t, np.float64).reshape(-1)
     if p.size > k or p.size != t.size:

@@ -1,0 +1,1 @@
+"""Explain mode: one sample stepped forward and backward on the document's network."""

@@ -1,0 +1,350 @@
+"""The Explain panel: choose a sample, step its forward pass, loss, backward
+pass and update through the document's network, with the real numbers.
+
+The numbers come from :func:`anndesigner.engine.explain` (the engine's own
+program, on a copy of the network); the panel only shows the frames made from
+that trace (:mod:`.stages`) and tells the canvas which nodes to light
+(``highlightChanged``). Nothing changes the document unless the user presses
+"Keep this update", which applies the step's weights as one undo step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QSpinBox,
+                               QTextBrowser, QToolButton, QVBoxLayout, QWidget)
+
+from ...engine import activation_curve, explain
+from ...errors import AnnError
+from ...graph.events import Connections
+from ..document import Document
+from .stages import GRANULARITIES, PHASE_TITLES, Stepper, build_frames
+
+#: play speeds, in frames per second, for the slider's positions
+SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+class ExplainPanel(QWidget):
+    #: node ids the canvas should light for the frame shown
+    highlightChanged = Signal(list)
+
+    def __init__(self, document: Document, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.document = document
+        self.trace = None
+        self.stepper: Stepper | None = None
+        self._x = None  # the sample shown
+        self._y = None
+
+        self.row = QSpinBox()
+        self.row.setObjectName("explainRow")
+        self.row.setToolTip("Row of the data set (0 is the first), before any shuffle or split")
+        self.row.setMinimum(0)
+        self.typed = QLineEdit()
+        self.typed.setObjectName("explainTyped")
+        self.typed.setPlaceholderText("or type values: 1, 0 ; target 1")
+        self.typed.setToolTip("Input values separated by commas; after ';' the target (optional)")
+        self.go = QPushButton("Explain")
+        self.go.setObjectName("explainGo")
+        self.go.setToolTip("Trace one training step for this sample")
+        self.sample_text = QLabel()
+        self.sample_text.setWordWrap(True)
+        self.message = QLabel()
+        self.message.setObjectName("explainMessage")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #C62828")
+
+        def tool(text, tip, name):
+            b = QToolButton()
+            b.setText(text)
+            b.setToolTip(tip)
+            b.setObjectName(name)
+            b.setAutoRaise(True)
+            return b
+
+        self.b_start = tool("⏮", "Back to the first operation", "explainStart")
+        self.b_back = tool("◀", "One step back", "explainBack")
+        self.b_play = tool("▶", "Play / pause", "explainPlay")
+        self.b_play.setCheckable(True)
+        self.b_next = tool("▶|", "One step forward", "explainNext")
+        self.b_end = tool("⏭", "To the end (after the update)", "explainEnd")
+        self.granularity = QComboBox()
+        self.granularity.setObjectName("explainGranularity")
+        for g in GRANULARITIES:
+            self.granularity.addItem({"operation": "Operation", "node": "Node", "pass": "Whole pass"}[g], g)
+        self.granularity.setToolTip("How far one step goes: one operation, one node, or a whole pass")
+        self.speed = QSlider(Qt.Orientation.Horizontal)
+        self.speed.setObjectName("explainSpeed")
+        self.speed.setRange(0, len(SPEEDS) - 1)
+        self.speed.setValue(1)
+        self.speed.setToolTip("Play speed")
+        self.speed.setMaximumWidth(90)
+        self.position = QLabel()
+        self.position.setObjectName("explainPosition")
+        self.view = QTextBrowser()
+        self.view.setObjectName("explainView")
+        self.view.setOpenLinks(False)
+        self.curve = pg.PlotWidget()
+        self.curve.setObjectName("explainCurve")
+        self.curve.setBackground("w")
+        self.curve.setMaximumHeight(150)
+        self.curve.setMouseEnabled(False, False)
+        self.curve.hideButtons()
+        self._curve_line = self.curve.plot([], [], pen=pg.mkPen("#1565C0", width=2))
+        self._curve_points = pg.ScatterPlotItem(size=9, brush=pg.mkBrush("#E65100"), pen=None)
+        self.curve.addItem(self._curve_points)
+        self.curve.hide()
+        self.keep = QPushButton("Keep this update")
+        self.keep.setObjectName("explainKeep")
+        self.keep.setToolTip("Apply this step's new weights to the document (one undo step)")
+        self.keep.setEnabled(False)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Sample row"))
+        top.addWidget(self.row)
+        top.addWidget(self.typed, 1)
+        top.addWidget(self.go)
+        controls = QHBoxLayout()
+        for b in (self.b_start, self.b_back, self.b_play, self.b_next, self.b_end):
+            controls.addWidget(b)
+        controls.addWidget(self.speed)
+        controls.addWidget(self.granularity)
+        controls.addStretch(1)
+        controls.addWidget(self.keep)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addLayout(top)
+        lay.addWidget(self.sample_text)
+        lay.addWidget(self.message)
+        lay.addLayout(controls)
+        lay.addWidget(self.position)
+        lay.addWidget(self.view, 1)
+        lay.addWidget(self.curve)
+
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._play_tick)
+        self.go.clicked.connect(self.explain_current)
+        self.typed.returnPressed.connect(self.explain_current)
+        self.b_start.clicked.connect(lambda: self._move("start"))
+        self.b_back.clicked.connect(lambda: self._move("back"))
+        self.b_next.clicked.connect(lambda: self._move("forward"))
+        self.b_end.clicked.connect(lambda: self._move("end"))
+        self.b_play.toggled.connect(self._play_toggled)
+        self.speed.valueChanged.connect(self._speed_changed)
+        self.granularity.currentIndexChanged.connect(self._granularity_changed)
+        self.keep.clicked.connect(self.keep_update)
+        self._links = Connections()
+        self.set_document(document)
+        self._update_controls()
+
+    # ------------------------------------------------------------ document
+    def set_document(self, document: Document) -> None:
+        self._links.disconnect_all()
+        self.document = document
+        self._links.connect_many([(document.dataChanged, self._data_changed),
+                                  (document.lockChanged, lambda *_: self._update_controls())])
+        self.clear()
+        self._data_changed()
+
+    @Slot()
+    def _data_changed(self) -> None:
+        try:
+            data = self.document.dataset()
+        except AnnError:
+            data = None
+        self.row.setMaximum(max(0, len(data) - 1) if data is not None else 0)
+        self.row.setEnabled(data is not None)
+
+    def clear(self) -> None:
+        self.b_play.setChecked(False)
+        self.trace = None
+        self.stepper = None
+        self.view.clear()
+        self.position.clear()
+        self.sample_text.clear()
+        self.message.clear()
+        self.curve.hide()
+        self.highlightChanged.emit([])
+        self._update_controls()
+
+    # ------------------------------------------------------------ samples
+    def _parse_typed(self, text: str):
+        """'1, 0 ; 1' -> (x, y); a clear message for what is not a number."""
+        parts = text.split(";")
+        if len(parts) > 2:
+            raise AnnError("typed values: use one ';' between the inputs and the target")
+
+        def numbers(s: str, what: str):
+            vals = []
+            for i, tok in enumerate(t for t in s.replace(",", " ").split()):
+                try:
+                    v = float(tok)
+                except ValueError:
+                    raise AnnError(f"typed values: {what} value {i + 1} '{tok}' is not a number") from None
+                if not np.isfinite(v):
+                    raise AnnError(f"typed values: {what} value {i + 1} '{tok}' is not finite")
+                vals.append(v)
+            return np.array(vals, np.float64)
+
+        x = numbers(parts[0], "input")
+        if not x.size:
+            raise AnnError("typed values: no input values")
+        y = numbers(parts[1], "target") if len(parts) == 2 and parts[1].strip() else None
+        return x, y
+
+    def sample(self):
+        """The sample to explain: the typed values, or row ``row`` of the data set."""
+        text = self.typed.text().strip()
+        if text:
+            return self._parse_typed(text)
+        data = self.document.dataset()
+        if data is None:
+            raise AnnError("choose a data set first (Data panel), or type input values")
+        i = self.row.value()
+        if not 0 <= i < len(data):
+            raise AnnError(f"row {i} is out of range: the data set has {len(data)} rows")
+        return np.asarray(data.X[i]), np.asarray(data.Y[i])
+
+    @Slot()
+    def explain_current(self) -> bool:
+        """Trace one step for the chosen sample; False (with a message) when it cannot."""
+        self.b_play.setChecked(False)
+        try:
+            x, y = self.sample()
+            net = self.document.network
+            trace = explain(net, x, y)
+            frames = build_frames(trace, net.get_weights())
+        except AnnError as e:
+            self.message.setText(str(e))
+            return False
+        self.message.clear()
+        self._x, self._y = x, y
+        self.trace = trace
+        self.stepper = Stepper(frames, granularity=self.granularity.currentData())
+        xs = ", ".join(f"{v:.4g}" for v in np.asarray(x).reshape(-1)[:8])
+        more = ", …" if np.asarray(x).size > 8 else ""
+        tgt = "" if y is None else " · target " + ", ".join(f"{v:.4g}" for v in np.asarray(y).reshape(-1)[:8])
+        self.sample_text.setText(f"x = ({xs}{more}){tgt}")
+        self._show()
+        return True
+
+    # ------------------------------------------------------------ stepping
+    def _move(self, how: str) -> None:
+        s = self.stepper
+        if s is None:
+            if not self.explain_current():
+                return
+            s = self.stepper
+            if how == "forward":
+                self._show()
+                return
+        {"start": s.to_start, "back": s.back, "forward": s.forward, "end": s.to_end}[how]()
+        self._show()
+
+    def step_forward(self) -> bool:
+        if self.stepper is None:
+            return False
+        moved = self.stepper.forward()
+        self._show()
+        return moved
+
+    def step_back(self) -> bool:
+        if self.stepper is None:
+            return False
+        moved = self.stepper.back()
+        self._show()
+        return moved
+
+    @Slot(bool)
+    def _play_toggled(self, on: bool) -> None:
+        if on and self.stepper is None and not self.explain_current():
+            self.b_play.setChecked(False)
+            return
+        if on:
+            self.b_play.setText("⏸")
+            self.timer.start(int(1000 / SPEEDS[self.speed.value()]))
+        else:
+            self.b_play.setText("▶")
+            self.timer.stop()
+
+    @Slot(int)
+    def _speed_changed(self, _v: int) -> None:
+        if self.timer.isActive():
+            self.timer.start(int(1000 / SPEEDS[self.speed.value()]))
+
+    @Slot()
+    def _play_tick(self) -> None:
+        if not self.step_forward():
+            self.b_play.setChecked(False)
+
+    @Slot(int)
+    def _granularity_changed(self, _i: int) -> None:
+        if self.stepper is not None:
+            index = self.stepper.index
+            self.stepper = Stepper(self.stepper.frames, index=index, granularity=self.granularity.currentData())
+
+    # ------------------------------------------------------------ showing
+    def _show(self) -> None:
+        s = self.stepper
+        f = s.frame if s is not None else None
+        if f is None:
+            self.view.clear()
+            self.position.clear()
+            self.curve.hide()
+            self.highlightChanged.emit([])
+            self._update_controls()
+            return
+        n = len(s.frames)
+        self.position.setText(f"<b>{PHASE_TITLES[f.phase]}</b> · {f.title} · step {s.index + 1} of {n}")
+        body = "<br>".join(f.lines)
+        self.view.setHtml(f"<div style='font-family: monospace'>{body}</div>")
+        if f.curve is not None and f.curve[0]:
+            name, z, y = f.curve
+            lo = float(min(-4.0, np.nanmin(z) - 1.0)) if z.size else -4.0
+            hi = float(max(4.0, np.nanmax(z) + 1.0)) if z.size else 4.0
+            xs = np.linspace(lo, hi, 161)
+            try:
+                ys = activation_curve(name, xs)
+            except (AnnError, KeyError, ValueError):
+                ys = None
+            if ys is not None:
+                self._curve_line.setData(xs, ys)
+                self._curve_points.setData(z[:64], y[:64])
+                self.curve.setTitle(f"{name}(z)", size="9pt")
+                self.curve.show()
+            else:
+                self.curve.hide()
+        else:
+            self.curve.hide()
+        self.highlightChanged.emit(list(f.highlight))
+        self._update_controls()
+
+    def _update_controls(self) -> None:
+        s = self.stepper
+        has = s is not None and bool(s.frames)
+        self.b_start.setEnabled(has and s.index > 0)
+        self.b_back.setEnabled(has and s.index > 0)
+        self.b_next.setEnabled(not has or not s.at_end())
+        self.b_end.setEnabled(has and not s.at_end())
+        self.keep.setEnabled(self.trace is not None and bool(self.trace.weights)
+                             and not self.document.locked)
+
+    # ------------------------------------------------------------ keep
+    @Slot()
+    def keep_update(self) -> bool:
+        """Apply the traced step's weights to the document (one undo step)."""
+        if self.trace is None or not self.trace.weights:
+            return False
+        new = {w.name: np.asarray(w.after) for w in self.trace.weights}
+        try:
+            self.document.editor.set_weights(new, "Keep the explained update")
+        except AnnError as e:
+            self.message.setText(str(e))
+            return False
+        self.message.setText("")
+        self.sample_text.setText(self.sample_text.text() + " · update kept (Undo takes it back)")
+        self.trace = None
+        self._update_controls()
+        return True
