@@ -41,6 +41,7 @@ from .icons import icon
 from .inspector import InspectorWidget
 from .mime import MIME_FRAGMENT
 from .palette import PaletteWidget
+from .explain.mode import ExplainMode
 from .training.controller import TrainingController
 from .data.panel import DataPanel
 from .training.panel import TrainingPanel
@@ -130,6 +131,8 @@ class MainWindow(QMainWindow):
         self.autosaver = recovery.Autosaver(lambda: self.document, parent=self)
         self.autosaver.failed.connect(lambda m: self.show_status(m, 15000))
         self.training.stateChanged.connect(self._autosave_before_training)
+        #: explain mode: the Explain dock (tabbed with Training), its action and the canvas rings
+        self.explain = ExplainMode(self)
 
         self._make_actions()
         self._make_menus()
@@ -242,11 +245,13 @@ class MainWindow(QMainWindow):
                   self.act_snap, None):
             v.addSeparator() if a is None else v.addAction(a)
         for d in (self.palette_dock, self.data_dock, self.inspector_dock, self.training_dock, self.plots_dock,
-                  self.surface_dock):
+                  self.surface_dock, self.explain.dock):
             v.addAction(d.toggleViewAction())
         t = mb.addMenu("&Training")
         for a in (self.act_train, self.act_step, self.act_stop):
             t.addAction(a)
+        t.addSeparator()
+        t.addAction(self.explain.action)
         self.examples_menu = mb.addMenu("E&xamples")
         for p in sample_files():
             meta = read_meta(p)
@@ -298,6 +303,7 @@ class MainWindow(QMainWindow):
         self.training.set_document(doc)
         self.training_panel.set_document(doc)
         self.data_panel.set_document(doc)
+        self.explain.set_document(doc, scene)
         doc.lockChanged.connect(self._lock_changed)
         # the plots and the decision surface follow the document and the session themselves
         self.plots.set_document(doc)

@@ -36,7 +36,7 @@ def test_main_parts_have_object_names(window):
         assert window.findChild(object, name) is not None, name
     assert window.undo_stack is window.document.undo_stack
     assert {d.objectName() for d in window.findChildren(QDockWidget)} == {
-        "paletteDock", "inspectorDock", "dataDock", "trainingDock", "plotsDock", "surfaceDock"}
+        "paletteDock", "inspectorDock", "dataDock", "trainingDock", "plotsDock", "surfaceDock", "explainDock"}
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert menus == ["File", "Edit", "View", "Training", "Examples", "Help"]
 

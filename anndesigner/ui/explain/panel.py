@@ -30,7 +30,7 @@ class ExplainPanel(QWidget):
     #: node ids the canvas should light for the frame shown
     highlightChanged = Signal(list)
 
-    def __init__(self, document: Document, parent: QWidget | None = None):
+    def __init__(self, document: Document | None, parent: QWidget | None = None):
         super().__init__(parent)
         self.document = document
         self.trace = None
@@ -101,24 +101,33 @@ class ExplainPanel(QWidget):
         self.keep.setToolTip("Apply this step's new weights to the document (one undo step)")
         self.keep.setEnabled(False)
 
+        # narrow rows: the dock shares the right side with Training and must not widen the window
         top = QHBoxLayout()
-        top.addWidget(QLabel("Sample row"))
+        top.addWidget(QLabel("Row"))
         top.addWidget(self.row)
-        top.addWidget(self.typed, 1)
+        top.addStretch(1)
         top.addWidget(self.go)
         controls = QHBoxLayout()
         for b in (self.b_start, self.b_back, self.b_play, self.b_next, self.b_end):
             controls.addWidget(b)
-        controls.addWidget(self.speed)
-        controls.addWidget(self.granularity)
         controls.addStretch(1)
-        controls.addWidget(self.keep)
+        controls.addWidget(self.granularity)
+        more = QHBoxLayout()
+        more.addWidget(QLabel("Speed"))
+        more.addWidget(self.speed)
+        more.addStretch(1)
+        more.addWidget(self.keep)
+        self.typed.setMinimumWidth(60)
+        self.view.setMinimumWidth(60)
+        self.curve.setMinimumWidth(60)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addLayout(top)
+        lay.addWidget(self.typed)
         lay.addWidget(self.sample_text)
         lay.addWidget(self.message)
         lay.addLayout(controls)
+        lay.addLayout(more)
         lay.addWidget(self.position)
         lay.addWidget(self.view, 1)
         lay.addWidget(self.curve)
@@ -136,7 +145,8 @@ class ExplainPanel(QWidget):
         self.granularity.currentIndexChanged.connect(self._granularity_changed)
         self.keep.clicked.connect(self.keep_update)
         self._links = Connections()
-        self.set_document(document)
+        if document is not None:
+            self.set_document(document)
         self._update_controls()
 
     # ------------------------------------------------------------ document
@@ -329,7 +339,7 @@ class ExplainPanel(QWidget):
         self.b_next.setEnabled(not has or not s.at_end())
         self.b_end.setEnabled(has and not s.at_end())
         self.keep.setEnabled(self.trace is not None and bool(self.trace.weights)
-                             and not self.document.locked)
+                             and self.document is not None and not self.document.locked)
 
     # ------------------------------------------------------------ keep
     @Slot()

@@ -1,0 +1,47 @@
+"""Explain mode in the window: the Explain dock, its action, and the rings on
+the canvas, following the window's document and scene."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+
+from .overlay import ExplainHighlight
+from .panel import ExplainPanel
+
+
+class ExplainMode(QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.panel = ExplainPanel(window.document)
+        self.panel.setObjectName("explainPanel")
+        self.dock = window._dock("Explain", "explainDock", self.panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        window.tabifyDockWidget(window.training_dock, self.dock)
+        window.training_dock.raise_()
+        self.highlight = ExplainHighlight(window.scene, self)
+        self.panel.highlightChanged.connect(self.highlight.show_nodes)
+        self.dock.visibilityChanged.connect(self._visibility)
+        self.action = QAction("&Explain One Sample", window)
+        self.action.setObjectName("actExplain")
+        self.action.setShortcut(QKeySequence("F6"))
+        self.action.setStatusTip("Step one sample forward and backward through this network, with the real numbers")
+        self.action.triggered.connect(self.start)
+
+    def set_document(self, document, scene) -> None:
+        self.highlight.set_scene(scene)
+        self.panel.set_document(document)
+
+    def start(self) -> bool:
+        """Show the dock and trace the chosen sample (row 0 unless chosen)."""
+        self.dock.show()
+        self.dock.raise_()
+        return self.panel.explain_current()
+
+    def _visibility(self, visible: bool) -> None:
+        if not visible:  # leaving explain mode: the canvas as it was
+            self.panel.b_play.setChecked(False)
+            self.highlight.clear()
+        elif self.panel.stepper is not None:
+            f = self.panel.stepper.frame
+            self.highlight.show_nodes(list(f.highlight) if f else [])
