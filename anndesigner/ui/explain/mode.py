@@ -24,9 +24,10 @@ class ExplainMode(QObject):
         self.dock.visibilityChanged.connect(self._visibility)
         self.action = QAction("&Explain One Sample", window)
         self.action.setObjectName("actExplain")
-        self.action.setShortcut(QKeySequence("F6"))
+        self.action.setShortcut(QKeySequence("F7"))
         self.action.setStatusTip("Step one sample forward and backward through this network, with the real numbers")
         self.action.triggered.connect(self.start)
+        window.addAction(self.action)  # its shortcut works wherever the window has focus
 
     def set_document(self, document, scene) -> None:
         self.highlight.set_scene(scene)

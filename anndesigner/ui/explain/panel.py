@@ -14,13 +14,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QSpinBox,
-                               QTextBrowser, QToolButton, QVBoxLayout, QWidget)
+                               QStyle, QTextBrowser, QToolButton, QVBoxLayout, QWidget)
 
 from ...engine import activation_curve, explain
 from ...errors import AnnError
 from ...graph.events import Connections
 from ..document import Document
 from .stages import GRANULARITIES, PHASE_TITLES, Stepper, build_frames
+
+SP = QStyle.StandardPixmap
+ICONS = {"explainStart": SP.SP_MediaSkipBackward, "explainBack": SP.SP_MediaSeekBackward,
+         "explainPlay": SP.SP_MediaPlay, "explainNext": SP.SP_MediaSeekForward, "explainEnd": SP.SP_MediaSkipForward}
 
 #: play speeds, in frames per second, for the slider's positions
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
@@ -55,9 +59,11 @@ class ExplainPanel(QWidget):
         self.message.setObjectName("explainMessage")
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #C62828")
+        self.message.hide()
 
         def tool(text, tip, name):
             b = QToolButton()
+            b.setIcon(self.style().standardIcon(ICONS[name]))
             b.setText(text)
             b.setToolTip(tip)
             b.setObjectName(name)
@@ -89,7 +95,8 @@ class ExplainPanel(QWidget):
         self.curve = pg.PlotWidget()
         self.curve.setObjectName("explainCurve")
         self.curve.setBackground("w")
-        self.curve.setMaximumHeight(150)
+        self.curve.setMaximumHeight(120)
+        self.curve.setMinimumHeight(90)
         self.curve.setMouseEnabled(False, False)
         self.curve.hideButtons()
         self._curve_line = self.curve.plot([], [], pen=pg.mkPen("#1565C0", width=2))
@@ -129,7 +136,7 @@ class ExplainPanel(QWidget):
         lay.addLayout(controls)
         lay.addLayout(more)
         lay.addWidget(self.position)
-        lay.addWidget(self.view, 1)
+        lay.addWidget(self.view, 3)
         lay.addWidget(self.curve)
 
         self.timer = QTimer(self)
@@ -174,7 +181,7 @@ class ExplainPanel(QWidget):
         self.view.clear()
         self.position.clear()
         self.sample_text.clear()
-        self.message.clear()
+        self._say("")
         self.curve.hide()
         self.highlightChanged.emit([])
         self._update_controls()
@@ -227,9 +234,9 @@ class ExplainPanel(QWidget):
             trace = explain(net, x, y)
             frames = build_frames(trace, net.get_weights())
         except AnnError as e:
-            self.message.setText(str(e))
+            self._say(str(e))
             return False
-        self.message.clear()
+        self._say("")
         self._x, self._y = x, y
         self.trace = trace
         self.stepper = Stepper(frames, granularity=self.granularity.currentData())
@@ -273,10 +280,10 @@ class ExplainPanel(QWidget):
             self.b_play.setChecked(False)
             return
         if on:
-            self.b_play.setText("⏸")
+            self.b_play.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
             self.timer.start(int(1000 / SPEEDS[self.speed.value()]))
         else:
-            self.b_play.setText("▶")
+            self.b_play.setIcon(self.style().standardIcon(ICONS["explainPlay"]))
             self.timer.stop()
 
     @Slot(int)
@@ -310,6 +317,8 @@ class ExplainPanel(QWidget):
         self.position.setText(f"<b>{PHASE_TITLES[f.phase]}</b> · {f.title} · step {s.index + 1} of {n}")
         body = "<br>".join(f.lines)
         self.view.setHtml(f"<div style='font-family: monospace'>{body}</div>")
+        bar = self.view.verticalScrollBar()  # the newest lines are the last ones
+        bar.setValue(bar.maximum())
         if f.curve is not None and f.curve[0]:
             name, z, y = f.curve
             lo = float(min(-4.0, np.nanmin(z) - 1.0)) if z.size else -4.0
@@ -341,6 +350,10 @@ class ExplainPanel(QWidget):
         self.keep.setEnabled(self.trace is not None and bool(self.trace.weights)
                              and self.document is not None and not self.document.locked)
 
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
     # ------------------------------------------------------------ keep
     @Slot()
     def keep_update(self) -> bool:
@@ -351,9 +364,9 @@ class ExplainPanel(QWidget):
         try:
             self.document.editor.set_weights(new, "Keep the explained update")
         except AnnError as e:
-            self.message.setText(str(e))
+            self._say(str(e))
             return False
-        self.message.setText("")
+        self._say("")
         self.sample_text.setText(self.sample_text.text() + " · update kept (Undo takes it back)")
         self.trace = None
         self._update_controls()

@@ -193,7 +193,7 @@ def build_frames(trace, weights: Mapping[str, np.ndarray]) -> list[Frame]:
                 how = " = x · ∂L/∂z"
             elif short == "bias":
                 how = " = ∂L/∂z"
-            reg = " (with L1/L2)" if w.regularized else ""
+            reg = " (with L1/L2)" if w.regularized and (trace.l1 or trace.l2) else ""
             lines = lines + [f"∂L/∂{_esc(short)}{how}{reg} = <b>{vec(w.grad)}</b>"]
             add("backward", d.node_id, title + f" · ∂L/∂{short}", lines, highlight=(d.node_id,))
         group += 1
