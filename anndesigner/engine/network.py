@@ -48,6 +48,11 @@ class Network:
         self._stash: dict[str, dict[tuple[int, ...], np.ndarray]] = {}
         self._stash_update(weights or {})
         self._program: Program | None = None
+        #: the optimizer's state of the last run (:meth:`Optimizer.state_dict
+        #: <anndesigner.engine.optimizers.Optimizer.state_dict>`, keyed by weight name), from which
+        #: the next run continues; None: start afresh. Cleared by :meth:`reset_weights` and when an
+        #: edit changes the weights' shapes so that it no longer fits.
+        self.optimizer_state: dict[str, Any] | None = None
         #: counts set_weights calls: a running Trainer takes the weights afresh as
         #: the last good ones when it changed between two batches
         self._weights_version = 0
@@ -70,6 +75,8 @@ class Network:
         if p is not None:
             self._stash_update(p.get_weights())
         self._program = compile_graph(self.graph, seed=self.seed, dtype=self.dtype, weights=self._stash)
+        if self.optimizer_state is not None and not optimizer_state_fits(self.optimizer_state, self._program):
+            self.optimizer_state = None
         return self._program
 
     @property
@@ -151,6 +158,7 @@ class Network:
         net = Network(graph, self.seed, dtype=self.dtype, training=self.training.to_dict(), data=self.data_source,
                       history=History.from_dict(self.history.to_dict()), strict=False)
         net._program = program
+        net.optimizer_state = copy_optimizer_state(self.optimizer_state)
         return net
 
     def describe_node(self, node_id: str | None) -> str:
@@ -193,6 +201,7 @@ class Network:
             self.seed = seed
         self._stash = {}
         self._program = None
+        self.optimizer_state = None
         self.weights_changed.emit()
 
     def count_params(self) -> int:
@@ -309,6 +318,33 @@ class Network:
 
     def __repr__(self) -> str:
         return f"<Network {len(self.graph.nodes)} nodes, {self.count_params()} params, seed={self.seed}>"
+
+
+def copy_optimizer_state(state: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """An independent copy of an optimizer state (its arrays copied)."""
+    if state is None:
+        return None
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in state.items()}
+
+
+def optimizer_state_fits(state: Mapping[str, Any], program: Program) -> bool:
+    """Whether every state array of ``state`` (``"state.<slot>.<weight name or index>"``)
+    has the shape of the program's trainable parameter it names."""
+    params = program.params
+    by_name = {p.name: p.value.shape for p in params}
+    for key, value in state.items():
+        if not (isinstance(key, str) and key.startswith("state.")):
+            continue
+        parts = key.split(".", 2)
+        if len(parts) != 3:
+            return False
+        label = parts[2]
+        shape = by_name.get(label)
+        if shape is None and label.isdigit() and int(label) < len(params):
+            shape = params[int(label)].value.shape
+        if shape is None or np.shape(value) != shape:
+            return False
+    return True
 
 
 class FileFormat:

@@ -232,6 +232,7 @@ class Optimizer:
         learning_rate: float | None = None,
         *,
         clipnorm: float | None = None,
+        names: list[str] | None = None,
         **hyper: Any,
     ) -> None:
         cls = type(self)
@@ -260,6 +261,14 @@ class Optimizer:
                 )
             if not p.flags.writeable:
                 raise TrainingError(f"Optimizer parameter {i} is read-only and cannot be updated in place.")
+        #: the parameters' names ("dense_1/kernel"): the keys of the saved state (None: by index)
+        self.names: list[str] | None = None
+        if names is not None:
+            names = [str(n) for n in names]
+            if len(names) != len(self.params) or len(set(names)) != len(names):
+                raise TrainingError(f"Optimizer '{cls.name}': {len(self.params)} parameters need as many "
+                                    f"different names, not {len(names)} ({len(set(names))} different).")
+            self.names = names
         self.iterations: int = 0
         #: True during a step that flushes decaying state (every FLUSH_EVERY-th)
         self._flush = False
@@ -295,12 +304,22 @@ class Optimizer:
         d.update(self.hyper)
         return d
 
+    def _label(self, i: int) -> str:
+        """How saved state names parameter ``i``: its name, or its index without names."""
+        return self.names[i] if self.names is not None else str(i)
+
+    def _describe(self, i: int) -> str:
+        return f"weight '{self.names[i]}'" if self.names is not None else f"parameter {i}"
+
     def state_dict(self) -> dict[str, np.ndarray | float | int]:
         """Everything needed to continue training exactly.
 
         Keys: ``"iterations"`` (int), ``"learning_rate"`` (float),
         ``"hyper.<name>"`` (float or bool; informational, not restored),
-        ``"state.<slot>.<i>"`` (a copy of the i-th parameter's state array).
+        ``"state.<slot>.<param>"`` (a copy of that parameter's state array),
+        ``<param>`` being the parameter's name when the optimizer was given
+        ``names`` (``"state.grad_sum.dense_1/kernel"``: the state then fits any
+        copy of the network), else its index (``"state.grad_sum.0"``).
         ``clipnorm`` is stored as ``"hyper.clipnorm"`` only when set.
         """
         d: dict[str, np.ndarray | float | int] = {
@@ -313,18 +332,35 @@ class Optimizer:
             d[f"hyper.{key}"] = value
         for slot, arrays in self._state.items():
             for i, a in enumerate(arrays):
-                d[f"state.{slot}.{i}"] = a.copy()
+                d[f"state.{slot}.{self._label(i)}"] = a.copy()
         return d
+
+    def state_matches(self, d: dict[str, Any]) -> bool:
+        """Whether ``d`` (a :meth:`state_dict`, or a saved one) is the state of an
+        optimizer of this kind: its ``"optimizer"`` entry when it has one, else the
+        names of its hyper-parameters (each optimizer's set is its own). Shapes are
+        not looked at (:meth:`load_state_dict` checks them)."""
+        if not isinstance(d, dict):
+            return False
+        name = d.get("optimizer")
+        if name is not None:
+            return str(np.asarray(name).item() if isinstance(name, np.ndarray) else name) == self.name
+        given = {k[len("hyper."):] for k in d if isinstance(k, str) and k.startswith("hyper.")} - {"clipnorm"}
+        return given == set(self.hyper)
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
         """Restore ``iterations`` and the state arrays saved by :meth:`state_dict`.
 
         Hyper-parameters and the learning rate are *not* taken from ``d``
         (they are the ones this optimizer was built with). Values may be
-        0-d arrays (as read back from an ``.npz``). Raises
-        :class:`TrainingError` if the saved state does not fit these
-        parameters or this optimizer.
+        0-d arrays (as read back from an ``.npz``). State arrays may be keyed by
+        index or, when this optimizer has ``names``, by name. Raises
+        :class:`TrainingError` (saying the state "does not fit", naming the
+        weight) if the saved state does not fit these parameters or this
+        optimizer; nothing is changed then.
         """
+        if not isinstance(d, dict):
+            raise TrainingError(f"Saved optimizer state for '{self.name}' must be a mapping, not {short_repr(d)}.")
         if "iterations" not in d:
             raise TrainingError(f"Saved optimizer state for '{self.name}' lacks 'iterations'.")
         try:
@@ -333,8 +369,14 @@ class Optimizer:
             raise TrainingError(f"Saved optimizer state: bad 'iterations' value ({exc}).") from None
         if iterations < 0:
             raise TrainingError("Saved optimizer state: 'iterations' is negative.")
-        expected = {f"state.{slot}.{i}" for slot in self._state for i in range(len(self.params))}
         present = {k for k in d if isinstance(k, str) and k.startswith("state.")}
+        by_name = self.names is not None and not any(
+            f"state.{slot}.{i}" in present for slot in self._state for i in range(len(self.params)))
+
+        def key(slot: str, i: int) -> str:
+            return f"state.{slot}.{self._label(i) if by_name else i}"
+
+        expected = {key(slot, i) for slot in self._state for i in range(len(self.params))}
         missing = sorted(expected - present)
         extra = sorted(present - expected)
         if missing or extra:
@@ -350,15 +392,15 @@ class Optimizer:
         loaded: list[tuple[np.ndarray, np.ndarray]] = []
         for slot, arrays in self._state.items():
             for i, a in enumerate(arrays):
-                key = f"state.{slot}.{i}"
-                src = np.asarray(d[key])
+                k = key(slot, i)
+                src = np.asarray(d[k])
                 if src.shape != a.shape:
                     raise TrainingError(
-                        f"Saved optimizer state '{key}' has shape {src.shape}, "
-                        f"but parameter {i} has shape {a.shape}."
+                        f"Saved optimizer state '{k}' has shape {src.shape}, "
+                        f"but {self._describe(i)} has shape {a.shape}: it does not fit."
                     )
                 if src.dtype.kind not in "fiu":
-                    raise TrainingError(f"Saved optimizer state '{key}' is not numeric.")
+                    raise TrainingError(f"Saved optimizer state '{k}' is not numeric.")
                 loaded.append((a, src))
         for a, src in loaded:
             np.copyto(a, src, casting="unsafe")

@@ -37,6 +37,7 @@ import numpy as np
 from ..errors import AnnError
 from .build import network_from_dict, network_to_dict
 from .monitor import HistoryArrays, Monitor, TrainingSnapshot
+from .network import copy_optimizer_state
 from .trainer import BatchEnd, EpochEnd, Finished, History
 
 
@@ -53,14 +54,19 @@ class Start:
     X: np.ndarray
     Y: np.ndarray
     paused: bool = False
+    #: the network's optimizer state (the run continues from it when it fits)
+    optimizer_state: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, net, X: np.ndarray, Y: np.ndarray, paused: bool = False) -> "Start":
-        return cls(network_to_dict(net), net.get_weights(), net.history.to_dict(), X, Y, paused)
+        return cls(network_to_dict(net), net.get_weights(), net.history.to_dict(), X, Y, paused,
+                   copy_optimizer_state(getattr(net, "optimizer_state", None)))
 
     def build(self):
         """The child's copy of the network."""
-        return network_from_dict(self.network, self.weights, history=self.history)
+        net = network_from_dict(self.network, self.weights, history=self.history)
+        net.optimizer_state = copy_optimizer_state(self.optimizer_state)
+        return net
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,8 @@ class Done:
     epochs_done: int
     snapshot: TrainingSnapshot | None
     history_from: int
+    #: the optimizer's state at the end (the trainer's ``Finished.optimizer_state``), or None
+    optimizer_state: dict[str, Any] | None = None
 
 
 # ----------------------------------------------------------------- child
@@ -182,8 +190,10 @@ def _child(conn, start: Start) -> None:
                 want_snapshot = False
     t.join()
     last = monitor.latest
-    conn.send(Done(state["result"], net.get_weights(), state["batches"], monitor.epochs_done,
-                   None if last is None else _new_epochs(last, sent), sent))
+    result = state["result"]
+    conn.send(Done(result, net.get_weights(), state["batches"], monitor.epochs_done,
+                   None if last is None else _new_epochs(last, sent), sent,
+                   getattr(result, "optimizer_state", None)))
     conn.close()
 
 
@@ -217,6 +227,8 @@ class TrainingProcess:
         #: after the end: the trained weights and the whole history
         self.weights: dict[str, np.ndarray] | None = None
         self.history: History | None = None
+        #: after the end: the optimizer's state to keep with the weights (None: none to keep)
+        self.optimizer_state: dict[str, Any] | None = None
 
     def start(self, paused: bool = False) -> None:
         ctx = mp.get_context("spawn")  # never fork a process that runs Qt
@@ -267,6 +279,7 @@ class TrainingProcess:
                     self._asked = False
                 elif isinstance(msg, Done):
                     self.result, self.weights = msg.result, msg.weights
+                    self.optimizer_state = msg.optimizer_state
                     self.batches, self.epochs_done = msg.batches, msg.epochs_done
                     if msg.snapshot is not None:
                         self.latest = self._fresh = self._merge(msg.snapshot, msg.history_from)

@@ -164,6 +164,11 @@ class Finished:
     batch: int | None = None
     weight: str | None = None
     learning_rate: float | None = None
+    #: the optimizer's state at the end (:meth:`~.optimizers.Optimizer.state_dict`, keyed by
+    #: weight name), to continue from (after "nan": the state of before the bad batch, like the
+    #: weights); None when there is none to keep (no optimizer, or early stopping put back the
+    #: best weights, which the state does not belong to)
+    optimizer_state: dict[str, Any] | None = None
 
 
 class History:
@@ -391,7 +396,10 @@ class Trainer:
             check_differentiable(self.program, network.graph)
             self.optimizer = make_optimizer(config.optimizer, [p.value for p in self.program.params],
                                             config.learning_rate, clipnorm=config.clipnorm,
+                                            names=[p.name for p in self.program.params],
                                             **config.optimizer_params)
+            #: whether the run continues from ``network.optimizer_state`` (else it starts afresh)
+            self.resumed_state = self._resume(getattr(network, "optimizer_state", None))
         elif config.rule == "fixed":
             self.optimizer = None
             self._rule_step = lambda xb, yb, lr: None
@@ -414,6 +422,31 @@ class Trainer:
         self._stop = False
         self._paused = False
         self._budget = 0
+
+    def _resume(self, state: dict[str, Any] | None) -> bool:
+        """Continue from a saved optimizer state when it is one of this optimizer
+        (same name) and fits these weights; otherwise start afresh (the state of
+        another optimizer, or of weights whose shapes changed, is of no use)."""
+        opt = self.optimizer
+        if not state or not opt.state_matches(state):
+            return False
+        try:
+            opt.load_state_dict(state)
+        except TrainingError:
+            opt.reset()
+            return False
+        return True
+
+    def _finished(self, ev: Finished, keep_state: bool = True) -> Finished:
+        """The last event, with the optimizer's state (also kept as ``network.optimizer_state``);
+        after a divergence, the state of before the bad batch (which the weights are back to)."""
+        if ev.reason == "nan":
+            state = getattr(self, "_state_before_bad", None)
+        else:
+            state = self.optimizer.state_dict() if keep_state and self.optimizer is not None else None
+        ev.optimizer_state = state
+        self.network.optimizer_state = state
+        return ev
 
     # ------------------------------------------------------ control
     def stop(self) -> None:
@@ -490,7 +523,7 @@ class Trainer:
             for b in range(batches):
                 if not self._gate():
                     self._restore_or_keep(None)
-                    yield Finished("stopped", f"stopped at epoch {e + 1}, batch {b + 1}")
+                    yield self._finished(Finished("stopped", f"stopped at epoch {e + 1}, batch {b + 1}"))
                     return
                 if len(log) >= guard.EVERY or net._weights_version != seen_version:
                     guard.checkpoint()  # also when the weights were set from outside since the last batch
@@ -503,14 +536,15 @@ class Trainer:
                     what = "output"
                     if nid is None:  # values finite, but the loss overflowed
                         nid, what = prog.outputs[0].node_id, "loss"
-                    yield self._diverged(e, b, lr, f"the {what} of {net.describe_node(nid)}", nid, None, log, batch)
+                    yield self._finished(self._diverged(e, b, lr, f"the {what} of {net.describe_node(nid)}", nid,
+                                                        None, log, batch))
                     return
                 if bad is not None:
                     name = bad_weight_name(bad)
                     nid = name.split("/")[0]
                     kind = "weight" if bad.trainable else "state"
-                    yield self._diverged(e, b, lr, f"the {kind} '{name}' of {net.describe_node(nid)}", nid, name,
-                                         log, batch)
+                    yield self._finished(self._diverged(e, b, lr, f"the {kind} '{name}' of {net.describe_node(nid)}",
+                                                        nid, name, log, batch))
                     return
                 log.append((order, b, lr))
                 self.step_count += 1
@@ -544,10 +578,11 @@ class Trainer:
                     wait += 1
                     if wait >= cfg.patience:
                         self._restore_or_keep(best_weights)
-                        yield Finished("early_stopping",
-                                       f"early stopping after epoch {e + 1}: no improvement for {wait} epochs")
+                        yield self._finished(Finished(
+                            "early_stopping", f"early stopping after epoch {e + 1}: no improvement for {wait} epochs"),
+                            keep_state=best_weights is None)
                         return
-        yield Finished("completed", f"trained {cfg.epochs} epochs")
+        yield self._finished(Finished("completed", f"trained {cfg.epochs} epochs"))
 
     def _batch(self, xb: np.ndarray, yb: np.ndarray, lr: float,
                replay: bool = False) -> "tuple[np.ndarray, float | None, Param | None]":
@@ -583,6 +618,8 @@ class Trainer:
             self._batch(*batch(order, rb), rlr, replay=True)
         exact = not log or self.guard.matches()
         if self.optimizer is not None:
+            #: the state that belongs to the weights of before the bad batch: the one to continue from
+            self._state_before_bad = self.optimizer.state_dict()
             self.optimizer.reset()
         self.program.clear()
         back = ("the weights are back to where they were before that batch" if exact else
