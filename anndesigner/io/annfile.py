@@ -5,7 +5,11 @@
   settings, data-set reference, seed, dtype;
 * ``weights.npz`` — every weight as ``<node id>/<name>``, read with
   ``allow_pickle=False`` and checked for count, shape and dtype;
-* ``history.json`` — per-epoch training metrics.
+* ``history.json`` — per-epoch training metrics;
+* ``optimizer.npz`` (optional) — the optimizer state of the last run, to
+  continue training exactly; plain ``.npy`` arrays like weights.npz (see
+  :func:`_read_optimizer_state`). A damaged one is dropped with an
+  :class:`OptimizerStateWarning`; the network opens without it.
 
 Saving is atomic (a temp file ``<name>.<8 random>.tmp`` in the same folder,
 then ``os.replace``) and keeps the target's permissions; a temp file left by a
@@ -40,6 +44,7 @@ import stat
 import struct
 import time
 import zipfile
+import warnings
 import zlib
 from pathlib import Path
 from typing import Any
@@ -48,6 +53,7 @@ import numpy as np
 
 from .._version import __version__
 from ..engine.build import DocumentError, graph_from_dict, network_from_dict, network_to_dict
+from ..engine.network import optimizer_state_fits
 from ..engine.trainer import History
 from ..errors import AnnError, FileFormatError, GraphError
 from ..graph.model import LIMITS as GRAPH_LIMITS
@@ -63,6 +69,7 @@ MEMBER_LIMITS = {
     "network.json": 8 * 2**20,
     "history.json": 32 * 2**20,
     "weights.npz": 2**31,
+    "optimizer.npz": 2**31,
 }
 
 
@@ -257,6 +264,7 @@ def save_network(net, path: str | os.PathLike) -> None:
     doc = network_json(net, folder=os.path.abspath(path.parent))
     weights = net.weights_for_saving()
     history = net.history.to_dict()
+    optimizer = _optimizer_arrays(getattr(net, "optimizer_state", None))
     clean_stale_temps(path)
     try:
         fd, tmp = _new_temp(path)
@@ -268,6 +276,8 @@ def save_network(net, path: str | os.PathLike) -> None:
                 z.writestr("network.json", json.dumps(doc, indent=1, allow_nan=False))
                 z.writestr("weights.npz", _npz_bytes(weights), compress_type=zipfile.ZIP_STORED)
                 z.writestr("history.json", json.dumps(history, allow_nan=False))
+                if optimizer is not None:
+                    z.writestr("optimizer.npz", _npz_bytes(optimizer), compress_type=zipfile.ZIP_STORED)
             raw.flush()
             if hasattr(os, "fchmod"):
                 os.fchmod(raw.fileno(), mode)
@@ -642,6 +652,12 @@ def load_network(path: str | os.PathLike):
                                    why=f" for the network's {sum(math.prod(s) for s in expected.values()):,} "
                                        "parameters" if whole else " by its compressed size")
         hist_raw = _read_member(z, members, "history.json", shown, required=False)
+        opt_raw, opt_problem = None, None
+        try:
+            opt_raw = _read_member(z, members, "optimizer.npz", shown, required=False,
+                                   limit=min(_optimizer_bound(bound), MEMBER_LIMITS["optimizer.npz"]))
+        except FileFormatError as e:
+            opt_problem = str(e)
     weights = _read_weights(weights_raw, expected, whole, graph, shown, budget=bound)
     del weights_raw
     if whole:  # before the network is built: it would initialize what is missing
@@ -672,4 +688,105 @@ def load_network(path: str | os.PathLike):
                               f"({type(e).__name__}: {e})") from None
     # a graph that compiles is whole: _read_weights and _check_missing above found its weights exactly
     # the ones its analysis declares, which are the ones the compiler builds
+    if opt_raw is not None:
+        try:
+            state = _read_optimizer_state(opt_raw, _optimizer_bound(bound))
+            if net.compiles and not optimizer_state_fits(state, net.program):
+                raise ValueError("its arrays do not fit the network's weights")
+            net.optimizer_state = state
+        except ValueError as e:
+            opt_problem = f"{shown}: optimizer.npz: {e}"
+    if opt_problem is not None:
+        warnings.warn(f"{opt_problem}; the network opens without its optimizer state "
+                      "(the next training run starts the optimizer afresh)", OptimizerStateWarning, stacklevel=2)
     return net
+
+
+# ------------------------------------------------------------ optimizer state
+# ``optimizer.npz`` (optional, since 0.x; files without it load as before, and
+# older versions ignore it): the optimizer state of the last run
+# (``Network.optimizer_state``, keyed like Optimizer.state_dict: "iterations",
+# "learning_rate", "hyper.<name>", "state.<slot>.<weight name>"), every value an
+# .npy array (scalars as 0-d arrays) written without pickle, like weights.npz. It
+# is an optional extra beside the weights, not part of network.json, so the schema
+# version is unchanged. A damaged one never stops the file from opening: it is
+# dropped with an :class:`OptimizerStateWarning` naming the problem.
+
+
+class OptimizerStateWarning(UserWarning):
+    """A file's optimizer state cannot be used; the network was opened without it."""
+
+
+def _optimizer_arrays(state: dict[str, Any] | None) -> dict[str, np.ndarray] | None:
+    """The state as arrays for :func:`_npz_bytes` (None when there is none)."""
+    if not state:
+        return None
+    out = {}
+    for k, v in state.items():
+        if isinstance(v, np.ndarray):
+            out[k] = v
+        elif isinstance(v, (bool, np.bool_)):
+            out[k] = np.array(bool(v))
+        elif isinstance(v, (int, np.integer)):
+            out[k] = np.array(int(v), np.int64)
+        elif isinstance(v, (float, np.floating)):
+            out[k] = np.array(float(v), np.float64)
+        # anything else (not written by an optimizer) is not saved
+    return out
+
+
+def _optimizer_bound(weights_bound: int) -> int:
+    """The most optimizer.npz may unpack to: two state arrays per weight (Adam,
+    RMSprop with momentum, Adadelta), each at most as big as the weights may be."""
+    return 2 * weights_bound + (1 << 20)
+
+
+_OPT_KEY = re.compile(r"(iterations|learning_rate|hyper\.[A-Za-z_0-9]+|state\.[A-Za-z_0-9]+\..+)\Z")
+
+
+def _read_optimizer_state(raw: bytes, budget: int) -> dict[str, Any]:
+    """The state in optimizer.npz; ValueError saying what is wrong with it."""
+    try:
+        z = zipfile.ZipFile(io.BytesIO(raw))
+        infos = z.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as e:
+        raise ValueError(f"it is damaged ({type(e).__name__}: {e})") from None
+    if len(infos) > 2 * MAX_WEIGHTS + 64:
+        raise ValueError(f"it holds {len(infos):,} arrays, too many for an optimizer state")
+    total = sum(i.file_size for i in infos)
+    if total > budget:
+        raise ValueError(f"it would unpack to {total:,} bytes, more than the {budget:,} the weights allow")
+    state: dict[str, Any] = {}
+    for info in infos:
+        if not info.filename.endswith(".npy"):
+            raise ValueError(f"'{info.filename[:80]}' is not an array")
+        key = info.filename[:-4]
+        if not _OPT_KEY.match(key):
+            raise ValueError(f"'{key[:80]}' is not a part of an optimizer state")
+        if key in state:
+            raise ValueError(f"'{key[:80]}' is there twice")
+        try:
+            with z.open(info) as f:
+                arr = np.lib.format.read_array(f, allow_pickle=False)
+        except Exception as e:  # noqa: BLE001 - any damage of one array: the state is dropped, with its reason
+            raise ValueError(f"array '{key[:80]}' cannot be read ({type(e).__name__}: {e})") from None
+        if key.startswith("state."):
+            if arr.dtype not in (np.float32, np.float64):
+                raise ValueError(f"array '{key[:80]}' has dtype {arr.dtype}, not float32 or float64")
+            if not np.isfinite(arr).all():
+                raise ValueError(f"array '{key[:80]}' holds NaN or infinite values")
+            state[key] = arr
+            continue
+        if arr.shape != () or arr.dtype.kind not in "biuf":
+            raise ValueError(f"'{key[:80]}' must be a single number, not an array of shape {arr.shape} "
+                             f"and dtype {arr.dtype}")
+        value = arr.item()
+        if key == "iterations":
+            if arr.dtype.kind not in "iu" or value < 0:
+                raise ValueError(f"'iterations' must be a whole number >= 0, not {value!r}")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"'{key[:80]}' must be finite, not {value!r}")
+        state[key] = value
+    if "iterations" not in state:
+        raise ValueError("it has no 'iterations'")
+    return state

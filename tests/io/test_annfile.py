@@ -75,7 +75,8 @@ def test_file_layout_is_plain_json_and_npz(tmp_path):
     net.fit(XOR_X, XOR_Y, epochs=2)
     net.save(tmp_path / "x.ann")
     with zipfile.ZipFile(tmp_path / "x.ann") as z:
-        assert set(z.namelist()) == {"network.json", "weights.npz", "history.json"}
+        # optimizer.npz: the trained network's optimizer state (tests/io/test_optimizer_state_file.py)
+        assert set(z.namelist()) == {"network.json", "weights.npz", "history.json", "optimizer.npz"}
         doc = json.loads(z.read("network.json"))
         w = np.load(io.BytesIO(z.read("weights.npz")), allow_pickle=False)
         assert set(w.files) == {"dense_1/kernel", "dense_1/bias", "output_1/kernel", "output_1/bias"}
