@@ -32,6 +32,8 @@ from ..params import ParamSpec
 from ._common import MAX_CENTERS, MAX_SAMPLES, _binary, _check_n, _check_noise, _source, _two_class_counts
 from .dataset import Dataset, Standardizer, _check_seed
 from .digits import DIGITS_SAMPLES, make_digits
+from .features import DEFAULT_FEATURES, FEATURE_NAMES, check_features, with_features
+from .formula import FormulaError, parse
 from .patterns import make_letters
 from .sequences import MAX_STEPS, MAX_VOCAB, make_parity, make_pattern, make_sine_sequence
 
@@ -220,6 +222,42 @@ def make_house_prices(n_samples: int = 500, noise: float = 0.05, seed: int = 0) 
     )
 
 
+# --------------------------------------------------------------------- formula
+MAX_RANGE = 1e6
+
+
+def make_formula(n_samples: int = 200, noise: float = 0.0, seed: int = 0, expression: str = "x1*x2 > 0",
+                 range: float = 1.0) -> Dataset:  # noqa: A002 - the setting is called "range"
+    """Points ``(x1, x2)`` uniform in ``[-range, range]²`` labelled by ``expression``
+    (see :mod:`.formula`). When every value is 0 or 1 the set is a classification
+    (classes ``"0"``, ``"1"``) and ``noise`` moves the inputs after labelling, as in the
+    other 2-D sets; otherwise it is a regression and ``noise`` is added to the target.
+    Raises :class:`~.formula.FormulaError` (a DataError) for a bad expression or one
+    that is not finite at some points."""
+    n = _check_n(n_samples)
+    noise = _check_noise(noise)
+    seed = _check_seed(seed)
+    if isinstance(range, bool) or not isinstance(range, (int, float, np.integer, np.floating)) or not (
+            0 < range <= MAX_RANGE):
+        raise DataError(f"range must be a number above 0 and at most {MAX_RANGE:g}, not {range!r}")
+    extent = float(range)
+    formula = parse(expression)
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-extent, extent, size=(n, 2))
+    y = formula.evaluate(X[:, 0], X[:, 1])
+    if not np.all(np.abs(y) <= np.finfo(np.float32).max):
+        raise FormulaError(f"formula {expression!r} has values too large for float32")
+    source = _source("formula", n, noise, seed, expression=expression, range=extent)
+    if np.all((y == 0) | (y == 1)):
+        if noise > 0:
+            X = X + rng.normal(0.0, noise, size=X.shape)
+        return _binary("Formula", X, y, ["0", "1"], ["x1", "x2"], "y", source)
+    if noise > 0:
+        y = y + rng.normal(0.0, noise, size=n)
+    return Dataset(X=X, Y=y.reshape(-1, 1), name="Formula", task="regression", input_names=["x1", "x2"],
+                   target_names=["y"], classes=None, source=source)
+
+
 # -------------------------------------------------------------------- registry
 #: the kinds of inputs a built-in data set has (``BuiltinInfo.input_kind``)
 INPUT_KINDS = ("features", "image", "sequence", "tokens")
@@ -242,7 +280,17 @@ PARAM_SPECS: tuple[ParamSpec, ...] = (
               minimum=1, maximum=MAX_STEPS),
     ParamSpec("vocab", "int", 6, label="Vocabulary", help="Number of different tokens: ids 0 … vocabulary − 1",
               minimum=3, maximum=MAX_VOCAB),
+    ParamSpec("expression", "str", "x1*x2 > 0", label="Formula",
+              help="The target as a formula of x1 and x2, e.g. x1*x2 > 0 or sin(3*x1) + x2^2 "
+                   "(comparisons give 0/1 classes, anything else a regression)"),
+    ParamSpec("range", "float", 1.0, label="Range", help="Points are drawn uniformly in [-range, range]²",
+              minimum=0.001, maximum=MAX_RANGE, decimals=3, step=0.5),
 )
+
+#: the optional ``features`` setting of the 2-D sets (``BuiltinInfo.takes_features``): not among
+#: the defaults, so a source without it (every file saved before it existed) is unchanged
+FEATURES_SPEC = ParamSpec("features", "str", DEFAULT_FEATURES, label="Features",
+                          help="The input columns: a list among " + ", ".join(FEATURE_NAMES))
 
 
 @dataclass(frozen=True)
@@ -266,6 +314,8 @@ class BuiltinInfo:
     input_kind: str = "features"
     #: the settings (in PARAM_SPECS order), each with this set's default and range
     params: tuple[ParamSpec, ...] = ()
+    #: whether ``load_builtin`` takes ``features`` (derived input columns, see :mod:`.features`)
+    takes_features: bool = False
 
     @property
     def defaults(self) -> dict:
@@ -286,7 +336,8 @@ class BuiltinInfo:
         raise KeyError(name)
 
 
-def _info(name, title, description, task, factory, *, input_kind="features", limits=None, **defaults) -> BuiltinInfo:
+def _info(name, title, description, task, factory, *, input_kind="features", limits=None, takes_features=False,
+          **defaults) -> BuiltinInfo:
     if input_kind not in INPUT_KINDS:
         raise ValueError(f"unknown input kind {input_kind!r}")
     limits = limits or {}
@@ -298,7 +349,8 @@ def _info(name, title, description, task, factory, *, input_kind="features", lim
     unknown = set(defaults) - {s.name for s in specs}
     if unknown:
         raise ValueError(f"no description for {sorted(unknown)}")
-    return BuiltinInfo(name, title, description, task, factory, tuple(defaults.items()), input_kind, tuple(specs))
+    return BuiltinInfo(name, title, description, task, factory, tuple(defaults.items()), input_kind, tuple(specs),
+                       takes_features)
 
 
 BUILTIN_DATASETS: Mapping[str, BuiltinInfo] = MappingProxyType(
@@ -306,19 +358,23 @@ BUILTIN_DATASETS: Mapping[str, BuiltinInfo] = MappingProxyType(
         info.name: info
         for info in (
             _info("and", "AND", "Logical AND of two binary inputs (truth table).", "classification",
-                  make_and, n_samples=4, noise=0.0, seed=0),
+                  make_and, takes_features=True, n_samples=4, noise=0.0, seed=0),
             _info("or", "OR", "Logical OR of two binary inputs (truth table).", "classification",
-                  make_or, n_samples=4, noise=0.0, seed=0),
+                  make_or, takes_features=True, n_samples=4, noise=0.0, seed=0),
             _info("xor", "XOR", "Exclusive OR: not linearly separable, needs a hidden layer.", "classification",
-                  make_xor, n_samples=4, noise=0.0, seed=0),
+                  make_xor, takes_features=True, n_samples=4, noise=0.0, seed=0),
             _info("circles", "Circles", "A ring of points around a smaller ring, 2 classes.", "classification",
-                  make_circles, n_samples=200, noise=0.05, seed=0),
+                  make_circles, takes_features=True, n_samples=200, noise=0.05, seed=0),
             _info("moons", "Moons", "Two interleaving half moons, 2 classes.", "classification",
-                  make_moons, n_samples=200, noise=0.1, seed=0),
+                  make_moons, takes_features=True, n_samples=200, noise=0.1, seed=0),
             _info("spirals", "Spirals", "Two interleaved spirals, 2 classes; hard for small networks.",
-                  "classification", make_spirals, n_samples=200, noise=0.05, seed=0),
+                  "classification", make_spirals, takes_features=True, n_samples=200, noise=0.05, seed=0),
             _info("blobs", "Blobs", "Gaussian clusters, one class each (one-hot when more than 2).",
-                  "classification", make_blobs, n_samples=300, noise=0.5, seed=0, centers=3),
+                  "classification", make_blobs, takes_features=True, n_samples=300, noise=0.5, seed=0, centers=3),
+            _info("formula", "Formula",
+                  "Points in a square labelled by a formula of x1 and x2 you type (0/1 values: 2 classes).",
+                  "classification", make_formula, takes_features=True, n_samples=200, noise=0.0, seed=0,
+                  expression="x1*x2 > 0", range=1.0),
             _info("sine", "Sine", "Regression of y = sin(x) on [-pi, pi] with noise.", "regression",
                   make_sine, n_samples=100, noise=0.05, seed=0),
             _info("house_prices", "House prices",
@@ -362,12 +418,19 @@ def load_builtin(name: str, standardize: bool = False, **params: Any) -> Dataset
     if not isinstance(standardize, bool):
         raise DataError(f"standardize must be true or false, not {standardize!r}")
     allowed = info.defaults
+    params = dict(params)
+    features = params.pop("features", None) if info.takes_features else None
     for key in params:
         if key not in allowed:
+            extra = ", features" if info.takes_features else ""
             raise DataError(
-                f"unknown parameter {key!r} for data set {name!r}; allowed: {', '.join(allowed)}"
+                f"unknown parameter {key!r} for data set {name!r}; allowed: {', '.join(allowed)}{extra}"
             )
     ds = info.factory(**{**allowed, **params})
+    if features is not None:
+        feats = check_features(features)
+        ds = with_features(ds, feats)
+        ds.source["params"]["features"] = list(feats)
     ds.source["standardize"] = standardize
     if standardize:
         ds.scaler = Standardizer.fit(ds.X)
@@ -390,6 +453,8 @@ __all__ = [
     "make_blobs",
     "make_sine",
     "make_house_prices",
+    "make_formula",
+    "FEATURES_SPEC",
     "make_digits",
     "make_sine_sequence",
     "make_parity",
