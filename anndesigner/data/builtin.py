@@ -419,7 +419,8 @@ def load_builtin(name: str, standardize: bool = False, **params: Any) -> Dataset
         raise DataError(f"standardize must be true or false, not {standardize!r}")
     allowed = info.defaults
     params = dict(params)
-    features = params.pop("features", None) if info.takes_features else None
+    has_features = info.takes_features and "features" in params
+    features = params.pop("features") if has_features else None
     for key in params:
         if key not in allowed:
             extra = ", features" if info.takes_features else ""
@@ -427,7 +428,7 @@ def load_builtin(name: str, standardize: bool = False, **params: Any) -> Dataset
                 f"unknown parameter {key!r} for data set {name!r}; allowed: {', '.join(allowed)}{extra}"
             )
     ds = info.factory(**{**allowed, **params})
-    if features is not None:
+    if has_features:
         feats = check_features(features)
         ds = with_features(ds, feats)
         ds.source["params"]["features"] = list(feats)
