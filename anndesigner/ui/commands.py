@@ -259,10 +259,11 @@ class SetDataSourceCommand(QUndoCommand):
 
 
 class TrainCommand(QUndoCommand):
-    """The result of a training run: new weights and history, one undo step."""
+    """The result of a training run: new weights, history and optimizer state
+    (None: the run leaves none, the next one starts afresh), one undo step."""
 
     def __init__(self, doc: Document, weights: Mapping[str, np.ndarray], history, epochs: int,
-                 text: str | None = None):
+                 text: str | None = None, optimizer_state: Mapping[str, Any] | None = None):
         super().__init__(text or f"Train {epochs} epoch{'s' if epochs != 1 else ''}")
         self.doc = doc
         self.new_weights = {k: np.array(v) for k, v in weights.items()}
@@ -270,14 +271,18 @@ class TrainCommand(QUndoCommand):
         self.old_weights = {k: current[k] for k in weights if k in current}
         self.old_history = _history_copy(doc.network.history)
         self.new_history = History(copy.deepcopy(history.data if hasattr(history, "data") else history))
+        self.old_state = _state_copy(getattr(doc.network, "optimizer_state", None))
+        self.new_state = _state_copy(optimizer_state)
 
     def redo(self) -> None:
         self.doc.network.stage_weights(self.new_weights)
         self.doc.network.set_history(_history_copy(self.new_history))
+        self.doc.network.optimizer_state = _state_copy(self.new_state)
 
     def undo(self) -> None:
         self.doc.network.stage_weights(self.old_weights)
         self.doc.network.set_history(_history_copy(self.old_history))
+        self.doc.network.optimizer_state = _state_copy(self.old_state)
 
 
 class ResetWeightsCommand(QUndoCommand):
@@ -288,15 +293,24 @@ class ResetWeightsCommand(QUndoCommand):
         self.doc = doc
         self.old_weights = doc.network.weights_for_saving()
         self.old_history = _history_copy(doc.network.history)
+        self.old_state = _state_copy(getattr(doc.network, "optimizer_state", None))
 
     def redo(self) -> None:
-        self.doc.network.reset_weights()
+        self.doc.network.reset_weights()  # clears the optimizer state too
         self.doc.network.set_history(History())
 
     def undo(self) -> None:
         self.doc.network.stage_weights(self.old_weights)
         self.doc.network.set_history(_history_copy(self.old_history))
+        self.doc.network.optimizer_state = _state_copy(self.old_state)
 
 
 def _history_copy(h: History) -> History:
     return History(copy.deepcopy(h.data))
+
+
+def _state_copy(state: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """An independent copy of an optimizer state (its arrays copied), or None."""
+    if state is None:
+        return None
+    return {k: np.array(v) if isinstance(v, np.ndarray) else v for k, v in state.items()}

@@ -224,10 +224,12 @@ class Editor(QObject):
         return self._push(C.ResetWeightsCommand(self.doc))
 
     def apply_training_result(self, weights: Mapping[str, np.ndarray], history, epochs: int,
-                              text: str | None = None) -> C.TrainCommand:
-        """A finished run's weights and history, one undo step (pushed once the run has
-        released the lock)."""
-        return self._push(C.TrainCommand(self.doc, weights, history, epochs, text))
+                              text: str | None = None, *,
+                              optimizer_state: Mapping[str, Any] | None = None) -> C.TrainCommand:
+        """A finished run's weights, history and optimizer state (``run.optimizer_state``;
+        None: the next run starts the optimizer afresh), one undo step (pushed once the run
+        has released the lock); undo puts the previous state back."""
+        return self._push(C.TrainCommand(self.doc, weights, history, epochs, text, optimizer_state))
 
     # -------------------------------------------------------- training, data
     def set_training(self, text: str | None = None, **settings: Any) -> C.SetTrainingCommand | None:
