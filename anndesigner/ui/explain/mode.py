@@ -28,6 +28,7 @@ class ExplainMode(QObject):
         self.action.setStatusTip("Step one sample forward and backward through this network, with the real numbers")
         self.action.triggered.connect(self.start)
         window.addAction(self.action)  # its shortcut works wherever the window has focus
+        window.surface.sampleClicked.connect(self.explain_row)
 
     def set_document(self, document, scene) -> None:
         self.highlight.set_scene(scene)
@@ -38,6 +39,12 @@ class ExplainMode(QObject):
         self.dock.show()
         self.dock.raise_()
         return self.panel.explain_current()
+
+    def explain_row(self, row: int) -> bool:
+        """Explain data row ``row`` (a point clicked on the decision surface)."""
+        self.panel.typed.clear()
+        self.panel.row.setValue(row)
+        return self.start()
 
     def _visibility(self, visible: bool) -> None:
         if not visible:  # leaving explain mode: the canvas as it was

@@ -19,7 +19,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QTransform
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
@@ -171,6 +171,9 @@ def node_thumbnail(evaluator: SurfaceEvaluator, node_id: str, bounds: Bounds, si
 class DecisionSurface(QWidget):
     """The network's decision (or output) surface with the data points on top."""
 
+    #: a data point was clicked: its row in the data set (before the split), for explain mode
+    sampleClicked = Signal(int)
+
     def __init__(self, parent: QWidget | None = None, grid: int = GRID):
         super().__init__(parent)
         self.setObjectName("decisionSurface")
@@ -216,6 +219,10 @@ class DecisionSurface(QWidget):
         self.val_points = pg.ScatterPlotItem(size=7, antialias=True, name="validation")
         p.addItem(self.train_points)
         p.addItem(self.val_points)
+        #: each drawn point's row in the document's data set (None: points set by hand)
+        self._rows: tuple[np.ndarray, np.ndarray] | None = None
+        self.train_points.sigClicked.connect(self._points_clicked)
+        self.val_points.sigClicked.connect(self._points_clicked)
         self.message = QLabel(NOT_2D_TEXT)
         self.message.setObjectName("decisionSurfaceMessage")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -288,7 +295,7 @@ class DecisionSurface(QWidget):
         net = doc.network
         tr, va = split_rows(len(data), net.training, net.seed)
         self.set_data(data.X[tr], data.Y[tr], data.X[va], data.Y[va], data.task,
-                      input_names=data.input_names, classes=data.classes)
+                      input_names=data.input_names, classes=data.classes, rows=(tr, va))
 
     def _doc_edited(self, *_) -> None:
         doc = self._document
@@ -313,8 +320,11 @@ class DecisionSurface(QWidget):
         self._refresh()
 
     def set_data(self, X_train, Y_train, X_val=None, Y_val=None, task: str = "classification", *,
-                 input_names: Sequence[str] | None = None, classes: Sequence[str] | None = None) -> None:
-        """The points to draw (and whose range, plus 10 %, the surface covers)."""
+                 input_names: Sequence[str] | None = None, classes: Sequence[str] | None = None,
+                 rows: tuple | None = None) -> None:
+        """The points to draw (and whose range, plus 10 %, the surface covers); ``rows``:
+        the data-set rows of the training and validation points (clicks report them)."""
+        self._rows = None if rows is None else (np.asarray(rows[0]), np.asarray(rows[1]))
         self._X = None if X_train is None else np.asarray(X_train, dtype=np.float64)
         self._Y = None if Y_train is None else np.asarray(Y_train, dtype=np.float64).reshape(len(self._X), -1)
         self._Xv = None if X_val is None or len(X_val) == 0 else np.asarray(X_val, dtype=np.float64)
@@ -485,14 +495,26 @@ class DecisionSurface(QWidget):
             self.train_points.setData([], [])
         else:
             self.train_points.setData(self._X[:, 0], self._X[:, 1], brush=self._brushes(self._Y),
-                                      pen=pg.mkPen("w", width=1.0), symbol="o", size=7)
+                                      pen=pg.mkPen("w", width=1.0), symbol="o", size=7,
+                                      data=self._point_rows(0, len(self._X)))
         if self._Xv is None:
             self.val_points.setData([], [])
         else:
             pens = [pg.mkPen(b.color(), width=1.8) for b in self._brushes(self._Yv)]
             self.val_points.setData(self._Xv[:, 0], self._Xv[:, 1], brush=pg.mkBrush(255, 255, 255, 220),
-                                    pen=pens, symbol="o", size=7)
+                                    pen=pens, symbol="o", size=7, data=self._point_rows(1, len(self._Xv)))
         self._update_caption()
+
+    def _point_rows(self, part: int, n: int):
+        rows = self._rows[part] if self._rows is not None else None
+        return [int(r) for r in rows] if rows is not None and len(rows) == n else [-1] * n
+
+    def _points_clicked(self, _item, points, *_ev) -> None:
+        for pt in points:
+            row = pt.data()
+            if row is not None and int(row) >= 0:
+                self.sampleClicked.emit(int(row))
+                return
 
     def _update_caption(self) -> None:
         dot = '<span style="color:{}; font-size:11pt">●</span>&nbsp;{}'

@@ -62,3 +62,23 @@ def test_digits_cnn_steps_through_in_the_window(qtbot, main_window):
         steps += 1
     assert p.stepper.at_end() and "loss after" in p.view.toPlainText()
     assert np.isfinite(p.trace.loss_after)
+
+
+def test_clicking_a_point_on_the_decision_surface_explains_that_row(qtbot, main_window):
+    w = main_window(size=(1400, 900))
+    w.open_file(SAMPLES / "xor.ann", ask=False)
+    surf = w.surface
+    qtbot.waitUntil(lambda: len(surf.train_points.data) > 0)
+    data = w.document.dataset()
+    spots = surf.train_points.points()
+    target = spots[-1]
+    row = int(target.data())
+    np.testing.assert_allclose(data.X[row], [target.pos().x(), target.pos().y()])
+    # a real click at that point's position on the screen
+    view = surf.plot_widget
+    scene_pt = surf.plot.getViewBox().mapViewToScene(target.pos())
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     view.mapFromScene(scene_pt))
+    qtbot.waitUntil(lambda: w.explain.panel.trace is not None)
+    assert w.explain.panel.row.value() == row
+    np.testing.assert_allclose(w.explain.panel.trace.sample.reshape(-1), data.X[row])
