@@ -145,6 +145,7 @@ class TrainingController(QObject):
             epochs = run.epochs_done
             text = (f"Train {epochs} epoch{'s' if epochs != 1 else ''}" if epochs
                     else f"Train {run.batches} batch{'es' if run.batches != 1 else ''}")
-            doc.editor.apply_training_result(run.weights, run.history, epochs, text)
+            doc.editor.apply_training_result(run.weights, run.history, epochs, text,
+                                             optimizer_state=run.optimizer_state)
         self._set_state("idle")
         self.finished.emit(result)

@@ -68,8 +68,12 @@ def test_train_xor_to_full_accuracy_as_one_undo_step(setup, qtbot):
     p = doc.network.predict(XOR_X)
     np.testing.assert_array_equal((p > 0.5).ravel(), [False, True, True, False])
     assert snaps and list(snaps[-1].history["loss"]) == h["loss"]
+    # the optimizer's state comes back with the weights (Adam: its step count and moments)
+    state = doc.network.optimizer_state
+    assert state and any(np.asarray(v).size > 1 and np.any(np.asarray(v) != 0) for v in state.values())
     doc.undo_stack.undo()
     assert len(doc.network.history) == 0
+    assert doc.network.optimizer_state is None
     for k, v in before.items():
         np.testing.assert_array_equal(doc.network.get_weights()[k], v)
 
