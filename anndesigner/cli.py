@@ -312,7 +312,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from .engine.explain import explain
+    from .engine import explain
     from .io import load_network
 
     file = Path(args.file)

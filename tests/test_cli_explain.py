@@ -7,7 +7,7 @@ import numpy as np
 import anndesigner as ad
 from anndesigner.cli import main
 from anndesigner.data import load_source
-from anndesigner.engine.explain import explain
+from anndesigner.engine.tracing import explain
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 

@@ -8,7 +8,7 @@ to it). The modules behind it may change shape freely."""
 from .activations import curve as activation_curve
 from .build import DocumentError, graph_from_dict, network_from_dict, network_to_dict
 from .compiler import Program, compile_graph
-from .explain import LOSS_FORMULAS, Trace, explain, loss_numbers
+from .tracing import LOSS_FORMULAS, Trace, explain, loss_numbers
 from .datafit import DataShape, FitReport, affects_fit, check_fit, standardize_default, with_data_fix
 from .monitor import TrainingSnapshot
 from .network import Network

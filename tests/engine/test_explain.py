@@ -1,4 +1,4 @@
-"""engine/explain.py: the trace of one training step for one sample, checked against
+"""engine/tracing.py: the trace of one training step for one sample, checked against
 the network's own predict, central finite differences (float64) for every layer type,
 and the trainer's own step."""
 
@@ -9,7 +9,7 @@ import pytest
 
 import anndesigner as ad
 from anndesigner.data import load_source
-from anndesigner.engine.explain import Trace, explain
+from anndesigner.engine.tracing import Trace, explain
 from anndesigner.errors import DataError, TrainingError
 from anndesigner.graph import BUILTIN_REGISTRY
 from layercheck import _fd

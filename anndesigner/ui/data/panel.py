@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 from ...data import BUILTIN_DATASETS, Dataset, complete_source, restandardized_source, same_source, source_from_file
 from ...data.builtin import PARAM_SPECS
 from ...engine import DataShape, FitReport, affects_fit, check_fit, standardize_default, with_data_fix
+from ...data.formula import parse as parse_formula
 from ...errors import AnnError
 from ...graph.events import Connections
 from ...graph.nodetypes import fmt_shape
@@ -694,11 +695,24 @@ class DataPanel(QWidget):
             if isinstance(old, (int, float)) and round(float(old), spec.decimals) == value:
                 return
             shown = f"{value:g}"
+        elif spec.kind in ("str", "string", "text"):
+            value = str(value).strip()
+            if old == value:
+                self.settings.clear_error()
+                return
+            if key == "expression":  # checked before anything changes; the message names the column
+                try:
+                    parse_formula(value)
+                except AnnError as e:
+                    self.settings.set_error(key, str(e))
+                    return
+            shown = f"'{value}'"
         else:
             value = int(value)
             if old == value:
                 return
             shown = str(value)
+        self.settings.clear_error()
         new = copy.deepcopy(full)
         new["params"][key] = value
         self._push_source(new, f"Set data {spec.title.lower()} to {shown}")

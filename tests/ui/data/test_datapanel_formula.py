@@ -1,0 +1,58 @@
+"""The formula data set in the Data panel: type an expression, get that data;
+a bad expression is named, with its column, and changes nothing."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from anndesigner.ui.data.panel import DataPanel
+from anndesigner.ui.document import Document
+
+
+@pytest.fixture
+def panel(qtbot):
+    import anndesigner as ad
+
+    g = ad.Graph()
+    x = g.add_node("Input", units=2)
+    y = g.add_node("Output", units=1, activation="sigmoid", loss="binary_crossentropy")
+    g.connect(x, y)
+    doc = Document(ad.Network(g))
+    w = DataPanel(doc)
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def type_expression(qtbot, w, text):
+    e = w.field("expression")
+    e.setFocus()
+    e.selectAll()
+    qtbot.keyClicks(e, text)
+    qtbot.keyClick(e, Qt.Key.Key_Return)
+
+
+def test_typed_formula_makes_that_data(qtbot, panel):
+    w = panel
+    w.choose_builtin("formula")
+    type_expression(qtbot, w, "x1 > x2")
+    src = w.document.network.data_source
+    assert src["name"] == "formula" and src["params"]["expression"] == "x1 > x2"
+    data = w.document.dataset()
+    np.testing.assert_array_equal(data.Y[:, 0], (data.X[:, 0] > data.X[:, 1]).astype(data.Y.dtype))
+
+
+def test_a_bad_formula_is_named_and_keeps_the_last_good_one(qtbot, panel):
+    w = panel
+    w.choose_builtin("formula")
+    type_expression(qtbot, w, "x1 * x2 > 0")
+    good = dict(w.document.network.data_source["params"])
+    count = w.document.undo_stack.count()
+    type_expression(qtbot, w, "x1 + y")
+    assert w.document.network.data_source["params"] == good
+    assert w.document.undo_stack.count() == count
+    assert "unknown name 'y'" in w.settings.error_text() and "column" in w.settings.error_text()
+    type_expression(qtbot, w, "sin(3*x1) > x2")
+    assert w.settings.error_text() == ""
+    assert w.document.network.data_source["params"]["expression"] == "sin(3*x1) > x2"
+    assert w.document.undo_stack.count() == count + 1
