@@ -213,6 +213,14 @@ class Network:
         return check_arrays(self.program, X, Y, self.describe_node)
 
     # ---------------------------------------------------- inference
+    def explain(self, x: Any, y: Any = None, **options: Any):
+        """The trace of one training step on one sample ``x`` (target ``y``: without it,
+        the forward pass only), computed on a copy: see :func:`anndesigner.engine.tracing.explain`
+        for the options and what the trace holds. This network is not changed."""
+        from .tracing import explain
+
+        return explain(self, x, y, **options)
+
     def predict(self, X: Any, batch_size: int = 4096) -> np.ndarray:
         """Outputs for inputs ``X`` (prediction mode: no dropout)."""
         X, _ = self._check_data(X)

@@ -332,3 +332,14 @@ def test_to_text_truncates_big_tensors():
     text = explain(net, x, y).to_text(max_values=3)
     assert "conv2d_1 (Conv2D)" in text and "(8×8×16, 1024 values)" in text
     assert max(len(line) for line in text.splitlines()) < 200
+
+
+def test_network_explain_is_the_engines_trace():
+    import anndesigner as ad
+    net = ad.load(SAMPLES / "xor.ann") if "SAMPLES" in globals() else ad.load(
+        __import__("pathlib").Path(__file__).resolve().parents[2] / "samples" / "xor.ann")
+    x, y = np.array([1.0, 0.0]), np.array([1.0])
+    a, b = net.explain(x, y), explain(net, x, y)
+    assert a.loss == b.loss and a.loss_after == b.loss_after
+    for wa, wb in zip(a.weights, b.weights):
+        np.testing.assert_array_equal(wa.after, wb.after)
