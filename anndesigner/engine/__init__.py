@@ -13,14 +13,14 @@ from .datafit import DataShape, FitReport, affects_fit, check_fit, standardize_d
 from .monitor import TrainingSnapshot
 from .network import Network
 from .optimizers import OPTIMIZERS
-from .process import TrainingProcess
+from .process import ENDLESS_EPOCHS, TrainingProcess
 from .rewrite import Rewrite, apply_rewrite, plan_collapse_neurons, plan_expand_dense
 from .schedules import SCHEDULES
 from .trainer import (BatchEnd, EpochEnd, Finished, History, Trainer, TrainingConfig, regression_metrics,
                       split_rows)
 
 __all__ = [
-    "activation_curve", "BatchEnd", "DataShape", "DocumentError", "EpochEnd", "explain", "LOSS_FORMULAS", "loss_numbers", "Trace", "Finished", "FitReport", "History", "Network",
+    "activation_curve", "ENDLESS_EPOCHS", "BatchEnd", "DataShape", "DocumentError", "EpochEnd", "explain", "LOSS_FORMULAS", "loss_numbers", "Trace", "Finished", "FitReport", "History", "Network",
     "OPTIMIZERS", "Program", "Rewrite", "SCHEDULES", "Trainer", "TrainingConfig", "TrainingProcess",
     "TrainingSnapshot", "affects_fit", "apply_rewrite", "check_fit", "compile_graph", "graph_from_dict", "network_from_dict",
     "network_to_dict", "plan_collapse_neurons", "plan_expand_dense", "regression_metrics", "split_rows",

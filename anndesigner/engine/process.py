@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AnnError
+from ..errors import AnnError, TrainingError
 from .build import network_from_dict, network_to_dict
 from .monitor import HistoryArrays, Monitor, TrainingSnapshot
 from .network import copy_optimizer_state
@@ -42,6 +42,10 @@ from .trainer import BatchEnd, EpochEnd, Finished, History
 
 
 # ------------------------------------------------------------- messages
+#: the epoch count of a run that goes on until it is stopped (``endless``)
+ENDLESS_EPOCHS = 10**9
+
+
 @dataclass(frozen=True)
 class Start:
     """What the child is started with: the network (its dict, weights and
@@ -56,6 +60,10 @@ class Start:
     paused: bool = False
     #: the network's optimizer state (the run continues from it when it fits)
     optimizer_state: dict[str, Any] | None = None
+    #: run until stopped (the settings' epoch count is ignored)
+    endless: bool = False
+    #: at most this many epochs per second (None: flat out)
+    epochs_per_second: float | None = None
 
     @classmethod
     def of(cls, net, X: np.ndarray, Y: np.ndarray, paused: bool = False) -> "Start":
@@ -87,6 +95,13 @@ class Step:
 @dataclass(frozen=True)
 class Stop:
     pass
+
+
+@dataclass(frozen=True)
+class SetSpeed:
+    """At most ``epochs_per_second`` epochs a second from now on (None: flat out)."""
+
+    epochs_per_second: float | None
 
 
 @dataclass(frozen=True)
@@ -128,14 +143,28 @@ def _new_epochs(snap: TrainingSnapshot, sent: int) -> TrainingSnapshot:
 
 def _child(conn, start: Start) -> None:
     net = start.build()
-    trainer = net.trainer(start.X, start.Y)
+    trainer = net.trainer(start.X, start.Y, epochs=ENDLESS_EPOCHS) if start.endless else net.trainer(start.X, start.Y)
     monitor = Monitor(trainer, trainer.config.epochs)
-    state = {"batches": 0, "result": None}
+    state = {"batches": 0, "result": None, "speed": start.epochs_per_second, "stop": False}
+
+    def keep_pace(last: list) -> None:
+        """After an epoch: wait until the speed limit allows the next one (in short
+        sleeps, so a Stop, Pause or new speed is seen at once)."""
+        while not state["stop"]:
+            speed = state["speed"]
+            if not speed:
+                break
+            wait = last[0] + 1.0 / speed - time.perf_counter()
+            if wait <= 0:
+                break
+            time.sleep(min(wait, 0.02))
+        last[0] = time.perf_counter()
     if start.paused:
         trainer.pause()
 
     def work() -> None:
         result = Finished("stopped", "stopped")
+        last_epoch = [time.perf_counter()]
         try:
             for ev in trainer.run():
                 if isinstance(ev, BatchEnd):
@@ -143,6 +172,8 @@ def _child(conn, start: Start) -> None:
                     monitor.on_batch(ev)
                 elif isinstance(ev, EpochEnd):
                     monitor.on_epoch(ev)
+                    if state["speed"]:
+                        keep_pace(last_epoch)
                 elif isinstance(ev, Finished):
                     result = ev
         except AnnError as e:  # a user's mistake met while training (a bad token id): its message
@@ -180,8 +211,11 @@ def _child(conn, start: Start) -> None:
                     paused_at = now
                 trainer.step(1)
             elif isinstance(msg, Stop):
+                state["stop"] = True
                 trainer.stop()
                 trainer.resume()
+            elif isinstance(msg, SetSpeed):
+                state["speed"] = msg.epochs_per_second
         if want_snapshot:
             snap = monitor.take()
             if snap is not None:
@@ -208,16 +242,23 @@ class TrainingProcess:
     before the bad batch; snapshots never carry non-finite weights (each is
     taken after a batch passed its check)."""
 
-    def __init__(self, network, X: np.ndarray, Y: np.ndarray):
+    def __init__(self, network, X: np.ndarray, Y: np.ndarray, *, endless: bool = False,
+                 epochs_per_second: float | None = None):
         network.trainer(X, Y)  # bad settings or data raise here, in the caller, before any process starts
+        if epochs_per_second is not None and not (epochs_per_second > 0 and np.isfinite(epochs_per_second)):
+            raise TrainingError(f"the speed must be a positive number of epochs per second, not {epochs_per_second}")
         #: the network as it is now (the child trains this copy), and the data
-        self._start = Start.of(network, np.ascontiguousarray(X), np.ascontiguousarray(Y))
+        self._start = dataclasses.replace(Start.of(network, np.ascontiguousarray(X), np.ascontiguousarray(Y)),
+                                          endless=endless, epochs_per_second=epochs_per_second)
+        #: a run until stopped; the speed limit in epochs per second (None: flat out)
+        self.endless = endless
+        self.epochs_per_second = epochs_per_second
         self._proc: mp.Process | None = None
         self._conn = None
         self._asked = False
         self.paused = False
-        #: epochs this run will do
-        self.epochs_total = network.training.epochs
+        #: epochs this run will do (ENDLESS_EPOCHS: until stopped)
+        self.epochs_total = ENDLESS_EPOCHS if endless else network.training.epochs
         self.batches = 0
         self.epochs_done = 0
         self.latest: TrainingSnapshot | None = None
@@ -263,6 +304,13 @@ class TrainingProcess:
 
     def stop(self) -> None:
         self._send(Stop())
+
+    def set_speed(self, epochs_per_second: float | None) -> None:
+        """At most this many epochs a second from now on (None: flat out)."""
+        if epochs_per_second is not None and not (epochs_per_second > 0 and np.isfinite(epochs_per_second)):
+            raise TrainingError(f"the speed must be a positive number of epochs per second, not {epochs_per_second}")
+        self.epochs_per_second = epochs_per_second
+        self._send(SetSpeed(epochs_per_second))
 
     def poll(self, timeout: float = 0.0) -> bool:
         """Receive what the child sent; ask for the next snapshot. True once finished."""
