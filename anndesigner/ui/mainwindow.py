@@ -213,6 +213,10 @@ class MainWindow(QMainWindow):
         self.act_layout = self._act("Auto-&Layout", self.auto_layout, "Ctrl+L", "auto-layout",
                                     "Arrange the nodes left to right by depth")
         self.act_snap = self._act("&Snap to Grid", self._toggle_snap, None, checkable=True)
+        self.act_output_maps = self._act("Output &Maps on Nodes", self._toggle_output_maps, None,
+                                         tip="Each node shows its output over the input plane (2-input networks)",
+                                         checkable=True)
+        self.act_output_maps.setChecked(self.settings.value("outputMaps", True) in (True, "true", "1"))
         self.act_train = self._act("&Train", self._train_action, "F5", "train", "Train, pause or resume")
         self.act_step = self._act("&Step One Batch", lambda: self.training.step(), "F6", "step")
         self.act_stop = self._act("St&op Training", lambda: self.training.stop(), "Shift+F5", "stop")
@@ -242,7 +246,7 @@ class MainWindow(QMainWindow):
             e.addSeparator() if a is None else e.addAction(a)
         v = mb.addMenu("&View")
         for a in (self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_actual, None, self.act_layout,
-                  self.act_snap, None):
+                  self.act_snap, self.act_output_maps, None):
             v.addSeparator() if a is None else v.addAction(a)
         for d in (self.palette_dock, self.data_dock, self.inspector_dock, self.training_dock, self.plots_dock,
                   self.surface_dock, self.explain.dock):
@@ -314,6 +318,7 @@ class MainWindow(QMainWindow):
             self.thumbnails.detach()
         # after the surface: a new data set's bounds are the surface's before the thumbnails see it
         self.thumbnails = NodeThumbnails(scene, self.surface.bounds, self.training)
+        self.thumbnails.set_maps_enabled(self.act_output_maps.isChecked())
         doc.dataChanged.connect(self._data_changed)
         self._data_changed()
         doc.modifiedChanged.connect(self._update_title)
@@ -641,6 +646,11 @@ class MainWindow(QMainWindow):
 
     def collapse_selected(self) -> None:
         self._select_after(self._edit(self.document.editor.collapse, self.scene.selected_node_ids()))
+
+    def _toggle_output_maps(self, on: bool) -> None:
+        if self.thumbnails is not None:
+            self.thumbnails.set_maps_enabled(on)
+        self.settings.setValue("outputMaps", on)
 
     def _toggle_snap(self, on: bool) -> None:
         self.scene.snap_to_grid = on

@@ -18,6 +18,8 @@ SNAPSHOT_INTERVAL = 1 / 30
 PLOTS_INTERVAL = 0.1
 #: seconds between two re-evaluations of the decision surface (about 7 per second)
 SURFACE_INTERVAL = 0.15
+#: seconds between two re-evaluations of the output maps on the canvas's nodes (≤ 5 per second)
+MAPS_INTERVAL = 0.2
 
 
 def ms(seconds: float) -> int:

@@ -277,6 +277,19 @@ class NodeItem(QGraphicsItem):
     def _layout_texts(self) -> None:
         """Measure and elide texts (called when they change, not when painting)."""
 
+    #: the node's output maps over the input plane, one image per unit (None: not shown)
+    output_maps: "list[QImage] | None" = None
+
+    def set_output_maps(self, images: "list[QImage] | None") -> None:
+        """Show ``images`` (one small map per unit of the node's output over the input
+        plane) on the node, or none; the card grows only while maps are shown."""
+        images = list(images) if images else None
+        had = self.output_maps is not None
+        self.output_maps = images
+        if had != (images is not None) or (images and had):
+            self._layout_texts()
+        self.update()
+
     def caption_lines(self) -> list[str]:
         """The texts the node shows, unelided: title, id, details, "→ shape", "N params"."""
         lines = [self.title, self.node_id] + list(self.details) + [f"→ {self.shape_text}"]
@@ -399,6 +412,7 @@ class BlockItem(NodeItem):
     def _layout_texts(self) -> None:
         f = fonts()
         h = self.HEADER + self.LINE * len(self.details) + self.FOOTER + 4.0
+        h += self._maps_height()
         if h != self._h:
             self.prepareGeometryChange()
             self._h = h
@@ -427,6 +441,29 @@ class BlockItem(NodeItem):
             "shape": _elide(f.fm_shape, "→ " + self.shape_text, inner - par_w - 8),
             "params": params,
         }
+
+    #: a unit's map tile on a card, and the gap between tiles
+    TILE = 16.0
+    TILE_GAP = 2.0
+
+    def _tiles_per_row(self) -> int:
+        return max(1, int((BLOCK_W - 2 * self.PAD + self.TILE_GAP) // (self.TILE + self.TILE_GAP)))
+
+    def _maps_height(self) -> float:
+        n = len(self.output_maps) if self.output_maps else 0
+        if not n:
+            return 0.0
+        rows = -(-n // self._tiles_per_row())
+        return rows * (self.TILE + self.TILE_GAP) + 4.0
+
+    def map_tile_rects(self) -> list[QRectF]:
+        """Where each unit's map is drawn on the card (local coordinates), row by row."""
+        n = len(self.output_maps) if self.output_maps else 0
+        per = self._tiles_per_row()
+        top = self._body.top() + self.HEADER + 3.0 + self.LINE * len(self.details) + 2.0
+        x0 = self._body.left() + self.PAD
+        return [QRectF(x0 + (i % per) * (self.TILE + self.TILE_GAP), top + (i // per) * (self.TILE + self.TILE_GAP),
+                       self.TILE, self.TILE) for i in range(n)]
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -501,6 +538,13 @@ class BlockItem(NodeItem):
             painter.drawText(QRectF(x0, y, w, self.LINE), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                              line)
             y += self.LINE
+        if self.output_maps:
+            tile_pen = QPen(QColor(0, 0, 0, 60), 0.8)
+            painter.setPen(tile_pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            for img, r in zip(self.output_maps, self.map_tile_rects()):
+                painter.drawImage(r, img)
+                painter.drawRect(r)
         foot = QRectF(x0, body.bottom() - self.FOOTER, w, self.FOOTER - 3)
         painter.setFont(f.shape)
         painter.setPen(style.ERROR_COLOR if self.errors else self.accent.darker(115))
@@ -575,6 +619,16 @@ class NeuronItem(NodeItem):
         painter.setPen(pen)
         painter.drawEllipse(QPointF(0, 0), r, r)
         glyph = activation_glyph(self._act)
+        if self.output_maps:
+            # the unit's output over the input plane fills the circle; the glyph is not drawn then
+            clip = QPainterPath()
+            clip.addEllipse(QPointF(0, 0), r - 1.5, r - 1.5)
+            painter.save()
+            painter.setClipPath(clip)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+            painter.drawImage(QRectF(-r, -r, 2 * r, 2 * r), self.output_maps[0])
+            painter.restore()
+            glyph = QPainterPath()
         if not glyph.isEmpty():
             painter.save()
             painter.translate(0, 0)

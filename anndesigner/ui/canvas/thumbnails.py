@@ -7,6 +7,14 @@ over the decision surface's bounds). It follows the document by itself (new
 weights, a new data set, a structural edit) and, while a training session runs,
 takes each snapshot's weights. For a network that does not take two inputs it
 neither compiles nor copies anything: the graph's Input nodes say so first.
+
+It also draws the output maps on the nodes themselves (like TensorFlow Playground):
+one forward pass of the copy over a :data:`MAP_GRID` × :data:`MAP_GRID` grid gives
+every node's output; each unit of a node of at most :data:`MAX_MAP_UNITS` units gets
+a small image (:func:`output_maps`), coloured like ``node_thumbnail`` — blue positive,
+orange-red negative, white zero — with ONE scale per node (its largest magnitude over
+all its units), so a layer's tiles compare. A node with more units shows none. While a
+run trains, the maps follow its snapshots at most every ``MAPS_INTERVAL`` seconds.
 """
 
 from __future__ import annotations
@@ -14,16 +22,49 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from PySide6.QtCore import QObject, Slot
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtGui import QImage
 
 from ...graph.events import Connections
-from ..training.surface import SurfaceEvaluator, node_thumbnail
+from .. import style
+from ..throttle import MAPS_INTERVAL, Throttle, ms
+from ..training.surface import SurfaceEvaluator, _ramp, _rgb, _to_qimage, node_thumbnail
 from .scene import GraphScene
 
 #: the thumbnails' size in pixels
 THUMB_SIZE = 72
 
+#: the output maps' grid: MAP_GRID² points, one forward pass per refresh
+MAP_GRID = 20
+#: nodes of more units than this show no maps
+MAX_MAP_UNITS = 64
+
 Bounds = tuple[float, float, float, float]
+
+
+def output_maps(outputs: dict[str, np.ndarray], n: int = MAP_GRID,
+                max_units: int = MAX_MAP_UNITS) -> dict[str, list[QImage]]:
+    """Per node of ``outputs`` (each node's output on the n×n grid's points, in the row
+    order of ``SurfaceEvaluator.grid``), one n×n QImage per unit; nodes of more than
+    ``max_units`` units (or not flat) are left out. Colours as ``node_thumbnail``; the
+    scale is shared by a node's units (its largest finite magnitude)."""
+    lo, hi = _rgb(style.NEGATIVE_WEIGHT.name()), _rgb(style.POSITIVE_WEIGHT.name())
+    maps: dict[str, list[QImage]] = {}
+    for nid, out in outputs.items():
+        a = np.asarray(out)
+        if a.ndim < 1 or a.shape[0] != n * n:
+            continue
+        v = a.reshape(n * n, -1)
+        k = v.shape[1]
+        if k == 0 or k > max_units:
+            continue
+        fin = np.isfinite(v)
+        m = float(np.abs(v[fin]).max()) if fin.any() else 0.0
+        t = np.where(fin, 0.5 + 0.5 * v / m, 0.5) if m > 0 else np.full(v.shape, 0.5)
+        rgb = _ramp(t.T.reshape(k, n, n), lo, hi)  # (k, n, n, 3)
+        maps[nid] = [_to_qimage(rgb[i]) for i in range(k)]
+    return maps
 
 
 def takes_two_inputs(graph) -> bool:
@@ -49,6 +90,15 @@ class NodeThumbnails(QObject):
         self.evaluator: SurfaceEvaluator | None = None
         self._showing_snapshot = False
         self._seen_revision = self.document.graph.revision
+        #: whether the nodes show their output maps (the View menu's toggle)
+        self.maps_enabled = True
+        #: how many times the maps were computed (one forward pass each)
+        self.map_refreshes = 0
+        self._shown: set[str] = set()
+        self._throttle = Throttle(MAPS_INTERVAL)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.refresh_maps)
         doc = self.document
         self._links = Connections()
         self._links.connect_many([(doc.weightsChanged, self._weights_changed), (doc.dataChanged, self._data_changed),
@@ -60,7 +110,61 @@ class NodeThumbnails(QObject):
         """Stop following the document and the session (the document is replaced)."""
         self._links.disconnect_all()
         self.set_training(None)
+        self._timer.stop()
         self.evaluator = None
+        self._clear_maps()
+
+    # ------------------------------------------------------------ output maps
+    def set_maps_enabled(self, on: bool) -> None:
+        """Show (and keep up to date) or remove the output maps on the nodes."""
+        self.maps_enabled = bool(on)
+        if on:
+            self.refresh_maps()
+        else:
+            self._timer.stop()
+            self._clear_maps()
+
+    def _clear_maps(self) -> None:
+        for nid in self._shown:
+            item = self.scene.node_item(nid)
+            if item is not None:
+                item.set_output_maps(None)
+        self._shown = set()
+
+    @Slot()
+    def refresh_maps(self) -> None:
+        """One forward pass over the grid; every node's maps to its item."""
+        self._timer.stop()
+        ev = self.evaluator
+        if ev is None or not self.maps_enabled:
+            self._clear_maps()
+            return
+        self._throttle.mark()
+        _, _, pts = ev.grid(self._bounds(), MAP_GRID)
+        try:
+            maps = output_maps(ev.outputs(pts), MAP_GRID)
+        except Exception:  # an unevaluable copy: no maps rather than a broken canvas
+            maps = {}
+        self.map_refreshes += 1
+        shown = set()
+        for item in self.scene.node_items():
+            images = maps.get(item.node_id)
+            if images is None:
+                if item.output_maps is not None:
+                    item.set_output_maps(None)
+                continue
+            item.set_output_maps(images)
+            shown.add(item.node_id)
+        self._shown = shown
+
+    def _maps_later(self) -> None:
+        """Refresh the maps now if the last refresh is ``MAPS_INTERVAL`` old, else once it is."""
+        if not self.maps_enabled or self.evaluator is None:
+            return
+        if self._throttle.ready():
+            self.refresh_maps()
+        elif not self._timer.isActive():
+            self._timer.start(ms(self._throttle.wait()))
 
     def set_training(self, controller) -> None:
         """Take the snapshots' weights of ``controller`` (a TrainingController) while it trains."""
@@ -84,6 +188,8 @@ class NodeThumbnails(QObject):
         if ev is None or not ev.is_2d:
             self.evaluator = None
             self.scene.set_thumbnail_provider(None)
+            self._timer.stop()
+            self._clear_maps()
             return
         self.evaluator = ev
         bounds = self._bounds()
@@ -95,6 +201,8 @@ class NodeThumbnails(QObject):
             return node_thumbnail(ev, node_id, bounds, THUMB_SIZE)
 
         self.scene.set_thumbnail_provider(provider)
+        if self.maps_enabled:
+            self.refresh_maps()
 
     @Slot()
     def _weights_changed(self) -> None:
@@ -118,6 +226,7 @@ class NodeThumbnails(QObject):
     def _show_snapshot(self, snap) -> None:
         if self.evaluator is not None:
             self.evaluator.set_weights(snap.weights)
+            self._maps_later()
         self._showing_snapshot = True
 
     @Slot(object)
