@@ -40,6 +40,9 @@ class TrainingController(QObject):
         #: the snapshot every view must draw however recently it drew: a run's end, or
         #: where a paused run stands (so the progress line and the plots agree)
         self.last_snapshot = None
+        #: session options (not saved in the document): run until paused; epochs per second
+        self.endless = False
+        self.epochs_per_second: float | None = None
 
     @property
     def state(self) -> str:
@@ -65,7 +68,9 @@ class TrainingController(QObject):
             data = doc.dataset()
             if data is None:
                 raise AnnError("choose a data set first (Data panel)")
-            run = TrainingProcess(doc.network, data.X, data.Y)  # raises AnnError for bad settings or data
+            # raises AnnError for bad settings or data
+            run = TrainingProcess(doc.network, data.X, data.Y, endless=self.endless,
+                                  epochs_per_second=self.epochs_per_second)
         except AnnError as e:
             self.error.emit(str(e))
             return False
@@ -76,6 +81,16 @@ class TrainingController(QObject):
         self._timer.start()
         self._set_state("paused" if paused else "running")
         return True
+
+    def set_endless(self, on: bool) -> None:
+        """The next run goes on until paused and stopped (the settings' epochs are ignored)."""
+        self.endless = bool(on)
+
+    def set_speed(self, epochs_per_second: float | None) -> None:
+        """At most this many epochs a second (None: flat out), for this run and the next ones."""
+        if self.run is not None:
+            self.run.set_speed(epochs_per_second)  # TrainingError for a bad speed, before anything changes
+        self.epochs_per_second = epochs_per_second
 
     def pause(self) -> None:
         if self.run is not None:

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine import OPTIMIZERS, SCHEDULES
+from ...engine import ENDLESS_EPOCHS, OPTIMIZERS, SCHEDULES
 from ...params import ParamSpec
 from ...errors import AnnError
 from ...graph.events import Connections
@@ -50,6 +50,10 @@ from ..form import ParamForm
 from ..formkit import ComboBox, DoubleSpinBox, FloatSpinBox, SpinBox
 from ..icons import icon
 from .controller import TrainingController
+
+#: the speed menu: (text, epochs per second or None for flat out)
+SPEEDS = (("Flat out", None), ("100 epochs/s", 100.0), ("30 epochs/s", 30.0), ("10 epochs/s", 10.0),
+          ("3 epochs/s", 3.0), ("1 epoch/s", 1.0))
 
 RULES = [("backprop", "Backpropagation"), ("perceptron", "Perceptron rule"), ("hebbian", "Hebb's rule"),
          ("fixed", "Fixed weights (no learning)")]
@@ -185,6 +189,21 @@ class TrainingPanel(QWidget):
             b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             buttons.addWidget(b, 1)
         top.addLayout(buttons)
+        pace = QHBoxLayout()
+        pace.setSpacing(4)
+        self.endless_box = QCheckBox("Until paused")
+        self.endless_box.setObjectName("endlessBox")
+        self.endless_box.setToolTip("Keep training past the epoch count until you pause or stop it")
+        self.speed_box = QComboBox()
+        self.speed_box.setObjectName("speedBox")
+        self.speed_box.setToolTip("How fast training runs: slow speeds let you watch the surface form")
+        for text, value in SPEEDS:
+            self.speed_box.addItem(text, value)
+        pace.addWidget(self.endless_box)
+        pace.addStretch(1)
+        pace.addWidget(QLabel("Speed"))
+        pace.addWidget(self.speed_box)
+        top.addLayout(pace)
         self.progress = QProgressBar()
         self.progress.setObjectName("progress")
         self.progress.setTextVisible(False)
@@ -266,6 +285,8 @@ class TrainingPanel(QWidget):
         self.predict_button.clicked.connect(self.predict)
         self.predict_input.returnPressed.connect(self.predict)
 
+        self.endless_box.toggled.connect(controller.set_endless)
+        self.speed_box.currentIndexChanged.connect(lambda _i: controller.set_speed(self.speed_box.currentData()))
         self.train_button.clicked.connect(self.toggle_training)
         self.step_button.clicked.connect(controller.step)
         self.stop_button.clicked.connect(controller.stop)
@@ -527,10 +548,12 @@ class TrainingPanel(QWidget):
 
     def show_snapshot(self, snap) -> None:
         paused = self.controller.state == "paused"
+        endless = snap.epochs_total >= ENDLESS_EPOCHS
         total = max(1, snap.epochs_total * max(1, snap.batches_per_epoch))
         self.progress.setMaximum(1000)
-        self.progress.setValue(int(1000 * min(1.0, snap.step / total)))
-        parts = [f"Epoch {min(snap.epochs_done + 1, snap.epochs_total)}/{snap.epochs_total}"]
+        self.progress.setValue(0 if endless else int(1000 * min(1.0, snap.step / total)))
+        parts = ([f"Epoch {snap.epochs_done + 1} (until paused)"] if endless
+                 else [f"Epoch {min(snap.epochs_done + 1, snap.epochs_total)}/{snap.epochs_total}"])
         h = snap.history
         if len(h.get("loss", ())) and snap.epochs_done:
             parts.append(f"training loss {h['loss'][-1]:.4f}")
@@ -540,7 +563,7 @@ class TrainingPanel(QWidget):
             if len(h.get(key, ())) and not math.isnan(h[key][-1]):
                 parts.append(f"{label} {h[key][-1]:.{digits}f}")
         # paused: no ETA (the clock of a paused run stands still, it must not grow)
-        parts.append("paused" if paused else f"ETA {fmt_seconds(snap.eta)}")
+        parts.append("paused" if paused else ("running" if endless else f"ETA {fmt_seconds(snap.eta)}"))
         self.status.setText(" · ".join(parts))
         if paused and snap.step > 0:
             self._show_step(snap)

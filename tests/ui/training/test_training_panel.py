@@ -405,3 +405,34 @@ def test_a_schedule_shows_its_own_settings_after_its_row(setup):
     panel.schedule.setCurrentIndex(panel.schedule.findData("constant"))
     assert doc.network.training.schedule is None
     assert panel._schedule_widgets == {} and form.rowCount() == rows
+
+
+def test_until_paused_trains_past_the_epoch_count_and_stop_keeps_it(setup, qtbot):
+    doc, ctl, panel = setup
+    panel.epochs.setValue(5)
+    panel.endless_box.click()
+    assert ctl.endless
+    panel.train_button.click()
+    qtbot.waitUntil(lambda: ctl.run is not None and ctl.run.epochs_done > 40, timeout=20000)
+    qtbot.waitUntil(lambda: "until paused" in panel.status.text(), timeout=5000)
+    assert "ETA" not in panel.status.text()
+    panel.stop_button.click()
+    wait_idle(qtbot, ctl)
+    assert len(doc.network.history) > 40 and doc.network.training.epochs == 5
+    assert doc.undo_stack.undoText().startswith("Train")
+
+
+def test_a_slow_speed_holds_the_run_back(setup, qtbot):
+    doc, ctl, panel = setup
+    panel.speed_box.setCurrentIndex(panel.speed_box.findData(10.0))
+    assert ctl.epochs_per_second == 10.0
+    panel.train_button.click()
+    qtbot.waitUntil(lambda: ctl.run is not None and ctl.run.epochs_done >= 3, timeout=20000)
+    import time
+    e0, t0 = ctl.run.epochs_done, time.perf_counter()
+    qtbot.wait(1000)
+    rate = (ctl.run.epochs_done - e0) / (time.perf_counter() - t0)
+    assert rate < 16
+    panel.speed_box.setCurrentIndex(panel.speed_box.findData(None))  # flat out, mid-run
+    qtbot.waitUntil(lambda: ctl.state == "idle", timeout=20000)  # the 300 epochs finish quickly now
+    assert len(doc.network.history) == 300
