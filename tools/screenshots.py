@@ -117,9 +117,39 @@ def main() -> int:
     let_views_draw(app)
     w.grab().save(str(OUT / "designer-cnn.png"))
     print("wrote", OUT / "designer-cnn.png")
+    explain_shots(app, w)
     w.ask_save_changes = lambda: __import__("PySide6.QtWidgets", fromlist=["QMessageBox"]).QMessageBox.StandardButton.Discard
     w.close()
     return 0
+
+
+def explain_shots(app, w) -> None:
+    """Explain mode on xor.ann, sample (1, 0): one picture per stage."""
+    w.document.undo_stack.setClean()
+    w.open_example(ROOT / "samples" / "xor.ann")
+    w.resize(1400, 900)
+    settle(app)
+    w.view.fit_to_window()
+    p = w.explain.panel
+    p.row.setValue(2)  # x = (1, 0), target 1
+    w.explain.start()
+
+    def until(cond) -> None:
+        while not cond(p.stepper.frame) and p.step_forward():
+            pass
+
+    stages = (("forward", lambda f: f.node_id == "dense_1" and f.curve is not None),
+              ("loss", lambda f: f.phase == "loss"),
+              ("backward", lambda f: f.phase == "backward" and "kernel" in f.title),
+              ("update", lambda f: f.title == "dense_1/kernel · update"))
+    for name, cond in stages:
+        until(cond)
+        let_views_draw(app)
+        out = OUT / f"explain-{name}.png"
+        w.grab().save(str(out))
+        print("wrote", out)
+    w.explain.dock.hide()
+    w.training_dock.raise_()
 
 
 SCREENS = ((1366, 768), (1920, 1080))

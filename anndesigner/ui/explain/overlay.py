@@ -49,6 +49,9 @@ class ExplainHighlight(QObject):
             ring.setData(0, "explain-ring")
             self.scene.addItem(ring)
             self.rings[nid] = ring
-        if node_ids and node_ids[0] in self.rings:
+        if node_ids and node_ids[0] in self.rings:  # scroll only when the ring is out of sight
+            item = self.scene.node_item(node_ids[0])
+            rect = item.sceneBoundingRect()
             for v in self.scene.views():
-                v.ensureVisible(self.rings[node_ids[0]], 40, 40)
+                if not v.mapToScene(v.viewport().rect()).boundingRect().contains(rect):
+                    v.ensureVisible(rect, 20, 20)

@@ -317,8 +317,9 @@ class ExplainPanel(QWidget):
         self.position.setText(f"<b>{PHASE_TITLES[f.phase]}</b> · {f.title} · step {s.index + 1} of {n}")
         body = "<br>".join(f.lines)
         self.view.setHtml(f"<div style='font-family: monospace'>{body}</div>")
-        bar = self.view.verticalScrollBar()  # the newest lines are the last ones
+        bar = self.view.verticalScrollBar()  # the newest lines are the last ones (after the layout)
         bar.setValue(bar.maximum())
+        QTimer.singleShot(0, lambda: bar.setValue(bar.maximum()))
         if f.curve is not None and f.curve[0]:
             name, z, y = f.curve
             lo = float(min(-4.0, np.nanmin(z) - 1.0)) if z.size else -4.0
