@@ -232,7 +232,7 @@ class ExplainPanel(QWidget):
             x, y = self.sample()
             net = self.document.network
             trace = explain(net, x, y)
-            frames = build_frames(trace, net.get_weights())
+            frames = build_frames(trace, net.get_weights(), getattr(net, "optimizer_state", None))
         except AnnError as e:
             self._say(str(e))
             return False

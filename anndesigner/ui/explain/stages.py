@@ -81,9 +81,18 @@ def _signed(v: float) -> str:
     return f"− {num(abs(v))}" if v < 0 else f"+ {num(v)}"
 
 
-def build_frames(trace, weights: Mapping[str, np.ndarray]) -> list[Frame]:
+#: what the optimizers' state slots hold, as the update frames name them
+SLOT_TITLES = {"momentum": "velocity", "accumulator": "Σ g² (Adagrad)", "grad_sq": "E[g²] (Adadelta)",
+               "delta_sq": "E[Δw²] (Adadelta)", "sq_avg": "mean of g² (RMSprop)",
+               "grad_sum": "m, the moving mean of g (Adam)", "grad_sq_sum": "v, the moving mean of g² (Adam)"}
+
+
+def build_frames(trace, weights: Mapping[str, np.ndarray],
+                 optimizer_state: Mapping[str, object] | None = None) -> list[Frame]:
     """Every frame of ``trace`` in the order the engine ran. ``weights``: the
-    network's weights by name (the values the forward pass used)."""
+    network's weights by name (the values the forward pass used);
+    ``optimizer_state``: the optimizer's state the update starts from (the
+    network's ``optimizer_state``), shown beside each weight's update."""
     frames: list[Frame] = []
     group = 0
 
@@ -209,6 +218,12 @@ def build_frames(trace, weights: Mapping[str, np.ndarray]) -> list[Frame]:
             lines = [f"<b>{_esc(rule)}</b>", f"w = {vec(w.value)}"]
             if w.grad is not None:
                 lines.append(f"g = {vec(w.grad)}")
+            if trace.rule == "backprop":
+                slots = _state_of(optimizer_state, w.name) if trace.iterations_before else {}
+                if slots:
+                    lines += [f"{_esc(SLOT_TITLES.get(k, k))} before = {vec(v)}" for k, v in slots.items()]
+                elif trace.optimizer != "sgd":
+                    lines.append("optimizer state: none yet (this is its first step: it starts from zero)")
             lines += [f"Δw = {vec(w.update)}", f"w′ = w + Δw{sgd} = <b>{vec(w.after)}</b>"]
             add("update", w.node_id, f"{w.name} · update", lines, highlight=(w.node_id,))
             group += 1
@@ -220,6 +235,17 @@ def build_frames(trace, weights: Mapping[str, np.ndarray]) -> list[Frame]:
                  f"({'+' if change >= 0 else '−'}{num(abs(change))})"], highlight=(out_id,) if out_id else ())
             group += 1
     return frames
+
+
+def _state_of(state: Mapping[str, object] | None, name: str) -> dict[str, np.ndarray]:
+    """The optimizer's state arrays for weight ``name``: {slot: array}."""
+    if not state:
+        return {}
+    out = {}
+    for key, v in state.items():
+        if key.startswith("state.") and key.endswith("." + name):
+            out[key[len("state."):-len(name) - 1]] = np.asarray(v)
+    return out
 
 
 def _par(v: float) -> str:

@@ -104,3 +104,19 @@ def test_stepping_at_each_granularity_and_back_lands_on_the_same_frames():
     assert phases == ["forward", "loss", "backward", "update"][-len(phases):]
     with pytest.raises(ValueError):
         Stepper(frames, granularity="epoch-ish")
+
+
+def test_update_frames_show_the_optimizers_state_it_continues_from():
+    net = ad.load(SAMPLES / "xor.ann")
+    data = ad.data.load_source(net.data_source, base_dir=SAMPLES)
+    fresh = build_frames(explain(net, data.X[1], data.Y[1]), net.get_weights(), net.optimizer_state)
+    first = next(f for f in fresh if f.title == "dense_1/kernel · update")
+    assert any("first step" in line for line in first.lines)
+    net.fit(data.X, data.Y, epochs=3)  # adam: m and v now hold something
+    trace = explain(net, data.X[1], data.Y[1])
+    assert trace.iterations_before > 0
+    frames = build_frames(trace, net.get_weights(), net.optimizer_state)
+    upd = next(f for f in frames if f.title == "dense_1/kernel · update")
+    m = net.optimizer_state["state.grad_sum.dense_1/kernel"]
+    assert f"m, the moving mean of g (Adam) before = {vec(m)}" in upd.lines
+    assert any(line.startswith("v, the moving mean of g²") for line in upd.lines)
