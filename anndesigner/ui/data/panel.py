@@ -29,6 +29,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
+    QGridLayout,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -43,7 +44,11 @@ from PySide6.QtWidgets import (
 from ...data import BUILTIN_DATASETS, Dataset, complete_source, restandardized_source, same_source, source_from_file
 from ...data.builtin import PARAM_SPECS
 from ...engine import DataShape, FitReport, affects_fit, check_fit, standardize_default, with_data_fix
+from ...data.features import DEFAULT_FEATURES, FEATURE_NAMES, check_features
 from ...data.formula import parse as parse_formula
+
+#: how the feature boxes read
+FEATURE_TITLES = {"x1^2": "x1²", "x2^2": "x2²", "x1*x2": "x1·x2"}
 from ...errors import AnnError
 from ...graph.events import Connections
 from ...graph.nodetypes import fmt_shape
@@ -187,6 +192,22 @@ class DataPanel(QWidget):
         samples.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
         samples.setGroupSeparatorShown(True)
         self.settings.edited.connect(self._commit_param)
+        # the 2-D sets' feature inputs (x1², x1·x2, sin x1 …), as TensorFlow Playground offers them
+        self.features_box = QWidget()
+        self.features_box.setObjectName("data_features")
+        grid = QGridLayout(self.features_box)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(0)
+        self.feature_checks: dict[str, QCheckBox] = {}
+        for i, name in enumerate(FEATURE_NAMES):
+            box = QCheckBox(FEATURE_TITLES.get(name, name))
+            box.setObjectName(f"data_feature_{name}")
+            box.setToolTip(f"Give the network {FEATURE_TITLES.get(name, name)} as an input column")
+            box.toggled.connect(self._commit_features)
+            grid.addWidget(box, i // 4, i % 4)
+            self.feature_checks[name] = box
+        form.addRow("Features", self.features_box)
 
         self.csv_file = self._value_label("data_csv_file")
         self.csv_inputs = self._value_label("data_csv_inputs")
@@ -468,6 +489,14 @@ class DataPanel(QWidget):
                             self.settings.set_values({key: params[key]})
                         except TypeError:  # a malformed value in the file: the load error explains it
                             pass
+                self.settings_form.setRowVisible(self.features_box, info.takes_features)
+                if info.takes_features:
+                    try:
+                        chosen = set(check_features(params.get("features", DEFAULT_FEATURES)))
+                    except AnnError:
+                        chosen = set(DEFAULT_FEATURES)
+                    for name, box in self.feature_checks.items():
+                        box.setChecked(name in chosen)
                 self.standardize_box.setChecked(full["standardize"])
                 self.reconstruct_box.setChecked(full.get("reconstruct") is True)
                 self._title.setText(info.title)
@@ -716,6 +745,26 @@ class DataPanel(QWidget):
         new = copy.deepcopy(full)
         new["params"][key] = value
         self._push_source(new, f"Set data {spec.title.lower()} to {shown}")
+
+    def _commit_features(self, _checked: bool = False) -> None:
+        """The ticked features become the data set's input columns (one undo step);
+        the last one cannot be unticked."""
+        if self._updating or self._doc is None:
+            return
+        full = complete_source(self._doc.network.data_source)
+        if full is None or not BUILTIN_DATASETS[full["name"]].takes_features:
+            return
+        chosen = [n for n in FEATURE_NAMES if self.feature_checks[n].isChecked()]
+        if not chosen:
+            self.statusMessage.emit("a data set needs at least one input: tick another feature first")
+            self._show_source()
+            return
+        new = copy.deepcopy(full)
+        if tuple(chosen) == DEFAULT_FEATURES:
+            new["params"].pop("features", None)  # a source without it: as files saved before features
+        else:
+            new["params"]["features"] = chosen
+        self._push_source(new, "Use features " + ", ".join(FEATURE_TITLES.get(n, n) for n in chosen))
 
     def _commit_standardize(self, checked: bool) -> None:
         if self._updating or self._doc is None:

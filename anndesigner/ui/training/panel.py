@@ -199,10 +199,14 @@ class TrainingPanel(QWidget):
         self.speed_box.setToolTip("How fast training runs: slow speeds let you watch the surface form")
         for text, value in SPEEDS:
             self.speed_box.addItem(text, value)
-        pace.addWidget(self.endless_box)
-        pace.addStretch(1)
+        # narrow: the row must fit the dock's width without a horizontal scroll bar
+        self.speed_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.speed_box.setMinimumContentsLength(6)
+        self.speed_box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.endless_box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        pace.addWidget(self.endless_box, 1)
         pace.addWidget(QLabel("Speed"))
-        pace.addWidget(self.speed_box)
+        pace.addWidget(self.speed_box, 1)
         top.addLayout(pace)
         self.progress = QProgressBar()
         self.progress.setObjectName("progress")

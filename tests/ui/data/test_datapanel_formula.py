@@ -56,3 +56,40 @@ def test_a_bad_formula_is_named_and_keeps_the_last_good_one(qtbot, panel):
     assert w.settings.error_text() == ""
     assert w.document.network.data_source["params"]["expression"] == "sin(3*x1) > x2"
     assert w.document.undo_stack.count() == count + 1
+
+
+def test_feature_boxes_add_input_columns_as_one_undo_step(qtbot, panel):
+    w = panel
+    w.choose_builtin("circles")
+    assert w.settings_form.isRowVisible(w.features_box)
+    assert [n for n, b in w.feature_checks.items() if b.isChecked()] == ["x1", "x2"]
+    stack = w.document.undo_stack
+    count = stack.count()
+    qtbot.mouseClick(w.feature_checks["x1^2"], Qt.MouseButton.LeftButton,
+                     pos=w.feature_checks["x1^2"].rect().center())
+    src = w.document.network.data_source
+    assert src["params"]["features"] == ["x1", "x2", "x1^2"] and stack.count() == count + 1
+    data = w.document.dataset()
+    assert data.X.shape[1] == 3
+    np.testing.assert_allclose(data.X[:, 2], data.X[:, 0] ** 2, rtol=1e-5)
+    # the network's Input no longer fits: the panel says so (and offers its fix)
+    assert w.document.network.data_source and stack.undoText().startswith("Use features")
+    stack.undo()
+    assert "features" not in w.document.network.data_source["params"]
+    assert not w.feature_checks["x1^2"].isChecked()
+
+
+def test_the_last_feature_cannot_be_unticked(qtbot, panel):
+    w = panel
+    w.choose_builtin("xor")
+    w.feature_checks["x1"].setChecked(False)
+    count = w.document.undo_stack.count()
+    w.feature_checks["x2"].setChecked(False)
+    assert w.document.undo_stack.count() == count
+    assert w.feature_checks["x2"].isChecked()
+
+
+def test_sets_without_two_flat_inputs_show_no_feature_boxes(qtbot, panel):
+    w = panel
+    w.choose_builtin("digits")
+    assert not w.settings_form.isRowVisible(w.features_box)
