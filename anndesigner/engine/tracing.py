@@ -136,6 +136,9 @@ class Trace:
     l2: float = 0.0
     clipnorm: float | None = None
     iterations_before: int = 0  # the optimizer's step count before this step
+    #: the optimizer's state after this step (``Optimizer.state_dict()``; None under the other
+    #: rules): what the network keeps if the step is applied
+    optimizer_state_after: dict | None = None
 
     # ------------------------------------------------------ lookups
     def node(self, node_id: str) -> NodeTrace:
@@ -362,6 +365,7 @@ def explain(network: "Network", x: Any, y: Any = None, *, optimizer_state: Mappi
         records: dict[int, np.ndarray | None] = {}
         dzs: dict[int, np.ndarray | None] = {}
         iterations = 0
+        state_after = None
         if rule == "backprop":
             reg = trainer._regularize()
             _recording(prog, records, dzs)
@@ -370,6 +374,7 @@ def explain(network: "Network", x: Any, y: Any = None, *, optimizer_state: Mappi
             grads = _named_weights(prog, "grad")
             iterations = trainer.optimizer.iterations
             trainer.optimizer.step([p.grad.copy() for p in prog.params], lr=lr)
+            state_after = trainer.optimizer.state_dict() if hasattr(trainer.optimizer, "state_dict") else None
         else:
             reg = 0.0
             trainer._rule_step(xb, yb, lr)
@@ -391,6 +396,7 @@ def explain(network: "Network", x: Any, y: Any = None, *, optimizer_state: Mappi
         prog.dtype, training, xb[0].copy(), yb[0].copy(), nodes, loss_traces, data_loss, reg, data_loss + reg,
         deltas, weights, data_after + reg_after, data_after, rule,
         cfg.optimizer if rule == "backprop" else None, float(lr), cfg.l1, cfg.l2, cfg.clipnorm, iterations,
+        state_after,
     )
 
 

@@ -363,7 +363,13 @@ class ExplainPanel(QWidget):
             return False
         new = {w.name: np.asarray(w.after) for w in self.trace.weights}
         try:
-            self.document.editor.set_weights(new, "Keep the explained update")
+            state = self.trace.optimizer_state_after
+            if state is not None:  # the weights and the optimizer's state move on together
+                net = self.document.network
+                self.document.editor.apply_training_result(new, net.history, 0, "Keep the explained update",
+                                                           optimizer_state=state)
+            else:
+                self.document.editor.set_weights(new, "Keep the explained update")
         except AnnError as e:
             self._say(str(e))
             return False

@@ -146,3 +146,17 @@ def test_fuzzed_typed_values_never_raise(qtbot, panel):
         p.typed.setText(text)
         p.explain_current()  # True or a message; never an exception
         assert p.trace is not None or p.message.text() or not text.strip()
+
+
+def test_keeping_the_update_moves_the_optimizer_on_as_training_would(qtbot, panel):
+    doc, p = panel
+    p.row.setValue(1)
+    click(qtbot, p.go)
+    click(qtbot, p.keep)
+    state = doc.network.optimizer_state
+    assert state is not None and state["iterations"] == 1
+    # explaining again continues from that state: the trace says step 2
+    click(qtbot, p.go)
+    assert p.trace.iterations_before == 1
+    doc.undo_stack.undo()
+    assert doc.network.optimizer_state is None
