@@ -29,6 +29,7 @@ class ExplainMode(QObject):
         self.action.triggered.connect(self.start)
         window.addAction(self.action)  # its shortcut works wherever the window has focus
         window.surface.sampleClicked.connect(self.explain_row)
+        window.plots.sampleClicked.connect(self.explain_row)
 
     def set_document(self, document, scene) -> None:
         self.highlight.set_scene(scene)

@@ -28,7 +28,7 @@ from typing import Any, Mapping
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -204,9 +204,21 @@ def _plot_widget() -> pg.PlotWidget:
 class _HeatImage(pg.ImageItem):
     """An image whose tooltip names the cell under the mouse."""
 
-    def __init__(self, describe):
+    def __init__(self, describe, clicked=None):
         super().__init__(axisOrder="row-major")
         self._describe = describe
+        self._clicked = clicked
+
+    def mouseClickEvent(self, ev):
+        if self._clicked is None or self.image is None or ev.button() != Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        p = ev.pos()
+        r, c = int(math.floor(p.y())), int(math.floor(p.x()))
+        h, w = self.image.shape[:2]
+        if 0 <= r < h and 0 <= c < w:
+            ev.accept()
+            self._clicked(r, c)
 
     def hoverEvent(self, ev):
         if ev.isExit() or self.image is None:
@@ -238,6 +250,10 @@ def _page(*widgets: QWidget, controls: list[QWidget] | None = None) -> QWidget:
 
 class TrainingPlots(QWidget):
     """The live training views (see the module docstring)."""
+
+    #: a confusion-matrix cell was clicked: one of its rows in the data set (the next
+    #: one on each click), for explain mode
+    sampleClicked = Signal(int)
 
     TABS = ("loss", "metric", "weights", "histogram", "gradients", "results")
 
@@ -441,7 +457,7 @@ class TrainingPlots(QWidget):
         p.invertY(True)
         p.setMouseEnabled(x=False, y=False)
         p.setMenuEnabled(False)
-        self.confusion_item = _HeatImage(self._describe_cell)
+        self.confusion_item = _HeatImage(self._describe_cell, self._cell_clicked)
         p.addItem(self.confusion_item)
         self.confusion_grid = pg.PlotDataItem([], [], pen=pg.mkPen("#B0BEC5", width=1), connect="pairs")
         p.addItem(self.confusion_grid)
@@ -1049,6 +1065,19 @@ class TrainingPlots(QWidget):
             return f"actual {names[r]}, predicted {names[c]}: {int(v)}"
         return ""
 
+    def _cell_clicked(self, r: int, c: int) -> None:
+        """Rows actually of class ``r`` predicted as ``c``: send the next one."""
+        cells = getattr(self, "_cell_rows", None)
+        if cells is None or cells[2] is None:
+            return
+        actual, pred, rows = cells
+        hits = rows[(actual == r) & (pred == c)]
+        if not len(hits):
+            return
+        turn = self._cell_turn.get((r, c), 0)
+        self._cell_turn[(r, c)] = turn + 1
+        self.sampleClicked.emit(int(hits[turn % len(hits)]))
+
     def _show_confusion(self, P: np.ndarray, Y: np.ndarray, classes, label: str = "All rows") -> None:
         if Y.shape[1] == 1:
             t = 0.0 if (Y < 0).any() else 0.5
@@ -1061,6 +1090,10 @@ class TrainingPlots(QWidget):
             k = Y.shape[1]
         cm = np.bincount(actual * k + pred, minlength=k * k).reshape(k, k)
         self._confusion = cm
+        key = self.split_combo.currentData() or "training"
+        rows = self._results["rows"].get(key) if self._results is not None else None
+        self._cell_rows = (actual, pred, None if rows is None or len(rows) != len(actual) else np.asarray(rows))
+        self._cell_turn: dict[tuple[int, int], int] = {}
         names = [str(c) for c in classes] if classes is not None and len(classes) == k else [str(i) for i in range(k)]
         self._class_names = names
         top = max(1, int(cm.max()))

@@ -612,3 +612,31 @@ def test_no_empty_legend_and_a_fresh_epoch_axis(plots, net, qtbot):
     qtbot.wait(20)
     assert plots.loss_plot.viewRange()[0] == pytest.approx([0.0, 1.0])
     assert not plots.loss_legend.isVisible()
+
+
+def test_clicking_a_confusion_cell_sends_its_rows_in_turn(plots, qtbot):
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtTest import QTest
+
+    g = ad.Graph()
+    x = g.add_node("Input", units=2)
+    y = g.add_node("Output", units=1, activation="sigmoid", loss="binary_crossentropy")
+    g.connect(x, y)
+    net = ad.Network(g)
+    net.set_weights({f"{y.id}/kernel": np.array([[10.0], [0.0]]), f"{y.id}/bias": np.array([-5.0])})
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1], [1, 1]], np.float32)
+    Y = np.array([0, 1, 1, 0, 0], np.float32)
+    plots.show()
+    plots.show_results(net, _dataset(X, Y, classes=["no", "yes"]))
+    plots.show_tab("results")
+    qtbot.waitExposed(plots)
+    qtbot.wait(50)
+    got = []
+    plots.sampleClicked.connect(got.append)
+    item = plots.confusion_item
+    view = plots.confusion_widget
+    scene_pt = item.mapToScene(QPointF(1.5, 0.5))  # row: actual "no", column: predicted "yes"
+    pos = view.mapFromScene(scene_pt)
+    for _ in range(3):
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+    assert got == [3, 4, 3]  # the two [1, 1] rows, in turn
