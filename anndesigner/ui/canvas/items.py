@@ -59,6 +59,9 @@ ACCEPT_COLOR = QColor("#43A047")
 #: below this level of detail (screen px per scene px) nodes are drawn as plain shapes
 LOD_SIMPLE = 0.4
 
+#: the outline of a unit's map tile on a card
+_TILE_PEN = QPen(QColor(0, 0, 0, 60), 0.8)
+
 # enum members looked up once (attribute access on Qt enums is slow in paint code)
 _SOLID = Qt.PenStyle.SolidLine
 _ROUND_CAP = Qt.PenCapStyle.RoundCap
@@ -286,7 +289,7 @@ class NodeItem(QGraphicsItem):
         images = list(images) if images else None
         had = self.output_maps is not None
         self.output_maps = images
-        if had != (images is not None) or (images and had):
+        if had or images:  # the card's height and the tiles' places follow the maps
             self._layout_texts()
         self.update()
 
@@ -407,6 +410,7 @@ class BlockItem(NodeItem):
     _h = 0.0
     _body = QRectF()
     _bounds = QRectF()
+    _tiles: list[QRectF] = []
     _el: dict[str, Any] = {}
 
     def _layout_texts(self) -> None:
@@ -418,6 +422,7 @@ class BlockItem(NodeItem):
             self._h = h
             self._body = QRectF(-BLOCK_W / 2, -h / 2, BLOCK_W, h)
             self._bounds = self._body.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN + 2)
+        self._tiles = self.map_tile_rects()  # placed once here, not in every paint
         inner = BLOCK_W - 2 * self.PAD
         show_id = self.title != self.node_id
         # the title keeps its room first; the id shows in what is left, when that is at least 36 px
@@ -539,10 +544,9 @@ class BlockItem(NodeItem):
                              line)
             y += self.LINE
         if self.output_maps:
-            tile_pen = QPen(QColor(0, 0, 0, 60), 0.8)
-            painter.setPen(tile_pen)
+            painter.setPen(_TILE_PEN)
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            for img, r in zip(self.output_maps, self.map_tile_rects()):
+            for img, r in zip(self.output_maps, self._tiles):
                 painter.drawImage(r, img)
                 painter.drawRect(r)
         foot = QRectF(x0, body.bottom() - self.FOOTER, w, self.FOOTER - 3)

@@ -27,9 +27,8 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtGui import QImage
 
 from ...graph.events import Connections
-from .. import style
 from ..throttle import MAPS_INTERVAL, Throttle, ms
-from ..training.surface import SurfaceEvaluator, _ramp, _rgb, _to_qimage, node_thumbnail
+from ..training.surface import SurfaceEvaluator, node_thumbnail, signed_images
 from .scene import GraphScene
 
 #: the thumbnails' size in pixels
@@ -49,7 +48,6 @@ def output_maps(outputs: dict[str, np.ndarray], n: int = MAP_GRID,
     order of ``SurfaceEvaluator.grid``), one n×n QImage per unit; nodes of more than
     ``max_units`` units (or not flat) are left out. Colours as ``node_thumbnail``; the
     scale is shared by a node's units (its largest finite magnitude)."""
-    lo, hi = _rgb(style.NEGATIVE_WEIGHT.name()), _rgb(style.POSITIVE_WEIGHT.name())
     maps: dict[str, list[QImage]] = {}
     for nid, out in outputs.items():
         a = np.asarray(out)
@@ -59,11 +57,7 @@ def output_maps(outputs: dict[str, np.ndarray], n: int = MAP_GRID,
         k = v.shape[1]
         if k == 0 or k > max_units:
             continue
-        fin = np.isfinite(v)
-        m = float(np.abs(v[fin]).max()) if fin.any() else 0.0
-        t = np.where(fin, 0.5 + 0.5 * v / m, 0.5) if m > 0 else np.full(v.shape, 0.5)
-        rgb = _ramp(t.T.reshape(k, n, n), lo, hi)  # (k, n, n, 3)
-        maps[nid] = [_to_qimage(rgb[i]) for i in range(k)]
+        maps[nid] = signed_images(v.T.reshape(k, n, n))
     return maps
 
 

@@ -162,10 +162,19 @@ def node_thumbnail(evaluator: SurfaceEvaluator, node_id: str, bounds: Bounds, si
     if out is None:
         raise AnnError(f"there is no node '{node_id}' in this network")
     v = np.asarray(out, dtype=np.float64).reshape(len(pts), -1)[:, 0].reshape(size, size)
-    m = float(np.nanmax(np.abs(v))) if np.isfinite(v).any() else 0.0
-    t = 0.5 + 0.5 * v / m if m > 0 else np.full(v.shape, 0.5)
+    return signed_images(v[None])[0]
+
+
+def signed_images(values: np.ndarray) -> list[QImage]:
+    """One image per ``values[i]`` (an (h, w) grid of one unit's output): blue for
+    positive values, orange-red for negative ones, white for zero (and for non-finite
+    values), all scaled together by the largest finite magnitude."""
+    v = np.asarray(values, dtype=np.float64)
+    fin = np.isfinite(v)
+    m = float(np.abs(v[fin]).max()) if fin.any() else 0.0
+    t = np.where(fin, 0.5 + 0.5 * v / m, 0.5) if m > 0 else np.full(v.shape, 0.5)
     rgb = _ramp(t, _rgb(style.NEGATIVE_WEIGHT.name()), _rgb(style.POSITIVE_WEIGHT.name()))
-    return _to_qimage(rgb)
+    return [_to_qimage(rgb[i]) for i in range(len(v))]
 
 
 class DecisionSurface(QWidget):
