@@ -267,13 +267,6 @@ class ExplainPanel(QWidget):
         self._show()
         return moved
 
-    def step_back(self) -> bool:
-        if self.stepper is None:
-            return False
-        moved = self.stepper.back()
-        self._show()
-        return moved
-
     @Slot(bool)
     def _play_toggled(self, on: bool) -> None:
         if on and self.stepper is None and not self.explain_current():
