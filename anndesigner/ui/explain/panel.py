@@ -13,13 +13,14 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QSpinBox,
+from PySide6.QtWidgets import (QComboBox, QDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QSpinBox,
                                QStyle, QTextBrowser, QToolButton, QVBoxLayout, QWidget)
 
 from ...engine import activation_curve, explain
 from ...errors import AnnError
 from ...graph.events import Connections
 from ..document import Document
+from .inside import InsideContext, view_for
 from .stages import GRANULARITIES, PHASE_TITLES, Stepper, build_frames
 
 SP = QStyle.StandardPixmap
@@ -33,6 +34,8 @@ SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
 class ExplainPanel(QWidget):
     #: node ids the canvas should light for the frame shown
     highlightChanged = Signal(list)
+    #: the frame shown (a stages.Frame), or None when there is none
+    frameChanged = Signal(object)
 
     def __init__(self, document: Document | None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -41,6 +44,7 @@ class ExplainPanel(QWidget):
         self.stepper: Stepper | None = None
         self._x = None  # the sample shown
         self._y = None
+        self._traced_network = None
 
         self.row = QSpinBox()
         self.row.setObjectName("explainRow")
@@ -107,6 +111,11 @@ class ExplainPanel(QWidget):
         self.keep.setObjectName("explainKeep")
         self.keep.setToolTip("Apply this step's new weights to the document (one undo step)")
         self.keep.setEnabled(False)
+        self.inside = QPushButton("Look inside…")
+        self.inside.setObjectName("explainInside")
+        self.inside.setToolTip("Open this layer's own arithmetic for the sample, in a window of its own")
+        self.inside.setEnabled(False)
+        self.inside_window: QDialog | None = None
 
         # narrow rows: the dock shares the right side with Training and must not widen the window
         top = QHBoxLayout()
@@ -123,6 +132,7 @@ class ExplainPanel(QWidget):
         more.addWidget(QLabel("Speed"))
         more.addWidget(self.speed)
         more.addStretch(1)
+        more.addWidget(self.inside)
         more.addWidget(self.keep)
         self.typed.setMinimumWidth(60)
         self.view.setMinimumWidth(60)
@@ -151,6 +161,7 @@ class ExplainPanel(QWidget):
         self.speed.valueChanged.connect(self._speed_changed)
         self.granularity.currentIndexChanged.connect(self._granularity_changed)
         self.keep.clicked.connect(self.keep_update)
+        self.inside.clicked.connect(self.open_inside)
         self._links = Connections()
         if document is not None:
             self.set_document(document)
@@ -184,6 +195,7 @@ class ExplainPanel(QWidget):
         self._say("")
         self.curve.hide()
         self.highlightChanged.emit([])
+        self.frameChanged.emit(None)
         self._update_controls()
 
     # ------------------------------------------------------------ samples
@@ -239,6 +251,7 @@ class ExplainPanel(QWidget):
         self._say("")
         self._x, self._y = x, y
         self.trace = trace
+        self._traced_network = net
         self.stepper = Stepper(frames, granularity=self.granularity.currentData())
         xs = ", ".join(f"{v:.4g}" for v in np.asarray(x).reshape(-1)[:8])
         more = ", …" if np.asarray(x).size > 8 else ""
@@ -304,6 +317,7 @@ class ExplainPanel(QWidget):
             self.position.clear()
             self.curve.hide()
             self.highlightChanged.emit([])
+            self.frameChanged.emit(None)
             self._update_controls()
             return
         n = len(s.frames)
@@ -332,6 +346,7 @@ class ExplainPanel(QWidget):
         else:
             self.curve.hide()
         self.highlightChanged.emit(list(f.highlight))
+        self.frameChanged.emit(f)
         self._update_controls()
 
     def _update_controls(self) -> None:
@@ -343,6 +358,51 @@ class ExplainPanel(QWidget):
         self.b_end.setEnabled(has and not s.at_end())
         self.keep.setEnabled(self.trace is not None and bool(self.trace.weights)
                              and self.document is not None and not self.document.locked)
+        self.inside.setEnabled(self._inside_node() is not None)
+
+    # ------------------------------------------------------------ inside views
+    def _inside_node(self) -> str | None:
+        """The node of the frame shown, when its type has an inside view."""
+        f = self.stepper.frame if self.stepper is not None else None
+        if f is None or self.trace is None:
+            return None
+        try:
+            node = self.trace.node(f.node_id)
+        except KeyError:
+            return None
+        return f.node_id if view_for(node.type_id) is not None else None
+
+    @Slot()
+    def open_inside(self) -> QDialog | None:
+        """Open the inside view of the frame's node in a window of its own (one at a time)."""
+        nid = self._inside_node()
+        if nid is None:
+            return None
+        factory = view_for(self.trace.node(nid).type_id)
+        ctx = InsideContext(network=self._traced_network, trace=self.trace, node_id=nid, document=self.document)
+        try:
+            widget = factory(ctx)
+        except AnnError as e:
+            self._say(str(e))
+            return None
+        if self.inside_window is not None:
+            self.inside_window.close()
+        dlg = QDialog(self.window())
+        dlg.setObjectName("explainInsideDialog")
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.setWindowTitle(f"Inside {nid} · {self.sample_text.text()}")
+        lay = QVBoxLayout(dlg)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addWidget(widget)
+        dlg.finished.connect(lambda *_: self._inside_closed(dlg))
+        dlg.resize(max(480, widget.sizeHint().width() + 12), max(360, widget.sizeHint().height() + 12))
+        dlg.show()
+        self.inside_window = dlg
+        return dlg
+
+    def _inside_closed(self, dlg: QDialog) -> None:
+        if self.inside_window is dlg:
+            self.inside_window = None
 
     def _say(self, text: str) -> None:
         self.message.setText(text)
