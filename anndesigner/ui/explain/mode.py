@@ -1,5 +1,7 @@
-"""Explain mode in the window: the Explain dock, its action, and the rings on
-the canvas, following the window's document and scene."""
+"""Explain mode in the window: the Explain dock, its action, and on the canvas
+the rings (:mod:`.overlay`) and the wires of the frame shown (:mod:`.wires`:
+values travelling forward, gradients backward), following the window's
+document and scene; hiding the dock removes both."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 
 from .overlay import ExplainHighlight
 from .panel import ExplainPanel
+from .wires import ExplainWires
 
 
 class ExplainMode(QObject):
@@ -21,6 +24,8 @@ class ExplainMode(QObject):
         window.training_dock.raise_()
         self.highlight = ExplainHighlight(window.scene, self)
         self.panel.highlightChanged.connect(self.highlight.show_nodes)
+        self.wires = ExplainWires(window.scene, self)
+        self.panel.frameChanged.connect(self._frame_changed)
         self.dock.visibilityChanged.connect(self._visibility)
         self.action = QAction("&Explain One Sample", window)
         self.action.setObjectName("actExplain")
@@ -33,6 +38,7 @@ class ExplainMode(QObject):
 
     def set_document(self, document, scene) -> None:
         self.highlight.set_scene(scene)
+        self.wires.set_scene(scene)
         self.panel.set_document(document)
 
     def start(self) -> bool:
@@ -51,6 +57,11 @@ class ExplainMode(QObject):
         if not visible:  # leaving explain mode: the canvas as it was
             self.panel.b_play.setChecked(False)
             self.highlight.clear()
+            self.wires.clear()
         elif self.panel.stepper is not None:
             f = self.panel.stepper.frame
             self.highlight.show_nodes(list(f.highlight) if f else [])
+            self.wires.show_frame(f, self.panel.trace)
+
+    def _frame_changed(self, frame) -> None:
+        self.wires.show_frame(frame, self.panel.trace)  # None: nothing

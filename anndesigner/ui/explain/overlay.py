@@ -4,6 +4,7 @@ rings take no mouse events, so editing gestures go on as before)."""
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
@@ -24,7 +25,7 @@ class ExplainHighlight(QObject):
 
     def clear(self) -> None:
         for ring in self.rings.values():
-            if ring.scene() is not None:
+            if shiboken6.isValid(ring) and ring.scene() is not None:  # at exit the scene may be gone
                 ring.scene().removeItem(ring)
         self.rings = {}
 
