@@ -23,7 +23,8 @@ a weight (the canvas draws weights blue positive, orange-red negative):
 or not a number**. Its magnitude is the width (2 px up to 9 px, relative to
 the largest |gradient| of the frame) and a small label just above the
 wire's middle gives the number. Dots and labels keep their size in pixels at every
-zoom. Loss and update frames light no wire.
+zoom. Loss and update frames light no wire. When a node moves or a wire comes
+or goes in the graph, the frame is drawn again on the wires as they are.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from PySide6.QtCore import QElapsedTimer, QObject, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem
 
+from ...graph.events import Connections
 from .overlay import RING
 from .stages import num
 
@@ -185,15 +187,40 @@ class ExplainWires(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(int(math.ceil(1000 / FPS)))
         self.timer.timeout.connect(self._tick)
+        self._shown = None  # (frame, trace) drawn, to draw again when the graph's wires move
+        self._redraw = QTimer(self)
+        self._redraw.setSingleShot(True)
+        self._redraw.timeout.connect(self._draw_again)
+        self._links = Connections()
+        self._follow(scene)
 
     # ------------------------------------------------------------ life
     def set_scene(self, scene) -> None:
         self.clear()
         self.scene = scene
+        self._follow(scene)
+
+    def _follow(self, scene) -> None:
+        """Draw the frame again (once per burst) when a node moves or a wire comes or goes."""
+        self._links.disconnect_all()
+        g = getattr(scene, "graph", None)
+        if g is not None:
+            self._links.connect_many([(g.node_moved, self._graph_changed), (g.edge_added, self._graph_changed),
+                                      (g.edge_removed, self._graph_changed)])
+
+    def _graph_changed(self, *_args) -> None:
+        if self._shown is not None:
+            self._redraw.start(0)
+
+    def _draw_again(self) -> None:
+        if self._shown is not None:
+            self.show_frame(*self._shown)
 
     def clear(self) -> None:
         """Remove every item of the overlay and stop the dots."""
         self.timer.stop()
+        self._redraw.stop()
+        self._shown = None
         for w in self.wires.values():
             for it in (w.line, w.marker, w.label):  # a forward label is its dot's child
                 # (at exit the scene may have deleted them already)
@@ -218,6 +245,7 @@ class ExplainWires(QObject):
         self.clear()
         if frame is None or trace is None or self.scene is None:
             return
+        self._shown = (frame, trace)
         if frame.phase == "forward" and frame.wires_from:
             self._show_forward(frame, trace)
         elif frame.phase == "backward":

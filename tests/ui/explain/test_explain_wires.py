@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 
@@ -248,6 +248,12 @@ def test_clicks_go_through_the_overlay_as_without_it(qtbot, main_window, name):
     ov = w.explain.wires.wires[eid]
     assert isinstance(ov.line, WireStroke)
     w.view.centerOn(mid)
+    # hovering the wire under the overlay lights the wire, as without it
+    edge = w.scene.edge_item(eid)
+    QTest.mouseMove(w.view.viewport(), w.view.mapFromScene(mid) + QPoint(0, 120))
+    qtbot.waitUntil(lambda: edge.pen().widthF() == edge.weight_style()[1])
+    QTest.mouseMove(w.view.viewport(), w.view.mapFromScene(mid))
+    qtbot.waitUntil(lambda: edge.pen().widthF() == edge.weight_style()[1] + 1.0)  # hovered: 1 px wider
     label_pt = w.view.mapToScene(w.view.mapFromScene(mid) + ov.label.boundingRect().center().toPoint())
     assert _click_outcome(w, mid) == plain
     plain_label_overlay = _click_outcome(w, label_pt)
@@ -265,3 +271,27 @@ def test_clicks_go_through_the_overlay_as_without_it(qtbot, main_window, name):
     assert _click_outcome(w, label_pt) == plain_label_overlay
     assert _click_outcome(w, dot_pt) == dot_overlay
     assert not w.document.modified
+
+
+def test_the_overlay_follows_a_node_dragged_on_the_canvas(qtbot, main_window):
+    w = explained(main_window, qtbot, "xor-neurons.ann")
+    step_to(qtbot, w, lambda f: f.phase == "backward" and f.node_id == "neuron_5")
+    wires = w.explain.wires
+    before = {eid: ov.gradient for eid, ov in wires.wires.items()}
+    old_paths = {eid: ov.path for eid, ov in wires.wires.items()}
+    item = w.scene.node_item("neuron_5")
+    y0 = w.document.graph.nodes["neuron_5"].position[1]
+    a = item.sceneBoundingRect().center() + QPointF(0, 6)  # inside the circle, away from its ports
+    w.view.centerOn(a)
+    vp = w.view.viewport()
+    pa, pb = w.view.mapFromScene(a), w.view.mapFromScene(a + QPointF(0, 80))
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pa)
+    for i in range(1, 7):
+        QTest.mouseMove(vp, pa + (pb - pa) * (i / 6))
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pb)
+    assert w.document.graph.nodes["neuron_5"].position[1] > y0 + 40  # the model moved
+    assert all(w.scene.edge_item(eid).path() != old for eid, old in old_paths.items())  # the wires moved
+    qtbot.waitUntil(lambda: all(ov.path == w.scene.edge_item(eid).path() for eid, ov in wires.wires.items()))
+    assert {eid: ov.gradient for eid, ov in wires.wires.items()} == before
+    assert len(overlay_items(w.scene)) == 2 * len(before)  # a line and a label each, no leftovers
+    w.document.undo_stack.setClean()
