@@ -4,10 +4,11 @@ hover, so clicks and tooltips reach the wires and nodes under them).
 
 Forward frames (those with ``wires_from``): each wire from one of
 ``frame.wires_from`` into the frame's node is drawn again in the ring colour
-(:data:`.overlay.RING`, on a pale casing), and a small filled dot travels along it from the
-source to the destination in :data:`TRAVEL_MS`, moved by a timer of its own at
-most :data:`FPS` times a second; it then rests at the destination. When the
-source's output is a single number, that number rides beside the dot.
+(:data:`.overlay.RING`, edged in a darker shade so that it stands out from an
+orange-red weight's wire), and a small filled dot travels along it from the
+source to the destination in :data:`TRAVEL_MS`, moved by a timer of its own
+at most :data:`FPS` times a second; it then rests at the destination. When
+the source's output is a single number, that number rides beside the dot.
 
 Backward frames: each wire into the frame's node shows the gradient of the
 loss that flows through it, taken from the engine's trace:
@@ -20,11 +21,14 @@ loss that flows through it, taken from the engine's trace:
 Its sign is the colour, in a palette of its own so that it is never read as
 a weight (the canvas draws weights blue positive, orange-red negative):
 **green (#2E7D32) positive, purple (#8E24AA) negative, grey (#90A4AE) zero
-or not a number**. Its magnitude is the width (2 px up to 9 px, relative to
-the largest |gradient| of the frame) and a small label just above the
-wire's middle gives the number. Dots and labels keep their size in pixels at every
-zoom. Loss and update frames light no wire. When a node moves or a wire comes
-or goes in the graph, the frame is drawn again on the wires as they are.
+or not a number**. Its magnitude is the width (2 up to 9 scene units,
+relative to the largest |gradient| of the frame), on a white casing that
+hides the weight's colour under it; a small label just above the wire's
+middle gives the number. Loss and update frames light no wire.
+
+Dots and labels keep their size in pixels at every zoom. When a node moves
+or a wire comes or goes in the graph, the frame is drawn again on the wires
+as they are.
 """
 
 from __future__ import annotations
@@ -49,10 +53,11 @@ GRAD_ZERO = QColor("#90A4AE")      # grey: exactly zero, or NaN
 #: a gradient wire's width in scene units, for |g| = 0 and for the frame's largest |g|
 GRAD_MIN_WIDTH = 2.0
 GRAD_MAX_WIDTH = 9.0
-#: a lit forward wire's width
-LIT_WIDTH = 3.5
+#: a lit forward wire's width, and its dark edges (so it stands out from an orange-red weight's wire)
+LIT_WIDTH = 5.0
+LIT_CASING = RING.darker(220)
 #: the travelling dot's radius
-MARKER_RADIUS = 5.0
+MARKER_RADIUS = 6.0
 #: the time the dot takes from source to destination, and its timer's rate at most
 TRAVEL_MS = 400
 FPS = 30
@@ -127,17 +132,16 @@ class WireLabel(QGraphicsItem):
 
 
 class WireStroke(QGraphicsItem):
-    """A wire drawn again: a pale casing, then the line in ``color``, ``width`` wide."""
+    """A wire drawn again: a casing ``halo`` px wider on each side in ``casing``,
+    then the line in ``color``, ``width`` wide."""
 
-    HALO = 3.0  # the casing's extra width on each side
-
-    def __init__(self, path: QPainterPath, color: QColor, width: float):
+    def __init__(self, path: QPainterPath, color: QColor, width: float,
+                 casing: QColor = QColor("white"), halo: float = 3.0):
         super().__init__()
         self._path = path
         self._pen = QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
-        self._halo = QPen(QColor(255, 255, 255, 200), width + 2 * self.HALO, Qt.PenStyle.SolidLine,
-                          Qt.PenCapStyle.RoundCap)
-        m = width / 2 + self.HALO + 1.0
+        self._halo = QPen(casing, width + 2 * halo, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+        m = width / 2 + halo + 1.0
         self._bounds = path.controlPointRect().adjusted(-m, -m, m, m)
 
     def path(self) -> QPainterPath:
@@ -260,17 +264,17 @@ class ExplainWires(QObject):
             if item is not None:
                 yield e, item
 
-    def _line(self, path: QPainterPath, color: QColor, width: float) -> WireStroke:
-        return _passive(WireStroke(path, color, width), Z_WIRE)
+    def _line(self, path: QPainterPath, color: QColor, width: float, **casing) -> WireStroke:
+        return _passive(WireStroke(path, color, width, **casing), Z_WIRE)
 
     def _show_forward(self, frame, trace) -> None:
         for e, item in self._incoming(frame, tuple(frame.wires_from)):
             path = QPainterPath(item.path())
-            line = self._line(path, RING, LIT_WIDTH)
+            line = self._line(path, RING, LIT_WIDTH, casing=LIT_CASING, halo=1.5)
             r = MARKER_RADIUS
             dot = _passive(QGraphicsEllipseItem(-r, -r, 2 * r, 2 * r), Z_MARKER)
             dot.setBrush(QBrush(RING))
-            dot.setPen(QPen(QColor("white"), 1.5))
+            dot.setPen(QPen(QColor("white"), 2.0))
             dot.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)  # a dot in pixels
             dot.setPos(path.pointAtPercent(0.0))
             label = None

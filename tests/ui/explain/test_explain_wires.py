@@ -162,7 +162,8 @@ def _near(img, pt, color, radius=3, tol=40):
             x, y = pt.x() + dx, pt.y() + dy
             if 0 <= x < img.width() and 0 <= y < img.height():
                 c = QColor(img.pixel(x, y))
-                if abs(c.red() - color.red()) + abs(c.green() - color.green()) + abs(c.blue() - color.blue()) < tol:
+                diff = abs(c.red() - color.red()) + abs(c.green() - color.green()) + abs(c.blue() - color.blue())
+                if diff < tol:
                     return True
     return False
 
