@@ -132,7 +132,6 @@ class ExplainPanel(QWidget):
         more.addWidget(QLabel("Speed"))
         more.addWidget(self.speed)
         more.addStretch(1)
-        more.addWidget(self.inside)
         more.addWidget(self.keep)
         self.typed.setMinimumWidth(60)
         self.view.setMinimumWidth(60)
@@ -146,6 +145,7 @@ class ExplainPanel(QWidget):
         lay.addLayout(controls)
         lay.addLayout(more)
         lay.addWidget(self.position)
+        lay.addWidget(self.inside, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(self.view, 3)
         lay.addWidget(self.curve)
 
