@@ -9,6 +9,7 @@ from .activations import curve as activation_curve
 from .build import DocumentError, graph_from_dict, network_from_dict, network_to_dict
 from .compiler import Program, compile_graph
 from .tracing import LOSS_FORMULAS, Trace, explain, loss_numbers
+from .tracing_steps import StepRecord, WeightChange, train_batch_step, train_epoch_step
 from .datafit import DataShape, FitReport, affects_fit, check_fit, standardize_default, with_data_fix
 from .monitor import TrainingSnapshot
 from .network import Network
@@ -25,4 +26,5 @@ __all__ = [
     "TrainingSnapshot", "affects_fit", "apply_rewrite", "check_fit", "compile_graph", "graph_from_dict", "network_from_dict",
     "network_to_dict", "plan_collapse_neurons", "plan_expand_dense", "regression_metrics", "split_rows",
     "standardize_default", "with_data_fix",
+    "StepRecord", "WeightChange", "train_batch_step", "train_epoch_step",
 ]
