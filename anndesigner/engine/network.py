@@ -53,6 +53,9 @@ class Network:
         #: the next run continues; None: start afresh. Cleared by :meth:`reset_weights` and when an
         #: edit changes the weights' shapes so that it no longer fits.
         self.optimizer_state: dict[str, Any] | None = None
+        #: the guided tour its file holds (an immutable ``anndesigner.io.tour.Tour``), or None;
+        #: data only, saved and read by the io layer
+        self.tour: Any = None
         #: counts set_weights calls: a running Trainer takes the weights afresh as
         #: the last good ones when it changed between two batches
         self._weights_version = 0
@@ -159,6 +162,7 @@ class Network:
                       history=History.from_dict(self.history.to_dict()), strict=False)
         net._program = program
         net.optimizer_state = copy_optimizer_state(self.optimizer_state)
+        net.tour = self.tour
         return net
 
     def describe_node(self, node_id: str | None) -> str:

@@ -10,6 +10,13 @@
   continue training exactly; plain ``.npy`` arrays like weights.npz (see
   :func:`_read_optimizer_state`). A damaged one is dropped with an
   :class:`OptimizerStateWarning`; the network opens without it.
+* ``tour.json`` (optional) — a guided tour of the network, plain data
+  (:mod:`anndesigner.io.tour`); ``Network.tour``. A damaged one is dropped with
+  a :class:`~anndesigner.io.tour.TourWarning`; the network opens without it.
+
+Optional members need no new schema version: a version that does not know one
+ignores it (only the members in :data:`MEMBER_LIMITS` are ever read), and a
+file without one opens as before.
 
 Saving is atomic (a temp file ``<name>.<8 random>.tmp`` in the same folder,
 then ``os.replace``) and keeps the target's permissions; a temp file left by a
@@ -58,6 +65,7 @@ from ..engine.trainer import History
 from ..errors import AnnError, FileFormatError, GraphError
 from ..graph.model import LIMITS as GRAPH_LIMITS
 from .migrations import CURRENT_SCHEMA, FORMAT_NAME, check_structure, migrate
+from .tour import MAX_BYTES as TOUR_MAX_BYTES, TourWarning, tour_from_bytes
 
 try:  # POSIX: a save holds a lock on its temp file, so another process never removes it
     import fcntl
@@ -70,6 +78,7 @@ MEMBER_LIMITS = {
     "history.json": 32 * 2**20,
     "weights.npz": 2**31,
     "optimizer.npz": 2**31,
+    "tour.json": TOUR_MAX_BYTES,
 }
 
 
@@ -265,6 +274,8 @@ def save_network(net, path: str | os.PathLike) -> None:
     weights = net.weights_for_saving()
     history = net.history.to_dict()
     optimizer = _optimizer_arrays(getattr(net, "optimizer_state", None))
+    tour = getattr(net, "tour", None)
+    tour_text = tour.to_json() if tour is not None else None
     clean_stale_temps(path)
     try:
         fd, tmp = _new_temp(path)
@@ -278,6 +289,8 @@ def save_network(net, path: str | os.PathLike) -> None:
                 z.writestr("history.json", json.dumps(history, allow_nan=False))
                 if optimizer is not None:
                     z.writestr("optimizer.npz", _npz_bytes(optimizer), compress_type=zipfile.ZIP_STORED)
+                if tour_text is not None:
+                    z.writestr("tour.json", tour_text)
             raw.flush()
             if hasattr(os, "fchmod"):
                 os.fchmod(raw.fileno(), mode)
@@ -658,6 +671,11 @@ def load_network(path: str | os.PathLike):
                                    limit=min(_optimizer_bound(bound), MEMBER_LIMITS["optimizer.npz"]))
         except FileFormatError as e:
             opt_problem = str(e)
+        tour_raw, tour_problem = None, None
+        try:
+            tour_raw = _read_member(z, members, "tour.json", shown, required=False)
+        except FileFormatError as e:
+            tour_problem = str(e)
     weights = _read_weights(weights_raw, expected, whole, graph, shown, budget=bound)
     del weights_raw
     if whole:  # before the network is built: it would initialize what is missing
@@ -699,6 +717,16 @@ def load_network(path: str | os.PathLike):
     if opt_problem is not None:
         warnings.warn(f"{opt_problem}; the network opens without its optimizer state "
                       "(the next training run starts the optimizer afresh)", OptimizerStateWarning, stacklevel=2)
+    if tour_raw is not None:
+        try:
+            net.tour = tour_from_bytes(tour_raw, f"{shown}: tour.json", node_ids=graph.nodes)
+        except FileFormatError as e:
+            tour_problem = str(e)
+        else:
+            for p in net.tour.problems:
+                warnings.warn(p, TourWarning, stacklevel=2)
+    if tour_problem is not None:
+        warnings.warn(f"{tour_problem}; the network opens without its tour", TourWarning, stacklevel=2)
     return net
 
 
