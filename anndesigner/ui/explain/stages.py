@@ -23,8 +23,13 @@ import numpy as np
 from ...engine import LOSS_FORMULAS, loss_numbers
 
 PHASES = ("forward", "loss", "backward", "update")
-PHASE_TITLES = {"forward": "Forward pass", "loss": "Loss", "backward": "Backward pass", "update": "Update"}
-GRANULARITIES = ("operation", "node", "pass")
+#: the phases of frames made from a real training step (:func:`step_frame`), after the sample's
+STEP_PHASES = ("batch", "epoch")
+PHASE_TITLES = {"forward": "Forward pass", "loss": "Loss", "backward": "Backward pass", "update": "Update",
+                "batch": "One batch", "epoch": "One epoch"}
+#: "batch" and "epoch" step to the next frame of that kind; past the last one the panel runs a
+#: real step (:func:`anndesigner.engine.train_batch_step` / ``train_epoch_step``) and appends it
+GRANULARITIES = ("operation", "node", "pass", "batch", "epoch")
 
 #: a layer with at most this many units is shown unit by unit
 SMALL_UNITS = 4
@@ -46,6 +51,8 @@ class Frame:
     #: edges' source ids lit with the value moving along them (forward) or back (backward)
     wires_from: tuple[str, ...] = ()
     group: int = 0  # index of the node group
+    #: for a batch or epoch frame: the engine's StepRecord it shows (what "Keep" applies)
+    record: object | None = None
 
 
 def num(v: float) -> str:
@@ -237,6 +244,59 @@ def build_frames(trace, weights: Mapping[str, np.ndarray],
     return frames
 
 
+def step_frame(record, number: int, group: int = 0, changes: int = 3) -> Frame:
+    """The frame of one real training step (an engine ``StepRecord``), the ``number``-th
+    (1-based) of the chain: its losses before → after, the sample's own loss, the weights
+    that moved most and where in the run it is. Every number is the record's."""
+    r = record
+    per = r.batches_per_epoch
+    if r.kind == "batch":
+        title = f"epoch {r.epoch + 1} · batch {r.first_batch + 1} of {per} ({r.samples} rows)"
+    elif r.first_batch:
+        title = f"epoch {r.epoch + 1} · batches {r.first_batch + 1}–{per} (the rest of it, {r.samples} rows)"
+    else:
+        title = f"epoch {r.epoch + 1} · all {per} batch{'es' if per != 1 else ''} ({r.samples} rows)"
+    if r.rule == "backprop":
+        first = r.optimizer_iterations_before + 1
+        steps = (f"optimizer step {first}" if r.batches == 1 else
+                 f"optimizer steps {first}–{first + r.batches - 1}")
+        how = f"{r.optimizer}, learning rate η = {num(r.learning_rate)}, {steps}"
+    else:
+        how = f"the {r.rule} rule, learning rate η = {num(r.learning_rate)}"
+
+    def change(a: float, b: float) -> str:
+        d = b - a
+        return f"{num(a)} → <b>{num(b)}</b> ({'+' if d >= 0 else '−'}{num(abs(d))})"
+
+    whole = r.kind == "epoch" and r.first_batch == 0
+    rows = "the batch" if r.kind == "batch" else "every training row" if whole else "these batches' rows"
+    lines = [f"<b>step {number}</b>: a real training step on a copy of the network",
+             f"<b>{_esc(how)}</b>, batch size {r.batch_size}",
+             f"loss on {rows} = {change(r.loss_before, r.loss_after)}"]
+    if r.kind == "batch":
+        if num(r.reported_loss) != num(r.loss_before):  # dropout or batch statistics in the step's forward pass
+            lines.append(f"the trainer's loss for this batch (in its training-mode pass) = {num(r.reported_loss)}")
+    else:
+        lines.append(f"mean loss over the epoch's batches, as the trainer reports it = {num(r.reported_loss)}")
+    if not whole:
+        lines.append(f"loss on every training row = {change(r.data_loss_before, r.data_loss_after)}")
+    if r.sample_loss_before is not None:
+        lines.append(f"this sample's loss = {change(r.sample_loss_before, r.sample_loss_after)}")
+    if r.metrics is not None:
+        shown = ", ".join(f"{_esc(k)} {num(v)}" for k, v in r.metrics.items() if k not in ("loss", "lr"))
+        lines.append(f"epoch {r.epoch + 1} finished{': ' + shown if shown else ''}")
+    lines.append(f"all weights: ‖Δ‖ = {num(r.update_norm)}, max |Δw| = {num(r.max_abs_delta)}")
+    top = [c for c in r.largest_changes(changes) if c.max_abs > 0]
+    if top:
+        lines.append("<b>largest changes</b>")
+        lines += [f"{_esc(c.name)}: max |Δw| = {num(c.max_abs)}, ‖Δ‖ = {num(c.norm)} ({c.size} values)"
+                  for c in top]
+    else:
+        lines.append("no weight changed")
+    nodes = tuple(dict.fromkeys(c.name.split("/")[0] for c in top))
+    return Frame(r.kind, nodes[0] if nodes else "", title, tuple(lines), highlight=nodes, group=group, record=r)
+
+
 def _state_of(state: Mapping[str, object] | None, name: str) -> dict[str, np.ndarray]:
     """The optimizer's state arrays for weight ``name``: {slot: array}."""
     if not state:
@@ -285,11 +345,29 @@ class Stepper:
         if self.granularity not in GRANULARITIES:
             raise ValueError(f"granularity must be one of {', '.join(GRANULARITIES)}")
         fr = self.frames
+        self._index_ends()
+
+    def _index_ends(self) -> None:
+        fr = self.frames
         self._ends = {
             "operation": list(range(len(fr))),
             "node": [i for i in range(len(fr)) if i + 1 == len(fr) or fr[i + 1].group != fr[i].group],
-            "pass": [i for i in range(len(fr)) if i + 1 == len(fr) or fr[i + 1].phase != fr[i].phase],
+            # every batch or epoch step is a pass of its own
+            "pass": [i for i in range(len(fr)) if i + 1 == len(fr) or fr[i + 1].phase != fr[i].phase
+                     or fr[i].phase in STEP_PHASES],
+            "batch": [i for i, f in enumerate(fr) if f.phase == "batch"],
+            "epoch": [i for i, f in enumerate(fr) if f.phase == "epoch"],
         }
+
+    def append(self, frame: Frame) -> None:
+        """Add a frame at the end (a batch or epoch step just run); the position stays."""
+        self.frames.append(frame)
+        self._index_ends()
+
+    @property
+    def records(self) -> list:
+        """The StepRecords of the batch and epoch frames, in the order they were run."""
+        return [f.record for f in self.frames if f.record is not None]
 
     @property
     def frame(self) -> Frame | None:
