@@ -3,7 +3,6 @@
 (cell corners, not only centres); every number shown is checked against the
 engine's trace (and tracing_conv's cell, which is checked against it)."""
 
-import re
 from pathlib import Path
 
 import numpy as np

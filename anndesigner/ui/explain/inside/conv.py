@@ -20,10 +20,10 @@ import html
 import math
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget,
+    QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QSplitter, QToolTip, QVBoxLayout, QWidget,
 )
 
 from ....engine.tracing_conv import conv_cell, pool_cell
@@ -200,6 +200,18 @@ class MapGrid(QWidget):
         self.update()
 
     # ------------------------------------------------------------ events
+    def event(self, e):
+        if e.type() == QEvent.Type.ToolTip:
+            hit = self.cell_at(e.pos().x(), e.pos().y())
+            if hit is None:
+                QToolTip.hideText()
+            else:
+                k, r, c = hit
+                QToolTip.showText(e.globalPos(), f"{self.prefix}{self.channels[k]} [{r}, {c}] = "
+                                                 f"{num(self.maps[r, c, k])}", self)
+            return True
+        return super().event(e)
+
     def mousePressEvent(self, e):
         if e.button() == Qt.MouseButton.LeftButton:
             hit = self.cell_at(e.position().x(), e.position().y())
@@ -217,11 +229,16 @@ class MapGrid(QWidget):
         f.setPointSizeF(max(7.0, f.pointSizeF() * 0.85))
         p.setFont(f)
         border = QPen(QColor("#B0BEC5"))
+        fm = p.fontMetrics()
         for k, img in enumerate(self._images):
             t = self.tile_rect(k)
             p.setPen(style.MUTED_TEXT)
-            p.drawText(QRect(t.x(), t.y() - self.LABEL, max(t.width(), 60), self.LABEL),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{self.prefix}{self.channels[k]}")
+            label = f"{self.prefix}{self.channels[k]}"
+            room = t.width() + self.GAP - 2 if len(self._images) > 1 else self.width() - t.x()
+            if fm.horizontalAdvance(label) > room:  # narrow tiles: the number alone
+                label = str(self.channels[k])
+            p.drawText(QRect(t.x(), t.y() - self.LABEL, max(room, 10), self.LABEL),
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
             p.drawImage(t, img)
             p.setPen(border)
             p.drawRect(t.adjusted(-1, -1, 0, 0))
@@ -270,7 +287,8 @@ def grid_html(values: np.ndarray, scale: float, inside: np.ndarray | None = None
         for v in range(values.shape[1]):
             out = inside is not None and not inside[u, v]
             if (u, v) == mark:
-                cells.append(f"<td align='right' width='{CELL_W}' bgcolor='{WINNER_BG}'><b>{num(values[u, v])}</b></td>")
+                cells.append(f"<td align='right' width='{CELL_W}' bgcolor='{WINNER_BG}'>"
+                             f"<b>{num(values[u, v])}</b></td>")
             elif out:
                 cells.append(f"<td align='right' width='{CELL_W}' bgcolor='{PAD_BG}'><font color='#90A4AE'>"
                              f"{'' if blank_outside else '<i>0</i>'}</font></td>")
@@ -410,9 +428,10 @@ class ConvInside(QWidget):
         self.cell = conv_cell(self.ctx.trace, None, self.ctx.node_id, row, col, out_channel, params=self.params)
         self.maps.set_selected((out_channel, row, col))
         c = self.cell
+        over = "its one input channel" if len(c.channels) == 1 else f"all {len(c.channels)} input channels"
         self.title.setText(f"<b>output[{row}, {col}] of filter {out_channel}</b> — a {c.kernel_size[0]}×"
                            f"{c.kernel_size[1]} window from input row {c.origin[0]}, column {c.origin[1]} "
-                           f"over {'its one input channel' if len(c.channels) == 1 else f'all {len(c.channels)} input channels'}")
+                           f"over {over}")
         self.show_channel(min(self.channel, len(c.channels) - 1))
 
     def show_channel(self, k: int) -> None:

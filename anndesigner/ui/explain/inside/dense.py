@@ -12,9 +12,11 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSpinBox, QToolTip, QVBoxLayout, QWidget,
+)
 
 from ....engine.tracing_conv import dense_unit
 from ... import style
@@ -84,6 +86,16 @@ class BarStrip(QWidget):
                 if r.x() <= x < r.x() + r.width():
                     return j
         return None
+
+    def event(self, e):
+        if e.type() == QEvent.Type.ToolTip:
+            i = self.index_at(e.pos().x())
+            if i is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(e.globalPos(), f"unit {i}: {num(self.values[i])}", self)
+            return True
+        return super().event(e)
 
     def mousePressEvent(self, e):
         if e.button() == Qt.MouseButton.LeftButton:
