@@ -47,6 +47,7 @@ from .data.panel import DataPanel
 from .training.panel import TrainingPanel
 from .training.plots import TrainingPlots
 from .training.surface import DecisionSurface
+from .tour import TourController
 
 MAX_RECENT = 10
 #: the first window's size, if the screen has room for it
@@ -133,6 +134,8 @@ class MainWindow(QMainWindow):
         self.training.stateChanged.connect(self._autosave_before_training)
         #: explain mode: the Explain dock (tabbed with Training), its action and the canvas rings
         self.explain = ExplainMode(self)
+        #: guided tours: the Tour dock, Help ▸ Guided Tour and the status-bar hint (see tour.py)
+        self.tours = TourController(self)
 
         self._make_actions()
         self._make_menus()
@@ -267,6 +270,7 @@ class MainWindow(QMainWindow):
                 self.examples_menu.insertSeparator(a)
         h = mb.addMenu("&Help")
         h.addAction(self.act_getting_started)
+        h.addAction(self.tours.action)
         h.addAction(self.act_shortcuts)
         h.addAction(self.act_about)
 
@@ -308,6 +312,7 @@ class MainWindow(QMainWindow):
         self.training_panel.set_document(doc)
         self.data_panel.set_document(doc)
         self.explain.set_document(doc, scene)
+        self.tours.set_document(doc, scene)  # a running tour ends; the hint shows when doc has a tour
         doc.lockChanged.connect(self._lock_changed)
         # the plots and the decision surface follow the document and the session themselves
         self.plots.set_document(doc)
