@@ -280,3 +280,53 @@ def test_a_wide_dense_layer_scrolls_and_its_far_bars_click(qtbot):
         assert f"tanh({num(n.z[u])}) = {num(n.output[u])}" in text
         assert "more" not in text  # 6 inputs: every term written out
         assert len(view.unit_info.terms) == 6
+
+
+def test_a_dense_layer_over_a_sequence_steps_through_its_positions(qtbot):
+    g = ad.Graph()
+    i = g.add_node("Input", shape=[3, 4]).id
+    d = g.add_node("Dense", units=5, activation="sigmoid", bias_initializer="normal").id
+    f = g.add_node("Flatten").id
+    o = g.add_node("Output", units=1, activation="linear", loss="mse").id
+    g.connect(i, d)
+    g.connect(d, f)
+    g.connect(f, o)
+    net = ad.Network(g, seed=3)
+    trace = explain(net, np.arange(12.0).reshape(3, 4) / 10 - 0.5, [0.0])
+    view = inside.view_for("Dense")(InsideContext(net, trace, d))
+    qtbot.addWidget(view)
+    view.resize(900, 640)
+    view.show()
+    qtbot.waitExposed(view)
+    n = trace.node(d)
+    assert n.z.shape == (3, 5)
+    spin = view.pos_box
+    for pos in (0, 1, 2):
+        assert spin.value() == pos
+        assert np.array_equal(view.bars.values, n.output[pos].astype(np.float64))
+        qtbot.mouseClick(view.bars, LEFT, pos=view.bars.bar_rect(3).center())
+        u = view.unit_info
+        assert (u.unit, u.position) == (3, (pos,)) and u.z == float(n.z[pos, 3])
+        assert f"sigmoid({num(n.z[pos, 3])}) = {num(n.output[pos, 3])}" in plain(view.detail)
+        qtbot.keyClick(spin, Qt.Key.Key_Up)
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")  # the offscreen platform, for the tooltip
+def test_hovering_a_cell_or_a_bar_tells_its_value(qtbot, panel):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    view = open_view(qtbot, panel, "conv2d_1", "insideConv")
+    grid = view.maps
+    out = panel.trace.node("conv2d_1").output
+    pt = grid.cell_rect(9, 5, 2).bottomRight()
+    QApplication.sendEvent(grid, QHelpEvent(QEvent.Type.ToolTip, pt, grid.mapToGlobal(pt)))
+    assert QToolTip.text() == f"filter 9 [5, 2] = {num(out[5, 2, 9])}"
+    QToolTip.hideText()
+    view = open_view(qtbot, panel, "dense_1", "insideDense")
+    bars = view.bars
+    pt = bars.bar_rect(40).topLeft()
+    QApplication.sendEvent(bars, QHelpEvent(QEvent.Type.ToolTip, pt, bars.mapToGlobal(pt)))
+    assert QToolTip.text() == f"unit 40: {num(panel.trace.node('dense_1').output[40])}"
+    QToolTip.hideText()
