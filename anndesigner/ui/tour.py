@@ -285,7 +285,7 @@ class TourController(QObject):
         a = s.action
         if a is not None and a.do == "select-node":
             if a.node in self.document.graph.nodes:
-                self.window._reveal_node(a.node)
+                self.window.scene.select_ids([a.node])  # the Inspector follows; the view stays put
             else:
                 return f"This step selects node '{a.node}', which the network no longer has."
         script = self._script(k)

@@ -197,3 +197,35 @@ def test_the_tour_survives_edits_and_save_as(window, tmp_path):
     # and the reopened file offers it
     assert w.open_file(target)
     assert w.document.network.tour == tour and w.tours.hint.isVisible()
+
+
+def test_closing_the_dock_ends_the_tour_and_a_deleted_node_loses_its_ring(window, qtbot):
+    w = window
+    w.open_example(SAMPLES / "xor.ann")
+    tour = w.document.network.tour
+    w.tours.start(tour)
+    click(qtbot, w.tours.panel.next)  # step 2 rings dense_1
+    assert w.tours.ring_ids() == ["dense_1"]
+    w.document.editor.delete(["dense_1"])
+    assert w.tours.ring_ids() == [] and ring_items(w) == []
+    w.document.undo_stack.undo()
+    assert w.tours.ring_ids() == ["dense_1"]
+    w.tours.dock.close()  # its title-bar button
+    assert w.tours.tour is None and ring_items(w) == [] and w.tours.hint.isVisible()
+
+
+def test_a_step_that_cannot_run_says_why(window, qtbot):
+    from anndesigner.io.tour import parse_tour
+
+    w = window
+    w.open_example(SAMPLES / "xor.ann")
+    n = len(w.document.dataset())
+    bad = parse_tour({"version": 1, "title": "t", "steps": [
+        {"text": "far", "action": {"do": "explain-sample", "row": n}},
+        {"text": "near", "action": {"do": "explain-sample", "row": n - 1}}]})
+    w.tours.start(bad)
+    assert f"row {n}, but the data set has only {n} rows" in w.tours.panel.message.text()
+    assert w.tours.panel.message.isVisible()
+    click(qtbot, w.tours.panel.next)
+    assert w.tours.panel.message.text() == "" and w.explain.panel.row.value() == n - 1
+    assert w.explain.panel.trace is not None
