@@ -9,6 +9,9 @@ from .activations import curve as activation_curve
 from .build import DocumentError, graph_from_dict, network_from_dict, network_to_dict
 from .compiler import Program, compile_graph
 from .tracing import LOSS_FORMULAS, Trace, explain, loss_numbers
+from .tracing_conv import ConvCell, DenseUnit, PoolCell, conv_cell, dense_unit, pool_cell
+from .tracing_seq import (GATE_LABELS, RECURRENT_TYPES, AttentionSteps, RecurrentSteps, attention_steps,
+                          recurrent_steps)
 from .tracing_steps import StepRecord, WeightChange, train_batch_step, train_epoch_step
 from .datafit import DataShape, FitReport, affects_fit, check_fit, standardize_default, with_data_fix
 from .monitor import TrainingSnapshot
@@ -27,4 +30,6 @@ __all__ = [
     "network_to_dict", "plan_collapse_neurons", "plan_expand_dense", "regression_metrics", "split_rows",
     "standardize_default", "with_data_fix",
     "StepRecord", "WeightChange", "train_batch_step", "train_epoch_step",
+    "ConvCell", "DenseUnit", "PoolCell", "conv_cell", "dense_unit", "pool_cell",
+    "AttentionSteps", "GATE_LABELS", "RECURRENT_TYPES", "RecurrentSteps", "attention_steps", "recurrent_steps",
 ]

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QSplitter, QToolTip, QVBoxLayout, QWidget,
 )
 
-from ....engine.tracing_conv import conv_cell, pool_cell
+from ....engine import conv_cell, pool_cell
 from ... import style
 from ..stages import num
 from . import InsideContext, inside_view

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSpinBox, QToolTip, QVBoxLayout, QWidget,
 )
 
-from ....engine.tracing_conv import dense_unit
+from ....engine import dense_unit
 from ... import style
 from ..stages import num
 from . import InsideContext, inside_view
