@@ -140,7 +140,7 @@ class AttentionMatrix(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         s = self.cell_size()
         f = QFont(self.font())
-        f.setPointSizeF(max(6.5, min(9.0, s / 4.6)))
+        f.setPointSizeF(max(7.0, min(9.0, s / 4.2)))
         p.setFont(f)
         muted = style.MUTED_TEXT
         # axis titles and labels
@@ -203,7 +203,8 @@ class AttentionInside(QWidget):
             f"<b>{html.escape(s.node_id)}</b> · {s.n_heads} head{'s' if s.n_heads > 1 else ''} × key size "
             f"{s.key_dim} · {s.T} positions × {s.D} features{' · causal' if s.causal else ''}<br>"
             f"<span style='color:{style.MUTED_TEXT.name()}'>per head: A = softmax(QKᵀ / √{s.key_dim}), "
-            f"head = AV; y = [head₁ … head_{s.n_heads}] W_O + b_O. Click a cell or a row's number.</span>")
+            f"head = AV; y = [head₁ … head_{s.n_heads}] W_O + b_O. Click a cell or a row's number. "
+            f"Colour: white 0 → blue 1; crossed out: masked.</span>")
         title.setWordWrap(True)
         self.heads = QComboBox()
         self.heads.setObjectName("attentionHead")

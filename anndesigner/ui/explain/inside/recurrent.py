@@ -218,7 +218,9 @@ class RecurrentInside(QWidget):
             f"{s.T} steps of {s.F} feature{'s' if s.F > 1 else ''} · h₀ = 0 · output: "
             + ("every hₜ" if s.return_sequences else f"the last state h_{s.T - 1}")
             + "<br>" + "<br>".join(f"<span style='color:{mu}'>{html.escape(f)}</span>" for f in _formulas(s))
-            + f"<br><span style='color:{mu}'>Click a step (a column) for its equations with the numbers.</span>")
+            + f"<br><span style='color:{mu}'>Click a step (a column) for its equations with the numbers. "
+            f"Colour: blue &gt; 0, white 0, orange &lt; 0, each band on its own scale (its largest |value|); "
+            f"hover a cell for its value.</span>")
         title.setWordWrap(True)
         self.map = UnrolledMap(s)
         self.map.stepClicked.connect(self.show_step)
