@@ -369,7 +369,6 @@ class ExplainPanel(QWidget):
         worker.done.connect(self._step_done)  # queued: the slots run in the GUI thread
         worker.failed.connect(self._step_failed)
         self._job = (thread, worker, s, len(records) + 1)
-        self.b_play.setChecked(False)
         self._say("")
         self.busy_bar.show()
         self.position.setText(f"Training one {kind} on a copy of the network…")
@@ -405,6 +404,7 @@ class ExplainPanel(QWidget):
     @Slot(str)
     def _step_failed(self, message: str) -> None:
         self._end_job()
+        self.b_play.setChecked(False)
         self._show()
         self._say(message)
         self.stepFinished.emit(None)
@@ -412,6 +412,7 @@ class ExplainPanel(QWidget):
     def wait_for_step(self) -> None:
         """Wait for a running step to end and drop its result (before the panel goes away or
         changes document)."""
+        self.b_play.setChecked(False)
         if self._job is not None:
             self._job[1].done.disconnect(self._step_done)
             self._job[1].failed.disconnect(self._step_failed)
@@ -431,8 +432,12 @@ class ExplainPanel(QWidget):
 
     @Slot(bool)
     def _play_toggled(self, on: bool) -> None:
-        if on and self.stepper is None and not self.explain_current():
-            self.b_play.setChecked(False)
+        if on and self.stepper is None:
+            # explaining stops any play (it unchecks this button): play again once there are frames
+            if self.explain_current():
+                self.b_play.setChecked(True)
+            else:
+                self.b_play.setChecked(False)
             return
         if on:
             self.b_play.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
@@ -448,7 +453,12 @@ class ExplainPanel(QWidget):
 
     @Slot()
     def _play_tick(self) -> None:
-        if not self.step_forward():
+        if self.busy:  # a step is running: the next tick goes on
+            return
+        if self.step_forward():
+            return
+        kind = self.granularity.currentData()
+        if kind not in STEP_PHASES or not self.run_step(kind):  # at "batch" / "epoch" play keeps training
             self.b_play.setChecked(False)
 
     @Slot(int)
@@ -505,6 +515,7 @@ class ExplainPanel(QWidget):
                   self.typed, self.row, self.keep, self.inside):
             w.setEnabled(not busy)
         if busy:
+            self.b_play.setEnabled(self.b_play.isChecked())  # playing steps: pause stays at hand
             return
         self.row.setEnabled(self._has_data)
         s = self.stepper

@@ -150,6 +150,26 @@ def test_batch_steps_chain_through_the_trainers_batches(qtbot):
     assert len(doc.network.history) == 0 and doc.network.optimizer_state["iterations"] == 3
 
 
+def test_play_at_one_epoch_keeps_training_until_paused(qtbot):
+    doc, p = make_panel(qtbot, "xor.ann")
+    choose(qtbot, p, "epoch")
+    p.speed.setValue(p.speed.maximum())
+    click(qtbot, p.b_play)
+    qtbot.waitUntil(lambda: len(p.stepper.records) >= 3, timeout=30_000)
+    assert p.b_play.isEnabled()  # pause stays at hand, also while a step runs
+    click(qtbot, p.b_play)
+    qtbot.waitUntil(lambda: not p.busy, timeout=30_000)
+    assert not p.b_play.isChecked()
+    recs = p.stepper.records
+    ref = None
+    for i, shown in enumerate(recs):
+        ref = train_epoch_step(doc.network, previous=ref, data=doc.dataset(), sample=(p._x, p._y))
+        assert shown.epoch == i
+        assert_weights(shown.weights_after, ref.weights_after)
+    assert p.stepper.frame.record is recs[-1]
+    assert_weights(weights_of(doc.network), recs[0].weights_before)
+
+
 def test_refused_while_training_runs(qtbot):
     doc, p = make_panel(qtbot, "xor.ann")
     choose(qtbot, p, "epoch")
