@@ -66,16 +66,19 @@ TOURS: dict[str, dict] = {
             step("Explain mode follows one sample through the network with the real numbers. This is row 3, "
                  "x = (1, 1) with target 1. The first frame shows the values arriving at `input_1`.",
                  ["input_1"], "explain", do="explain-sample", row=3, granularity="operation"),
-            step("Two operations on: the products wᵢxᵢ, then their sum with the bias, z = Σ wx + b. "
-                 "The weights are the ones in the file; before training they are what the initializer "
-                 "chose, so z may well be on the wrong side.",
+            step("Two operations on: the products wᵢxᵢ, then their sum with the bias, z = Σ wx + b, with "
+                 "the weights the network has now. An untrained perceptron starts with every weight and its "
+                 "bias at zero, so z = 0 whatever the input.",
                  ["neuron_1"], "explain", do="explain-forward", steps=2),
             step("One more: the step activation turns z into 0 or 1. The curve under the numbers is "
                  "step(z), with this sample's z marked on it.",
                  ["neuron_1"], "explain", do="explain-forward", steps=1),
             step("After the loss comes the **perceptron rule**: w ← w + η (t − y) x, and the same for b. "
                  "When the answer is right, t − y = 0 and nothing changes; when it is wrong, each weight "
-                 "moves by the input it saw. There is no backward pass: one neuron needs none.",
+                 "moves by the input it saw. There is no backward pass: one neuron needs none.\n\nUntrained, "
+                 "z = 0 and step(0) = 1: right for (1, 1), so nothing moves here. Set Row to 1 in the Explain "
+                 "dock, x = (0, 1) with target 0, press Explain and then ⏭ (to the end): a wrong answer, "
+                 "and w₂ and b move.",
                  ["neuron_1"], "explain", do="explain-forward", steps=3),
             step("The **decision surface** shows where the neuron says 1: the line w₁x₁ + w₂x₂ + b = 0 splits "
                  "the plane. Press **Train** (F5) and watch the line move until it separates (1, 1) from the "
@@ -114,7 +117,7 @@ TOURS: dict[str, dict] = {
                  ["dense_1", "output_1"], "explain", do="explain-forward", steps=2),
             step("Now a whole pass at once: **backpropagation**. The error δ at `output_1` gives the gradients "
                  "of its weights, and is sent back through them to `dense_1`, scaled by tanh's slope, for the "
-                 "hidden weights' gradients. Step back with ◀ in the Explain dock to read each one.",
+                 "hidden weights' gradients. The Explain dock's back button steps through each one.",
                  ["output_1", "dense_1"], "explain", do="explain-forward", steps=1, granularity="pass"),
             step("Press **Train** (F5). The Training plots show the loss falling, and the decision surface "
                  "bends until the two 1s sit in a band of their own. Open the *xor-neurons* sample for the same "
@@ -155,8 +158,8 @@ TOURS: dict[str, dict] = {
                  "pooling too: each output is the largest of its 2×2 patch.",
                  ["conv2d_2", "maxpool2d_1"], "explain", do="explain-forward", steps=2),
             step("The rest of the forward pass at once, up to the softmax at `output_1`: ten probabilities, "
-                 "one per digit. Before training they are close to even; press **Train** (F5), explain row 0 "
-                 "again, and the 6 stands out.",
+                 "one per digit. Before training they are a guess spread over all ten; press **Train** (F5), "
+                 "explain row 0 again, and the 6 takes nearly all of it.",
                  ["output_1"], "explain", do="explain-forward", steps=1, granularity="pass"),
         ],
     },
@@ -192,7 +195,7 @@ TOURS: dict[str, dict] = {
                  do="explain-forward", steps=3),
             step("The rest of the forward pass, the loss, and then backpropagation: the gradients reach back "
                  "through `layernorm_1` and the residual `add_1` into the query, key and value weights of "
-                 "`selfattention_1`. Step with ◀ and ▶ in the Explain dock to read them.",
+                 "`selfattention_1`. The Explain dock's back and forward buttons step through them.",
                  ["selfattention_1", "output_1"], "explain", do="explain-forward", steps=3, granularity="pass"),
             step("Press **Train** (F5) and watch the validation accuracy climb in the Training plots: the heads "
                  "learn to make a 2 attend to the 1s before it.",

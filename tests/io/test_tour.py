@@ -255,3 +255,18 @@ def test_fuzz_tour_bytes():
         except FileFormatError:
             continue
         assert isinstance(t, Tour)
+
+
+def test_the_samples_hold_the_tours_of_tools_add_tours():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "add_tours", Path(__file__).resolve().parents[2] / "tools" / "add_tours.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert set(tool.TOURS) == {"perceptron", "xor", "digits-cnn", "tiny-transformer"}
+    for name, obj in tool.TOURS.items():
+        net = load_network(samples_dir() / f"{name}.ann")
+        assert net.tour == parse_tour(obj, node_ids=net.graph.nodes, strict=True), \
+            f"{name}.ann: run python tools/add_tours.py"
