@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QHeaderView, QLabel, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from ....engine.tracing_seq import AttentionSteps, attention_steps
+from ....engine import AttentionSteps, attention_steps
 from ... import style
 from ..stages import num, vec
 from . import InsideContext, inside_view

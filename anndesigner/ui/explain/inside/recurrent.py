@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QCheckBox, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget,
 )
 
-from ....engine.tracing_seq import GATE_LABELS, RECURRENT_TYPES, RecurrentSteps, recurrent_steps
+from ....engine import GATE_LABELS, RECURRENT_TYPES, RecurrentSteps, recurrent_steps
 from ... import style
 from ..stages import num
 from . import InsideContext, inside_view
