@@ -87,6 +87,10 @@ class ExplainPanel(QWidget):
         #: (thread, worker, stepper, step number) of the step running, else None
         self._job = None
         self._has_data = False
+        #: steps from this index of the records on start from the document, not from the record
+        #: before them: the document's network changed from outside since (an undo, a training run)
+        self._chain_base = 0
+        self._keeping = False
 
         self.row = QSpinBox()
         self.row.setObjectName("explainRow")
@@ -223,9 +227,21 @@ class ExplainPanel(QWidget):
         self._links.disconnect_all()
         self.document = document
         self._links.connect_many([(document.dataChanged, self._data_changed),
-                                  (document.lockChanged, lambda *_: self._update_controls())])
+                                  (document.lockChanged, lambda *_: self._update_controls()),
+                                  (document.weightsChanged, self._document_moved),
+                                  (document.historyChanged, self._document_moved),
+                                  (document.graphChanged, self._document_moved),
+                                  (document.trainingChanged, self._document_moved),
+                                  (document.dataChanged, self._document_moved)])
         self.clear()
         self._data_changed()
+
+    @Slot()
+    def _document_moved(self) -> None:
+        """The network changed outside this panel's own Keep of a step: the next batch or epoch
+        step starts from the document again (the frames already made stay as they are)."""
+        if not self._keeping and self.stepper is not None:
+            self._chain_base = len(self.stepper.records)
 
     @Slot()
     def _data_changed(self) -> None:
@@ -305,6 +321,7 @@ class ExplainPanel(QWidget):
         self.trace = trace
         self._traced_network = net
         self._kept = None
+        self._chain_base = 0
         self.stepper = Stepper(frames, granularity=self.granularity.currentData())
         xs = ", ".join(f"{v:.4g}" for v in np.asarray(x).reshape(-1)[:8])
         more = ", …" if np.asarray(x).size > 8 else ""
@@ -346,7 +363,8 @@ class ExplainPanel(QWidget):
             self._say("training is running: batch and epoch steps wait until it stops")
             return False
         records = s.records
-        previous = records[-1] if records else None
+        previous = records[-1] if len(records) > self._chain_base else None
+        restarted = bool(records) and previous is None
         sample = (self._x, self._y) if self._y is not None else None
         try:
             data = self.document.dataset()
@@ -368,7 +386,7 @@ class ExplainPanel(QWidget):
         thread.started.connect(worker.run)
         worker.done.connect(self._step_done)  # queued: the slots run in the GUI thread
         worker.failed.connect(self._step_failed)
-        self._job = (thread, worker, s, len(records) + 1)
+        self._job = (thread, worker, s, len(records) + 1, restarted)
         self._say("")
         self.busy_bar.show()
         self.position.setText(f"Training one {kind} on a copy of the network…")
@@ -396,7 +414,7 @@ class ExplainPanel(QWidget):
             self.stepFinished.emit(None)
             return
         group = s.frames[-1].group + 1 if s.frames else 0
-        s.append(step_frame(record, job[3], group))
+        s.append(step_frame(record, job[3], group, restarted=job[4]))
         s.index = len(s.frames) - 1
         self._show()
         self.stepFinished.emit(record)
@@ -591,6 +609,7 @@ class ExplainPanel(QWidget):
             return False
         what = (f"epoch {record.epoch + 1}" if record.kind == "epoch"
                 else f"batch {record.first_batch + 1} of epoch {record.epoch + 1}")
+        self._keeping = True
         try:
             self.document.editor.apply_training_result(
                 record.weights_after, record.history(), 1 if record.epoch_finished else 0,
@@ -598,6 +617,8 @@ class ExplainPanel(QWidget):
         except AnnError as e:
             self._say(str(e))
             return False
+        finally:
+            self._keeping = False
         self._say("")
         self._kept = record
         self.sample_text.setText(self.sample_text.text() + f" · {what} kept (Undo takes it back)")

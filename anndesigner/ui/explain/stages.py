@@ -244,10 +244,11 @@ def build_frames(trace, weights: Mapping[str, np.ndarray],
     return frames
 
 
-def step_frame(record, number: int, group: int = 0, changes: int = 3) -> Frame:
+def step_frame(record, number: int, group: int = 0, changes: int = 3, restarted: bool = False) -> Frame:
     """The frame of one real training step (an engine ``StepRecord``), the ``number``-th
     (1-based) of the chain: its losses before → after, the sample's own loss, the weights
-    that moved most and where in the run it is. Every number is the record's."""
+    that moved most and where in the run it is. Every number is the record's. ``restarted``:
+    the step starts from the document's network again (it changed since the step before)."""
     r = record
     per = r.batches_per_epoch
     if r.kind == "batch":
@@ -270,7 +271,9 @@ def step_frame(record, number: int, group: int = 0, changes: int = 3) -> Frame:
 
     whole = r.kind == "epoch" and r.first_batch == 0
     rows = "the batch" if r.kind == "batch" else "every training row" if whole else "these batches' rows"
-    lines = [f"<b>step {number}</b>: a real training step on a copy of the network",
+    lines = [f"<b>step {number}</b>: a real training step on a copy of the network"
+             + (" (from the document's network again: it changed since step " f"{number - 1})"
+                if restarted else ""),
              f"<b>{_esc(how)}</b>, batch size {r.batch_size}",
              f"loss on {rows} = {change(r.loss_before, r.loss_after)}"]
     if r.kind == "batch":

@@ -109,6 +109,13 @@ def test_two_epochs_back_keep_and_undo(qtbot, name):
     doc.undo_stack.undo()
     assert_weights(weights_of(doc.network), original)
     assert len(doc.network.history) == 0 and doc.network.optimizer_state is None
+    # the undo changed the document from outside the panel: the next step starts from it again
+    click(qtbot, p.b_end)
+    r3 = step(qtbot, p)
+    assert r3.epoch == 0 and r3.run_epoch == 0
+    assert_weights(r3.weights_before, original)
+    assert_weights(r3.weights_after, r1.weights_after)
+    assert "step 3" in p.view.toPlainText() and "from the document's network again" in p.view.toPlainText()
 
 
 def test_batch_steps_chain_through_the_trainers_batches(qtbot):
