@@ -13,7 +13,7 @@ runs a real training step of the trainer (:func:`anndesigner.engine.train_batch_
 state, and appends its frame; going back shows the frames kept, nothing is
 recomputed. "Keep this update" on such a frame applies that step's weights,
 optimizer state and history (one undo step). A step runs in a worker thread
-(one epoch of samples/digits-cnn.ann takes 0.3 to 1.7 s), on a snapshot taken
+(one epoch of samples/digits-cnn.ann takes about 0.4 s, 1.2 s the first time), on a snapshot taken
 in the GUI thread; meanwhile a busy bar shows and the controls are off. The
 worker touches no widget: its result comes back through a queued signal.
 """

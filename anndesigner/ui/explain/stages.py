@@ -10,6 +10,11 @@ earlier state exactly.
 
 Each frame's ``lines`` are cumulative within its group (a neuron's z frame
 still shows its products), so the last frame of a group is the whole node.
+
+After the sample's frames come, one by one as they are run, the frames of real
+training steps (:func:`step_frame`, phase "batch" or "epoch", made from an
+engine ``StepRecord``): the granularities "batch" and "epoch" step from one of
+them to the next; :meth:`Stepper.append` adds one.
 """
 
 from __future__ import annotations
