@@ -31,7 +31,8 @@ from ...errors import AnnError
 from ...graph.events import Connections
 from ..document import Document
 from .inside import InsideContext, view_for
-from .stages import GRANULARITIES, PHASE_TITLES, STEP_PHASES, Stepper, build_frames, step_frame
+from .vectors import VectorView
+from .stages import GRANULARITIES, SMALL_UNITS, PHASE_TITLES, STEP_PHASES, Stepper, build_frames, step_frame
 
 GRANULARITY_TITLES = {"operation": "Operation", "node": "Node", "pass": "Whole pass", "batch": "One batch",
                       "epoch": "One epoch"}
@@ -163,6 +164,9 @@ class ExplainPanel(QWidget):
         self.inside.setToolTip("Open this layer's own arithmetic for the sample, in a window of its own")
         self.inside.setEnabled(False)
         self.inside_window: QDialog | None = None
+        self.vectors = VectorView()
+        self.vectors.setMinimumWidth(60)
+        self.vectors.hide()
 
         # narrow rows: the dock shares the right side with Training and must not widen the window
         top = QHBoxLayout()
@@ -201,6 +205,7 @@ class ExplainPanel(QWidget):
         lay.addWidget(self.busy_bar)
         lay.addWidget(self.inside, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(self.view, 3)
+        lay.addWidget(self.vectors, 3)
         lay.addWidget(self.curve)
 
         self.timer = QTimer(self)
@@ -494,6 +499,7 @@ class ExplainPanel(QWidget):
             self.view.clear()
             self.position.clear()
             self.curve.hide()
+            self.vectors.clear()
             self.highlightChanged.emit([])
             self.frameChanged.emit(None)
             self._update_controls()
@@ -523,9 +529,38 @@ class ExplainPanel(QWidget):
                 self.curve.hide()
         else:
             self.curve.hide()
+        picture = self.frame_array(f)
+        if picture is None:
+            self.vectors.clear()
+        else:
+            self.vectors.set_array(*picture)
         self.highlightChanged.emit(list(f.highlight))
         self.frameChanged.emit(f)
         self._update_controls()
+
+    def frame_array(self, f) -> tuple[np.ndarray, str] | None:
+        """The array a frame is about, to picture beside its text, with a caption; None
+        for frames whose values are all written out (a neuron, a layer of a few units)."""
+        t = self.trace
+        if t is None or f is None or getattr(f, "record", None) is not None:
+            return None
+        try:
+            if f.phase == "forward":
+                n = t.node(f.node_id)
+                a, what = (n.z, "z") if n.z is not None and "z =" in f.title else (n.output, "output y")
+            elif f.phase == "backward":
+                a, what = t.delta(f.node_id).delta, "δ = ∂L/∂y"
+            elif f.phase == "loss":
+                a, what = next(lt.prediction for lt in t.losses if lt.output_id == f.node_id), "prediction"
+            else:
+                return None
+        except (KeyError, StopIteration):
+            return None
+        if a is None or np.asarray(a).size <= SMALL_UNITS:
+            return None
+        a = np.asarray(a)
+        shape = "×".join(str(d) for d in (a.shape[1:] if a.ndim > 1 and a.shape[0] == 1 else a.shape))
+        return a, f"{f.node_id} · {what} ({shape}); hover a cell for its value"
 
     def _update_controls(self) -> None:
         busy = self.busy

@@ -90,6 +90,9 @@ class VectorView(QWidget):
             c = len(self._images)
             cols = max(1, math.ceil(math.sqrt(c * 1.5)))
             self._grid = (math.ceil(c / cols), cols)
+        # a strip or a sequence needs no more height than its cells at their largest
+        tall = {"strip": 24, "sequence": 24}.get(kind)
+        self.setMaximumHeight(CAPTION + 4 + tall * self._images[0].height() if tall else 16777215)
         self.setVisible(kind is not None)
         self.updateGeometry()
         self.update()
@@ -99,24 +102,33 @@ class VectorView(QWidget):
         self.set_array(None)
 
     # ------------------------------------------------------------ geometry
+    def _cell_size(self, rows: int, cols: int) -> int:
+        img = self._images[0]
+        label = CAPTION if self.kind == "tiles" else 0
+        w = max(1, self.width() - 2)
+        h = max(1, self.height() - CAPTION - 2)
+        cw = (w - GAP * (cols - 1)) / (cols * img.width())
+        ch = (h - GAP * (rows - 1) - label * rows) / (rows * img.height())
+        return max(1, int(min(cw, ch, 24)))
+
     def _tile_rects(self) -> list[QRect]:
-        """Where each image is drawn (nearest-neighbour scaled, square cells)."""
+        """Where each image is drawn (nearest-neighbour scaled, square cells); tiles
+        in the number of columns that makes them largest in the widget's size."""
         if not self._images:
             return []
         rows, cols = self._grid
-        top = CAPTION
-        w = max(1, self.width() - 2)
-        h = max(1, self.height() - top - 2)
+        if self.kind == "tiles":
+            n = len(self._images)
+            cols = max(range(1, n + 1), key=lambda c: (self._cell_size(math.ceil(n / c), c), -c))
+            rows = math.ceil(n / cols)
+        cell = self._cell_size(rows, cols)
         img = self._images[0]
-        cw = (w - GAP * (cols - 1)) / (cols * img.width())
-        ch = (h - GAP * (rows - 1) - (CAPTION if self.kind == "tiles" else 0) * rows) / (rows * img.height())
-        cell = max(1, int(min(cw, ch, 24)))
         tw, th = cell * img.width(), cell * img.height()
         label = CAPTION if self.kind == "tiles" else 0
         rects = []
         for i in range(len(self._images)):
             r, c = divmod(i, cols)
-            rects.append(QRect(1 + c * (tw + GAP), top + r * (th + GAP + label) + label, tw, th))
+            rects.append(QRect(1 + c * (tw + GAP), CAPTION + r * (th + GAP + label) + label, tw, th))
         return rects
 
     def cell_at(self, pos: QPoint) -> tuple | None:
@@ -176,7 +188,7 @@ class VectorView(QWidget):
             if self.kind == "tiles":
                 p.setPen(QColor("#546E7A"))
                 p.drawText(QRect(rect.x(), rect.y() - CAPTION, rect.width(), CAPTION),
-                           Qt.AlignmentFlag.AlignCenter, f"ch {t}")
+                           Qt.AlignmentFlag.AlignCenter, f"ch {t}" if rect.width() >= 40 else str(t))
         p.end()
 
     # ------------------------------------------------------------ mouse

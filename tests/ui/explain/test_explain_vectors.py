@@ -92,3 +92,51 @@ def test_what_it_cannot_draw_hides_it(qtbot, view):
     assert not view.set_array(None)
     assert view.set_array(np.ones((1, 3)))
     assert view.isVisible()
+
+
+SAMPLES = __import__("pathlib").Path(__file__).resolve().parents[3] / "samples"
+ALL_SAMPLES = sorted(p.name for p in SAMPLES.glob("*.ann"))
+
+
+@pytest.mark.parametrize("name", ALL_SAMPLES)
+def test_every_sample_steps_through_with_its_arrays_pictured(qtbot, name):
+    """Each frame of each sample: the picture is the trace's own array (output, z, δ or
+    prediction) when it has more values than the text writes out, and absent otherwise."""
+    from anndesigner.ui.document import Document
+    from anndesigner.ui.explain.panel import ExplainPanel
+    from anndesigner.ui.explain.stages import SMALL_UNITS
+
+    doc = Document.open(SAMPLES / name)
+    p = ExplainPanel(doc)
+    qtbot.addWidget(p)
+    p.resize(420, 800)
+    p.show()
+    assert p.explain_current(), p.message.text()
+    t = p.trace
+    pictured = 0
+    while True:
+        f = p.stepper.frame
+        shown = p.vectors.values
+        if f.phase == "forward":
+            n = t.node(f.node_id)
+            want = n.z if (n.z is not None and "z =" in f.title) else n.output
+        elif f.phase == "backward":
+            want = t.delta(f.node_id).delta
+        elif f.phase == "loss":
+            want = next(lt.prediction for lt in t.losses if lt.output_id == f.node_id)
+        else:
+            want = None
+        if want is None or np.asarray(want).size <= SMALL_UNITS:
+            assert shown is None and not p.vectors.isVisible()
+        elif shown is not None:
+            np.testing.assert_array_equal(shown.reshape(-1), np.asarray(want, np.float64).reshape(-1))
+            assert p.vectors.isVisible()
+            pictured += 1
+        else:  # only what the view cannot draw (more than 3 axes) goes without a picture
+            assert np.asarray(want).ndim - 1 > 3
+        if not p.step_forward():
+            break
+    assert p.stepper.at_end()
+    if sum(np.asarray(w).size for w in doc.network.get_weights().values()) > 200:
+        assert pictured > 0
+    doc.undo_stack.setClean()
