@@ -13,15 +13,20 @@ the source's output is a single number, that number rides beside the dot.
 Backward frames: each wire into the frame's node shows the gradient of the
 loss that flows through it, taken from the engine's trace:
 
-- into a weighted node (``scene.wire_weights(edge)`` is not None): the sum of
-  ``trace.weight("<dst>/kernel").grad[start:stop]`` (a single weight's
-  gradient for a neuron-level wire);
-- into any other node: the sum of the source's δ, ``trace.delta(src).delta``.
+- into a weighted node (``scene.wire_weights(edge)`` is not None): the
+  gradient of the wire's weights, ``trace.weight("<dst>/kernel").grad[start:stop]``;
+- into any other node: the source's δ, ``trace.delta(src).delta``.
 
-Its sign is the colour, in a palette of its own so that it is never read as
+A wire of one number (a neuron-level wire: one weight, or a δ of one value)
+shows that signed number. A wire carrying a block (a layer's rows of a
+kernel, a vector's δ) shows its size ‖g‖ (the root of the sum of squares),
+labelled "‖g‖ …": a block's sum would mislead (into a softmax output the
+gradients cancel by construction, summing to about zero).
+
+The sign is the colour, in a palette of its own so that it is never read as
 a weight (the canvas draws weights blue positive, orange-red negative):
 **green (#2E7D32) positive, purple (#8E24AA) negative, grey (#90A4AE) zero
-or not a number**. Its magnitude is the width (2 up to 9 scene units,
+or not a number, teal (#00838F) a block's size**. The magnitude is the width (2 up to 9 scene units,
 relative to the largest |gradient| of the frame), on a white casing that
 hides the weight's colour under it; a small label just above the wire's
 middle gives the number. Loss and update frames light no wire.
@@ -50,6 +55,7 @@ from .stages import num
 GRAD_POSITIVE = QColor("#2E7D32")  # green
 GRAD_NEGATIVE = QColor("#8E24AA")  # purple
 GRAD_ZERO = QColor("#90A4AE")      # grey: exactly zero, or NaN
+GRAD_BLOCK = QColor("#00838F")     # teal: the size ‖g‖ of a block of gradients
 #: a gradient wire's width in scene units, for |g| = 0 and for the frame's largest |g|
 GRAD_MIN_WIDTH = 2.0
 GRAD_MAX_WIDTH = 9.0
@@ -69,10 +75,12 @@ Z_LABEL = 1e6 + 2
 TAG = "explain-wire"
 
 
-def gradient_color(value: float) -> QColor:
+def gradient_color(value: float, block: bool = False) -> QColor:
     """The colour of a gradient by its sign (green +, purple −, grey 0 / NaN)."""
     if math.isnan(value):
         return GRAD_ZERO
+    if block:
+        return GRAD_BLOCK if value > 0 else GRAD_ZERO
     if value > 0:
         return GRAD_POSITIVE
     if value < 0:
@@ -295,7 +303,12 @@ class ExplainWires(QObject):
             self.timer.start()
 
     def gradient_of(self, edge_id: str, trace) -> float | None:
-        """The gradient a backward frame shows on wire ``edge_id`` (see the module's text), None if none."""
+        """The number a backward frame shows on wire ``edge_id`` (see the module's text), None if none."""
+        got = self.wire_gradient(edge_id, trace)
+        return None if got is None else got[0]
+
+    def wire_gradient(self, edge_id: str, trace) -> tuple[float, bool] | None:
+        """(the signed gradient, False) for a wire of one number; (‖g‖, True) for a block."""
         e = self.scene.graph.edges.get(edge_id)
         if e is None:
             return None
@@ -310,29 +323,38 @@ class ExplainWires(QObject):
             g = np.asarray(g, np.float64)
             if g.ndim == 0 or g.shape[0] < ww.stop:
                 return None
-            return float(g[ww.start:ww.stop].sum())
-        try:
-            d = trace.delta(e.src).delta
-        except KeyError:
-            return None
-        return None if d is None else float(np.asarray(d, np.float64).sum())
+            g = g[ww.start:ww.stop]
+        else:
+            try:
+                d = trace.delta(e.src).delta
+            except KeyError:
+                return None
+            if d is None:
+                return None
+            g = np.asarray(d, np.float64)
+        if g.size == 1:
+            return float(g.reshape(())), False
+        return float(np.sqrt(np.sum(g * g))), True
 
     def _show_backward(self, frame, trace) -> None:
         found = []
+        blocks = {}
         for e, item in self._incoming(frame, None):
-            g = self.gradient_of(e.id, trace)
-            if g is not None:
-                found.append((e, item, g))
+            got = self.wire_gradient(e.id, trace)
+            if got is not None:
+                found.append((e, item, got[0]))
+                blocks[e.id] = got[1]
         if not found:
             return
         mags = [abs(g) for *_, g in found if math.isfinite(g)]
         top = max(mags) if mags else 0.0
         for e, item, g in found:
             m = (abs(g) / top if top > 0 else 0.0) if math.isfinite(g) else 1.0
-            color = gradient_color(g)
+            color = gradient_color(g, blocks[e.id])
             path = QPainterPath(item.path())
             line = self._line(path, color, GRAD_MIN_WIDTH + (GRAD_MAX_WIDTH - GRAD_MIN_WIDTH) * m)
-            label = _passive(WireLabel(num(g), color, None, QPointF(0.0, -6.0), centred=True), Z_LABEL)
+            text = f"‖g‖ {num(g)}" if blocks[e.id] else num(g)
+            label = _passive(WireLabel(text, color, None, QPointF(0.0, -6.0), centred=True), Z_LABEL)
             label.setPos(path.pointAtPercent(path.percentAtLength(path.length() / 2)))  # just above the middle
             self.scene.addItem(line)
             self.scene.addItem(label)

@@ -13,7 +13,7 @@ from PySide6.QtTest import QTest
 
 from anndesigner.ui.explain.overlay import RING
 from anndesigner.ui.explain.stages import num
-from anndesigner.ui.explain.wires import (GRAD_MAX_WIDTH, GRAD_NEGATIVE, GRAD_POSITIVE, GRAD_ZERO, TAG,
+from anndesigner.ui.explain.wires import (GRAD_BLOCK, GRAD_MAX_WIDTH, GRAD_NEGATIVE, GRAD_POSITIVE, GRAD_ZERO, TAG,
                                           WireStroke)
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
@@ -56,14 +56,18 @@ def nearest_percent(path, pos, n=400):
 
 
 def expected_gradient(scene, trace, edge_id):
-    """The gradient on a wire, straight from the trace (kernel rows' sum, else the source's δ summed)."""
+    """(number, block) on a wire, straight from the trace: the kernel rows' gradient, else
+    the source's δ; one value signed, a block by its size ‖g‖."""
     e = scene.graph.edges[edge_id]
     ww = scene.wire_weights(edge_id)
     if ww is not None:
-        g = np.asarray(trace.weight(f"{e.dst}/kernel").grad, np.float64)
-        return float(g[ww.start:ww.stop].sum())
-    d = trace.delta(e.src).delta
-    return None if d is None else float(np.sum(np.asarray(d, np.float64)))
+        g = np.asarray(trace.weight(f"{e.dst}/kernel").grad, np.float64)[ww.start:ww.stop]
+    else:
+        d = trace.delta(e.src).delta
+        if d is None:
+            return None
+        g = np.asarray(d, np.float64)
+    return (float(g.reshape(())), False) if g.size == 1 else (float(np.linalg.norm(g)), True)
 
 
 @pytest.mark.parametrize("name", ["xor-neurons.ann", "xor.ann"])
@@ -124,21 +128,27 @@ def test_backward_frames_show_each_wires_gradient_from_the_trace(qtbot, main_win
     frames = 0
     while p.stepper.frame.phase == "backward":
         f = p.stepper.frame
-        want = {}
+        want, block = {}, {}
         for e in scene.graph.edges.values():
             if e.dst == f.node_id:
-                g = expected_gradient(scene, p.trace, e.id)
-                if g is not None:
-                    want[e.id] = g
+                got = expected_gradient(scene, p.trace, e.id)
+                if got is not None:
+                    want[e.id] = got[0]
+                    block[e.id] = got[1]
         assert set(wires.wires) == set(want)
         for eid, g in want.items():
             ov = wires.wires[eid]
             assert ov.gradient == pytest.approx(g, rel=1e-12, abs=0)
-            assert ov.label.text() == num(g)
             color = ov.line.pen().color()
-            assert color == (GRAD_POSITIVE if g > 0 else GRAD_NEGATIVE if g < 0 else GRAD_ZERO)
+            if block[eid]:
+                assert ov.label.text() == f"‖g‖ {num(g)}" and g >= 0
+                assert color == (GRAD_BLOCK if g > 0 else GRAD_ZERO)
+                seen_signs.add("block")
+            else:
+                assert ov.label.text() == num(g)
+                assert color == (GRAD_POSITIVE if g > 0 else GRAD_NEGATIVE if g < 0 else GRAD_ZERO)
+                seen_signs.add(np.sign(g))
             assert ov.label.color() == color
-            seen_signs.add(np.sign(g))
         if want:
             frames += 1
             order = sorted(want, key=lambda e: abs(want[e]))
@@ -148,7 +158,9 @@ def test_backward_frames_show_each_wires_gradient_from_the_trace(qtbot, main_win
             if len(order) > 1 and abs(want[order[0]]) < abs(want[order[-1]]):
                 assert widths[0] < widths[-1]
         qtbot.mouseClick(p.b_next, Qt.MouseButton.LeftButton)
-    assert frames >= 2 and {-1.0, 1.0} <= seen_signs
+    assert frames >= 2
+    # neuron by neuron every wire is one signed weight; the layer version's wires are blocks
+    assert ({-1.0, 1.0} <= seen_signs) if name == "xor-neurons.ann" else ("block" in seen_signs)
     # loss and update frames light no wire
     assert p.stepper.frame.phase == "update" and wires.wires == {}
     qtbot.mouseClick(p.b_start, Qt.MouseButton.LeftButton)
@@ -296,3 +308,13 @@ def test_the_overlay_follows_a_node_dragged_on_the_canvas(qtbot, main_window):
     assert {eid: ov.gradient for eid, ov in wires.wires.items()} == before
     assert len(overlay_items(w.scene)) == 2 * len(before)  # a line and a label each, no leftovers
     w.document.undo_stack.setClean()
+
+
+def test_a_softmax_outputs_wire_shows_the_size_of_its_gradients_not_their_cancelling_sum(qtbot, main_window):
+    w = explained(main_window, qtbot, "digits-cnn.ann")
+    step_to(qtbot, w, lambda f: f.phase == "backward" and f.node_id == "output_1")
+    (eid, ov), = w.explain.wires.wires.items()
+    g = np.asarray(w.explain.panel.trace.weight("output_1/kernel").grad, np.float64)
+    assert abs(g.sum()) < 1e-4 * np.linalg.norm(g)  # the sum cancels, as the brief says
+    assert ov.gradient == pytest.approx(float(np.linalg.norm(g)), rel=1e-12)
+    assert ov.label.text().startswith("‖g‖ ") and ov.line.pen().color() == GRAD_BLOCK
