@@ -19,6 +19,7 @@ network's and the graph's own events, so every command, its undo and its redo
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -51,6 +52,8 @@ class Document(QObject):
     def __init__(self, network: Network | None = None, path: str | Path | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.network = network if network is not None else empty_network()
+        #: what opening the file dropped (a damaged optional part), one message each
+        self.load_warnings: list[str] = []
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         # absolute: a recovery copy or a later change of folder must not point elsewhere
@@ -135,8 +138,13 @@ class Document(QObject):
         """Load a file (raises FileFormatError; nothing changes on failure)."""
         from ..io import load_network
 
-        net = load_network(path)
-        return cls(net, path, parent)
+        with warnings.catch_warnings(record=True) as dropped:
+            # what a file loses on opening (a damaged tour or optimizer state) is said, not only logged
+            warnings.simplefilter("always", UserWarning)
+            net = load_network(path)
+        doc = cls(net, path, parent)
+        doc.load_warnings = [str(w.message) for w in dropped if issubclass(w.category, UserWarning)]
+        return doc
 
     def save(self, path: str | Path | None = None) -> Path:
         from ..io import save_network

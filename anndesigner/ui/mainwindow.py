@@ -465,7 +465,11 @@ class MainWindow(QMainWindow):
         self.set_document(doc)
         self._add_recent(Path(path))
         desc = doc.graph.meta.get("description")
-        self.show_status(desc if desc else f"Opened {Path(path).name}", 15000)
+        lost = doc.load_warnings
+        if lost:  # the file opened, without a part of it: say which and why
+            self.show_status(" · ".join(lost), 30000)
+        else:
+            self.show_status(desc if desc else f"Opened {Path(path).name}", 15000)
         return True
 
     # ---------------------------------------------------------- recovery
