@@ -702,6 +702,8 @@ class TrainingPlots(QWidget):
         if doc.graph.revision != self._doc_revision and not doc.locked:  # a structural edit
             self._doc_revision = doc.graph.revision
             self.set_network(doc.network)  # its layers
+        elif self.network is not None:
+            self._set_layers(list(self._layers))  # a rename: the menu names them again (no-op otherwise)
         if self._doc_stale:
             self.refresh_results()
 
@@ -870,14 +872,16 @@ class TrainingPlots(QWidget):
         return style.ROLE_COLORS["layer"][1]
 
     def _set_layers(self, layers: list[str]) -> None:
-        if layers == self._layers and self.layer_combo.count() == len(layers):
-            return
+        titles = [self._node_title(nid) for nid in layers]
+        if (layers == self._layers and self.layer_combo.count() == len(layers)
+                and titles == [self.layer_combo.itemText(i) for i in range(len(layers))]):
+            return  # the same layers under the same names (another network may use the same ids)
         self._layers = list(layers)
         keep = self._selected if self._selected in layers else (layers[0] if layers else None)
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
-        for nid in layers:
-            self.layer_combo.addItem(self._node_title(nid), nid)
+        for nid, title in zip(layers, titles):
+            self.layer_combo.addItem(title, nid)
         if keep is not None:
             self.layer_combo.setCurrentIndex(layers.index(keep))
         self.layer_combo.blockSignals(False)
