@@ -21,6 +21,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QWidget  # noqa: E402
 
 from anndesigner.ui.app import make_app  # noqa: E402
 
@@ -118,38 +119,119 @@ def main() -> int:
     w.grab().save(str(OUT / "designer-cnn.png"))
     print("wrote", OUT / "designer-cnn.png")
     explain_shots(app, w)
+    tour_shot(app, w)
     w.ask_save_changes = lambda: __import__("PySide6.QtWidgets", fromlist=["QMessageBox"]).QMessageBox.StandardButton.Discard
     w.close()
     return 0
 
 
+#: per sample: (file, data row, prefix of the pictures, the frames to picture: name -> condition)
+EXPLAIN_SHOTS = (
+    ("xor.ann", 2, "explain", (  # x = (1, 0), target 1
+        ("forward", lambda f: f.node_id == "dense_1" and f.curve is not None),
+        ("loss", lambda f: f.phase == "loss"),
+        ("backward", lambda f: f.phase == "backward" and "kernel" in f.title),
+        ("update", lambda f: f.title == "dense_1/kernel · update"))),
+    ("digits-cnn.ann", 0, "explain-cnn", (
+        ("forward", lambda f: f.phase == "forward" and f.node_id == "conv2d_1"),
+        ("loss", lambda f: f.phase == "loss"),
+        ("backward", lambda f: f.phase == "backward" and f.node_id == "conv2d_1"),
+        ("update", lambda f: f.phase == "update" and f.node_id == "conv2d_1"))),
+    ("tiny-transformer.ann", 0, "explain-transformer", (
+        ("forward", lambda f: f.phase == "forward" and f.node_id == "selfattention_1"),
+        ("loss", lambda f: f.phase == "loss"),
+        ("backward", lambda f: f.phase == "backward" and f.node_id == "selfattention_1"),
+        ("update", lambda f: f.phase == "update" and f.node_id == "selfattention_1"))),
+)
+
+
 def explain_shots(app, w) -> None:
-    """Explain mode on xor.ann, sample (1, 0): one picture per stage."""
+    """Explain mode on xor.ann (sample (1, 0)), digits-cnn and tiny-transformer:
+    one picture per stage."""
+    for sample, row, prefix, stages in EXPLAIN_SHOTS:
+        w.document.undo_stack.setClean()
+        w.open_example(ROOT / "samples" / sample)
+        w.resize(1400, 900)
+        settle(app)
+        w.view.fit_to_window()
+        p = w.explain.panel
+        p.typed.clear()
+        p.row.setValue(row)
+        w.explain.start()
+
+        def until(cond) -> None:
+            while not cond(p.stepper.frame) and p.step_forward():
+                pass
+
+        for name, cond in stages:
+            until(cond)
+            if not cond(p.stepper.frame):
+                raise SystemExit(f"{sample}: no frame for the {name} picture")
+            let_views_draw(app)
+            out = OUT / f"{prefix}-{name}.png"
+            w.grab().save(str(out))
+            print("wrote", out)
+        if sample in INSIDE_SHOTS:
+            inside_shot(app, w, prefix, *INSIDE_SHOTS[sample])
+        w.explain.dock.hide()
+        w.training_dock.raise_()
+
+
+def tour_shot(app, w) -> None:
+    """The XOR sample's guided tour at the step that walks the hidden layer."""
     w.document.undo_stack.setClean()
     w.open_example(ROOT / "samples" / "xor.ann")
     w.resize(1400, 900)
     settle(app)
     w.view.fit_to_window()
-    p = w.explain.panel
-    p.row.setValue(2)  # x = (1, 0), target 1
-    w.explain.start()
-
-    def until(cond) -> None:
-        while not cond(p.stepper.frame) and p.step_forward():
-            pass
-
-    stages = (("forward", lambda f: f.node_id == "dense_1" and f.curve is not None),
-              ("loss", lambda f: f.phase == "loss"),
-              ("backward", lambda f: f.phase == "backward" and "kernel" in f.title),
-              ("update", lambda f: f.title == "dense_1/kernel · update"))
-    for name, cond in stages:
-        until(cond)
-        let_views_draw(app)
-        out = OUT / f"explain-{name}.png"
-        w.grab().save(str(out))
-        print("wrote", out)
+    tour = w.document.network.tour
+    if tour is None:
+        raise SystemExit("xor.ann has no tour")
+    w.tours.start(tour)
+    for _ in range(4):
+        w.tours.next()
+    let_views_draw(app)
+    out = OUT / "tour-xor.png"
+    w.grab().save(str(out))
+    print("wrote", out)
+    w.tours.close()
     w.explain.dock.hide()
     w.training_dock.raise_()
+
+
+def _pick_conv(view):
+    view.show_cell(4, 2, 18)
+
+
+def _pick_attention(view):
+    view.show_query(3, 1)
+
+
+#: per sample: the node whose inside view is pictured, the view's class name, and what to pick in it
+INSIDE_SHOTS = {
+    "digits-cnn.ann": ("conv2d_2", "ConvInside", _pick_conv),
+    "tiny-transformer.ann": ("selfattention_1", "AttentionInside", _pick_attention),
+}
+
+
+def inside_shot(app, w, prefix: str, node_id: str, cls: str, pick) -> None:
+    """The "Look inside…" window of one layer, with one cell's arithmetic open."""
+    p = w.explain.panel
+    p.stepper.to_start()
+    while not (p.stepper.frame.phase == "forward" and p.stepper.frame.node_id == node_id) and p.stepper.forward():
+        pass
+    p._show()
+    dlg = p.open_inside()
+    if dlg is None:
+        raise SystemExit(f"{prefix}: no inside view for {node_id}")
+    view = next(c for c in dlg.findChildren(QWidget) if type(c).__name__ == cls)
+    dlg.resize(900, 700)
+    pick(view)
+    let_views_draw(app)
+    out = OUT / f"{prefix}-inside.png"
+    dlg.grab().save(str(out))
+    print("wrote", out)
+    dlg.close()
 
 
 SCREENS = ((1366, 768), (1920, 1080))

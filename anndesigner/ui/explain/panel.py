@@ -67,6 +67,16 @@ class _StepWorker(QObject):
             self.done.emit(result)
 
 
+def target_text(y) -> str:
+    """A target as the user reads it: its values (the first 8, then "…"), and the
+    class it stands for when it is one-hot."""
+    flat = np.asarray(y, np.float64).reshape(-1)
+    text = ", ".join(f"{v:.4g}" for v in flat[:8]) + (", …" if flat.size > 8 else "")
+    if flat.size > 1 and np.all((flat == 0) | (flat == 1)) and flat.sum() == 1:
+        return f"class {int(flat.argmax())} (one-hot: {text})"
+    return text
+
+
 class ExplainPanel(QWidget):
     #: node ids the canvas should light for the frame shown
     highlightChanged = Signal(list)
@@ -330,7 +340,7 @@ class ExplainPanel(QWidget):
         self.stepper = Stepper(frames, granularity=self.granularity.currentData())
         xs = ", ".join(f"{v:.4g}" for v in np.asarray(x).reshape(-1)[:8])
         more = ", …" if np.asarray(x).size > 8 else ""
-        tgt = "" if y is None else " · target " + ", ".join(f"{v:.4g}" for v in np.asarray(y).reshape(-1)[:8])
+        tgt = "" if y is None else " · target " + target_text(y)
         self.sample_text.setText(f"x = ({xs}{more}){tgt}")
         self._show()
         return True

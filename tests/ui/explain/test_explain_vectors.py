@@ -140,3 +140,13 @@ def test_every_sample_steps_through_with_its_arrays_pictured(qtbot, name):
     if sum(np.asarray(w).size for w in doc.network.get_weights().values()) > 200:
         assert pictured > 0
     doc.undo_stack.setClean()
+
+
+def test_targets_read_as_values_or_as_their_class():
+    from anndesigner.ui.explain.panel import target_text
+
+    assert target_text(np.array([1.0])) == "1"
+    assert target_text(np.array([0.5, 2.0])) == "0.5, 2"
+    assert target_text(np.eye(10)[6]) == "class 6 (one-hot: 0, 0, 0, 0, 0, 0, 1, 0, …)"
+    assert target_text(np.array([0.0, 1.0])) == "class 1 (one-hot: 0, 1)"
+    assert target_text(np.arange(12.0)).endswith("7, …")
