@@ -1,7 +1,6 @@
 """The Explain panel's "One batch" and "One epoch" granularities, through real clicks:
 real training steps of the trainer on a copy, chained, kept as one undo step."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,21 +9,13 @@ from PySide6.QtCore import Qt
 pytest.importorskip("pytestqt")
 
 from anndesigner.engine import train_batch_step, train_epoch_step  # noqa: E402
-from anndesigner.ui.document import Document  # noqa: E402
-from anndesigner.ui.explain.panel import ExplainPanel  # noqa: E402
 from anndesigner.ui.explain.stages import GRANULARITIES, Stepper, num, step_frame  # noqa: E402
 
-SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 
 
-def make_panel(qtbot, name):
-    doc = Document.open(SAMPLES / name)
-    p = ExplainPanel(doc)
-    qtbot.addWidget(p)
-    p.resize(520, 640)
-    p.show()
-    qtbot.waitExposed(p)
-    return doc, p
+@pytest.fixture
+def make_panel(explain_panel):
+    return lambda name: explain_panel(name, size=(520, 640))
 
 
 def click(qtbot, button):
@@ -63,8 +54,8 @@ def assert_weights(a, b):
 
 
 @pytest.mark.parametrize("name", ["xor.ann", "spirals.ann"])
-def test_two_epochs_back_keep_and_undo(qtbot, name):
-    doc, p = make_panel(qtbot, name)
+def test_two_epochs_back_keep_and_undo(qtbot, name, make_panel):
+    doc, p = make_panel(name)
     original = weights_of(doc.network)
     p.row.setValue(1)
     choose(qtbot, p, "epoch")
@@ -118,8 +109,8 @@ def test_two_epochs_back_keep_and_undo(qtbot, name):
     assert "step 3" in p.view.toPlainText() and "from the document's network again" in p.view.toPlainText()
 
 
-def test_batch_steps_chain_through_the_trainers_batches(qtbot):
-    doc, p = make_panel(qtbot, "spirals.ann")
+def test_batch_steps_chain_through_the_trainers_batches(qtbot, make_panel):
+    doc, p = make_panel("spirals.ann")
     click(qtbot, p.go)
     trace_frames = len(p.stepper.frames)
     choose(qtbot, p, "batch")
@@ -157,8 +148,8 @@ def test_batch_steps_chain_through_the_trainers_batches(qtbot):
     assert len(doc.network.history) == 0 and doc.network.optimizer_state["iterations"] == 3
 
 
-def test_play_at_one_epoch_keeps_training_until_paused(qtbot):
-    doc, p = make_panel(qtbot, "xor.ann")
+def test_play_at_one_epoch_keeps_training_until_paused(qtbot, make_panel):
+    doc, p = make_panel("xor.ann")
     choose(qtbot, p, "epoch")
     p.speed.setValue(p.speed.maximum())
     click(qtbot, p.b_play)
@@ -177,8 +168,8 @@ def test_play_at_one_epoch_keeps_training_until_paused(qtbot):
     assert_weights(weights_of(doc.network), recs[0].weights_before)
 
 
-def test_refused_while_training_runs(qtbot):
-    doc, p = make_panel(qtbot, "xor.ann")
+def test_refused_while_training_runs(qtbot, make_panel):
+    doc, p = make_panel("xor.ann")
     choose(qtbot, p, "epoch")
     step(qtbot, p)
     assert len(p.stepper.records) == 1

@@ -1,6 +1,5 @@
 """The Explain panel, driven through its buttons in the app's event loop."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,21 +8,12 @@ from PySide6.QtCore import Qt
 pytest.importorskip("pytestqt")
 
 from anndesigner.engine import explain  # noqa: E402
-from anndesigner.ui.document import Document  # noqa: E402
-from anndesigner.ui.explain.panel import ExplainPanel  # noqa: E402
 
-SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 
 
 @pytest.fixture
-def panel(qtbot):
-    doc = Document.open(SAMPLES / "xor.ann")
-    p = ExplainPanel(doc)
-    qtbot.addWidget(p)
-    p.resize(520, 600)
-    p.show()
-    qtbot.waitExposed(p)
-    return doc, p
+def panel(explain_panel):
+    return explain_panel("xor.ann")
 
 
 def click(qtbot, button):

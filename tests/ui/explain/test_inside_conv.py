@@ -20,7 +20,6 @@ from anndesigner.engine.tracing_conv import conv_cell, dense_unit, pool_cell  # 
 from anndesigner.ui.document import Document  # noqa: E402
 from anndesigner.ui.explain import inside  # noqa: E402
 from anndesigner.ui.explain.inside import InsideContext  # noqa: E402
-from anndesigner.ui.explain.panel import ExplainPanel  # noqa: E402
 from anndesigner.ui.explain.stages import num  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
@@ -47,33 +46,24 @@ def panel_doc():
 
 
 @pytest.fixture
-def panel(qtbot, panel_doc):
-    p = ExplainPanel(panel_doc)
-    qtbot.addWidget(p)
-    p.resize(520, 600)
-    p.show()
-    qtbot.waitExposed(p)
+def panel(qtbot, panel_doc, explain_panel):
+    _, p = explain_panel(panel_doc)
     p.row.setValue(5)
     qtbot.mouseClick(p.go, LEFT)
     assert p.trace is not None
-    yield p
-    if p.inside_window is not None:
-        p.inside_window.close()
+    return p
 
 
-def open_view(qtbot, p, nid, object_name):
-    """Step the panel to ``nid``'s frame with the Next button, click Look inside…, return the view."""
-    while p.stepper.frame.node_id != nid:
-        assert p.b_next.isEnabled(), f"no frame of {nid}"
-        qtbot.mouseClick(p.b_next, LEFT)
-    assert p.inside.isEnabled()
-    qtbot.mouseClick(p.inside, LEFT)
-    dlg = p.inside_window
-    assert dlg is not None and dlg.isVisible()
-    qtbot.waitExposed(dlg)
-    view = dlg.findChild(QWidget, object_name)
-    assert view is not None
-    return view
+@pytest.fixture
+def open_view(look_inside):
+    """Step the panel to ``nid``'s frame, click Look inside…, return the view by its object name."""
+
+    def open_it(qtbot, p, nid, object_name):
+        view = look_inside(p, nid).findChild(QWidget, object_name)
+        assert view is not None
+        return view
+
+    return open_it
 
 
 def corners(rect):
@@ -87,7 +77,7 @@ def visible_in(widget, pos, scroll):
 
 # ------------------------------------------------------------------ Conv2D
 @pytest.mark.parametrize("nid", ["conv2d_1", "conv2d_2"])
-def test_clicking_a_feature_map_cell_writes_out_its_convolution(qtbot, panel, nid):
+def test_clicking_a_feature_map_cell_writes_out_its_convolution(qtbot, panel, nid, open_view):
     view = open_view(qtbot, panel, nid, "insideConv")
     trace = panel.trace
     n = trace.node(nid)
@@ -117,7 +107,7 @@ def test_clicking_a_feature_map_cell_writes_out_its_convolution(qtbot, panel, ni
         assert np.isclose(ref.z_computed, ref.z, rtol=1e-4, atol=1e-5)
 
 
-def test_next_and_previous_step_through_the_input_channels(qtbot, panel):
+def test_next_and_previous_step_through_the_input_channels(qtbot, panel, open_view):
     view = open_view(qtbot, panel, "conv2d_2", "insideConv")
     grid = view.maps
     qtbot.mouseClick(grid, LEFT, pos=grid.cell_rect(7, 0, 7).topLeft())  # a corner cell: padding
@@ -145,7 +135,7 @@ def test_next_and_previous_step_through_the_input_channels(qtbot, panel):
 
 
 # ------------------------------------------------------------------ pooling
-def test_clicking_a_pooled_cell_shows_its_window_and_winner(qtbot, panel):
+def test_clicking_a_pooled_cell_shows_its_window_and_winner(qtbot, panel, open_view):
     view = open_view(qtbot, panel, "maxpool2d_1", "insidePool")
     trace = panel.trace
     n = trace.node("maxpool2d_1")
@@ -222,7 +212,7 @@ def test_max_pool_view_of_a_same_padded_pool(qtbot):
 
 
 # ------------------------------------------------------------------ Dense
-def test_clicking_a_dense_bar_writes_out_the_units_sum(qtbot, panel):
+def test_clicking_a_dense_bar_writes_out_the_units_sum(qtbot, panel, open_view):
     view = open_view(qtbot, panel, "dense_1", "insideDense")
     trace = panel.trace
     n = trace.node("dense_1")
@@ -312,7 +302,7 @@ def test_a_dense_layer_over_a_sequence_steps_through_its_positions(qtbot):
 
 
 @pytest.mark.qt_log_ignore("This plugin does not support raise")  # the offscreen platform, for the tooltip
-def test_hovering_a_cell_or_a_bar_tells_its_value(qtbot, panel):
+def test_hovering_a_cell_or_a_bar_tells_its_value(qtbot, panel, open_view):
     from PySide6.QtCore import QEvent
     from PySide6.QtGui import QHelpEvent
     from PySide6.QtWidgets import QApplication, QToolTip

@@ -1,7 +1,6 @@
 """The "Look inside…" button: enabled on the frames of a node whose type has an
 inside view, it opens that view in a window of its own with the trace's numbers."""
 
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -10,11 +9,8 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtWidgets import QLabel  # noqa: E402
 
-from anndesigner.ui.document import Document  # noqa: E402
 from anndesigner.ui.explain import inside  # noqa: E402
-from anndesigner.ui.explain.panel import ExplainPanel  # noqa: E402
 
-SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 
 
 @pytest.fixture
@@ -34,13 +30,8 @@ def dense_view(monkeypatch):
     return seen
 
 
-def test_look_inside_opens_the_view_of_the_frames_node(qtbot, dense_view):
-    doc = Document.open(SAMPLES / "xor.ann")
-    p = ExplainPanel(doc)
-    qtbot.addWidget(p)
-    p.resize(520, 600)
-    p.show()
-    qtbot.waitExposed(p)
+def test_look_inside_opens_the_view_of_the_frames_node(qtbot, dense_view, explain_panel):
+    doc, p = explain_panel("xor.ann")
     frames = []
     p.frameChanged.connect(frames.append)
     qtbot.mouseClick(p.go, Qt.MouseButton.LeftButton)

@@ -17,31 +17,16 @@ from anndesigner.engine.tracing_seq import attention_steps, recurrent_steps  # n
 from anndesigner.ui.document import Document  # noqa: E402
 from anndesigner.ui.explain.inside.attention import AttentionInside, VALUE_ROLE  # noqa: E402
 from anndesigner.ui.explain.inside.recurrent import SHOWN_UNITS, SYMBOL, RecurrentInside  # noqa: E402
-from anndesigner.ui.explain.panel import ExplainPanel  # noqa: E402
 from anndesigner.ui.explain.stages import num  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 LEFT = Qt.MouseButton.LeftButton
-OPEN = []  # the inside windows a test opened (closed after it, failed or not)
+@pytest.fixture
+def _panel(explain_panel):
+    return lambda qtbot, doc, typed=None: _explained(qtbot, explain_panel(doc)[1], typed)
 
 
-@pytest.fixture(autouse=True)
-def close_inside_windows():
-    yield
-    while OPEN:
-        dlg = OPEN.pop()
-        try:
-            dlg.close()
-        except RuntimeError:  # already deleted
-            pass
-
-
-def _panel(qtbot, doc, typed=None):
-    p = ExplainPanel(doc)
-    qtbot.addWidget(p)
-    p.resize(520, 600)
-    p.show()
-    qtbot.waitExposed(p)
+def _explained(qtbot, p, typed):
     if typed is not None:
         qtbot.keyClicks(p.typed, typed)
     qtbot.mouseClick(p.go, LEFT)
@@ -49,20 +34,17 @@ def _panel(qtbot, doc, typed=None):
     return p
 
 
-def _open_inside(qtbot, p, node_id, cls):
-    """Step to the node's first frame, click Look inside…, return the view in the window."""
-    while p.stepper.frame.node_id != node_id:
-        assert p.b_next.isEnabled(), f"no frame of {node_id}"
-        qtbot.mouseClick(p.b_next, LEFT)
-    assert p.inside.isEnabled()
-    qtbot.mouseClick(p.inside, LEFT)
-    dlg = p.inside_window
-    assert dlg is not None and dlg.isVisible()
-    OPEN.append(dlg)
-    qtbot.waitExposed(dlg)
-    view = dlg.findChild(cls)
-    assert view is not None
-    return dlg, view
+@pytest.fixture
+def _open_inside(look_inside):
+    """Step to the node's first frame, click Look inside…, return the window and its view."""
+
+    def open_it(qtbot, p, node_id, cls):
+        dlg = look_inside(p, node_id)
+        view = dlg.findChild(cls)
+        assert view is not None
+        return dlg, view
+
+    return open_it
 
 
 def _points(r):
@@ -94,7 +76,7 @@ def _check_drill(view, steps, head, i, j):
         assert f"key position {j}" in info and f"aᵢⱼ = {num(hs.weights[i, j])}" in info
 
 
-def test_attention_inside_the_tiny_transformer(qtbot):
+def test_attention_inside_the_tiny_transformer(qtbot, _panel, _open_inside):
     doc = Document.open(SAMPLES / "tiny-transformer.ann")
     p = _panel(qtbot, doc)
     dlg, view = _open_inside(qtbot, p, "selfattention_1", AttentionInside)
@@ -135,7 +117,7 @@ def _net(graph):
     return ad.Network(graph, seed=4, dtype=np.float64)
 
 
-def test_causal_attention_masks_the_later_positions(qtbot):
+def test_causal_attention_masks_the_later_positions(qtbot, _panel, _open_inside):
     g = ad.Graph()
     x = g.add_node("Input", shape=[4, 3])
     a = g.add_node("SelfAttention", heads=3, key_dim=2, causal=True)
@@ -196,7 +178,7 @@ def _check_step(view, steps, t):
         assert f"all {steps.units}: min {num(steps.rows['h'][t].min())}" in text
 
 
-def test_lstm_inside_the_sine_sample(qtbot):
+def test_lstm_inside_the_sine_sample(qtbot, _panel, _open_inside):
     doc = Document.open(SAMPLES / "sine-lstm.ann")
     p = _panel(qtbot, doc)
     dlg, view = _open_inside(qtbot, p, "lstm_1", RecurrentInside)
@@ -227,7 +209,7 @@ def test_lstm_inside_the_sine_sample(qtbot):
 
 
 @pytest.mark.parametrize("kind", ["GRU", "SimpleRNN"])
-def test_gru_and_simple_rnn_inside_a_graph_of_the_test(qtbot, kind):
+def test_gru_and_simple_rnn_inside_a_graph_of_the_test(qtbot, kind, _panel, _open_inside):
     g = ad.Graph()
     x = g.add_node("Input", shape=[6, 2])
     r = g.add_node(kind, units=3, return_sequences=True)
