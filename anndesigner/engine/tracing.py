@@ -147,6 +147,20 @@ class Trace:
                 return n
         raise KeyError(node_id)
 
+    def node_of(self, node_id: str, types: tuple[str, ...], *, inputs: int | None = None) -> NodeTrace:
+        """The node's trace, checked to be one of ``types`` (and to have ``inputs`` inputs):
+        an AnnError naming the node otherwise (for the views that write a layer out)."""
+        try:
+            n = self.node(node_id)
+        except KeyError:
+            raise AnnError(f"the trace has no node '{node_id}'") from None
+        if n.type_id not in types:
+            raise AnnError(f"node '{node_id}' is a {n.type_id}, not "
+                           + (f"a {types[0]}" if len(types) == 1 else f"one of {', '.join(types)}"))
+        if inputs is not None and len(n.input_values) != inputs:
+            raise AnnError(f"node '{node_id}' has {len(n.input_values)} inputs in the trace, not {inputs}")
+        return n
+
     def delta(self, node_id: str) -> DeltaTrace:
         for d in self.deltas:
             if d.node_id == node_id:

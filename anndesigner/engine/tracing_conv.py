@@ -41,16 +41,6 @@ def _pair(v: Any) -> tuple[int, int]:
     return (int(v[0]), int(v[0])) if len(v) == 1 else (int(v[0]), int(v[1]))
 
 
-def _node(trace, node_id: str, types: tuple[str, ...]):
-    try:
-        n = trace.node(node_id)
-    except KeyError:
-        raise AnnError(f"the trace has no node '{node_id}'") from None
-    if n.type_id not in types:
-        raise AnnError(f"node '{node_id}' is a {n.type_id}, not a {' or '.join(types)}")
-    return n
-
-
 def _weight(trace, weights: Mapping[str, np.ndarray] | None, name: str) -> np.ndarray | None:
     """The weight the trace's forward pass ran with: from ``weights`` when given, else the trace's."""
     if weights is not None:
@@ -155,7 +145,7 @@ def conv_cell(trace, weights: Mapping[str, np.ndarray] | None, node_id: str, row
     ``Network.get_weights``), or None for the trace's own. ``params``: the node's
     parameters (``kernel_size``, ``strides``, ``padding``, as in the graph).
     """
-    n = _node(trace, node_id, ("Conv2D",))
+    n = trace.node_of(node_id, ("Conv2D",))
     if not n.input_values:
         raise AnnError(f"'{node_id}' has no input in the trace")
     x = np.asarray(n.input_values[0])
@@ -220,7 +210,7 @@ class PoolCell:
 def pool_cell(trace, node_id: str, row: int, col: int, channel: int, *, params: Mapping[str, Any]) -> PoolCell:
     """MaxPool2D / AvgPool2D node ``node_id``'s output cell (row, col, channel): its window,
     the winner (max) or the sum and count (average). ``params``: the node's parameters."""
-    n = _node(trace, node_id, ("MaxPool2D", "AvgPool2D"))
+    n = trace.node_of(node_id, ("MaxPool2D", "AvgPool2D"))
     x = np.asarray(n.input_values[0])
     y = np.asarray(n.output)
     if x.ndim != 3 or y.ndim != 3:
@@ -286,7 +276,7 @@ def dense_unit(trace, weights: Mapping[str, np.ndarray] | None, node_id: str, un
                position: tuple[int, ...] = ()) -> DenseUnit:
     """Dense node ``node_id``'s unit ``unit``: z = Σ wᵢxᵢ + b term by term (inputs from several
     wires are concatenated along the last axis, as the engine does)."""
-    n = _node(trace, node_id, ("Dense",))
+    n = trace.node_of(node_id, ("Dense",))
     if not n.input_values:
         raise AnnError(f"'{node_id}' has no input in the trace")
     parts = [np.asarray(v) for v in n.input_values]

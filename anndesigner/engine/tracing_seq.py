@@ -50,18 +50,6 @@ GATE_LABELS = {
 
 
 # ------------------------------------------------------------------ helpers
-def _node(trace, node_id: str, types: tuple[str, ...]):
-    try:
-        n = trace.node(node_id)
-    except KeyError:
-        raise AnnError(f"inside view: the trace has no node '{node_id}'") from None
-    if n.type_id not in types:
-        raise AnnError(f"inside view: node '{node_id}' is a {n.type_id}, not one of {', '.join(types)}")
-    if len(n.input_values) != 1:
-        raise AnnError(f"inside view: node '{node_id}' has {len(n.input_values)} inputs in the trace, not 1")
-    return n
-
-
 def _weights_and_params(weights: Any, params: Mapping | None, node_id: str) -> tuple[Mapping, Mapping]:
     if hasattr(weights, "get_weights"):  # a Network
         net = weights
@@ -128,7 +116,7 @@ class AttentionSteps:
 
 def attention_steps(trace, weights: Any, node_id: str, params: Mapping | None = None) -> AttentionSteps:
     """Every intermediate array of SelfAttention node ``node_id`` for the traced sample."""
-    n = _node(trace, node_id, ("SelfAttention",))
+    n = trace.node_of(node_id, ("SelfAttention",), inputs=1)
     weights, params = _weights_and_params(weights, params, node_id)
     dtype = np.dtype(trace.dtype)
     x = np.asarray(n.input_values[0]).astype(dtype, copy=False)
@@ -217,7 +205,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 def recurrent_steps(trace, weights: Any, node_id: str, params: Mapping | None = None) -> RecurrentSteps:
     """Every gate and state of recurrent node ``node_id`` at every step of the traced sample."""
-    n = _node(trace, node_id, RECURRENT_TYPES)
+    n = trace.node_of(node_id, RECURRENT_TYPES, inputs=1)
     kind = n.type_id
     if params is None and not hasattr(weights, "get_weights"):
         params = {}

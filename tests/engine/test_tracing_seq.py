@@ -111,7 +111,7 @@ def test_attention_steps_errors_name_the_problem():
         attention_steps(trace, net, "nope")
     with pytest.raises(AnnError, match="parameters are needed"):
         attention_steps(trace, net.get_weights(), nid)
-    with pytest.raises(AnnError, match="Input, not one of SelfAttention"):
+    with pytest.raises(AnnError, match="Input, not a SelfAttention"):
         attention_steps(trace, net, trace.nodes[0].node_id)
     w = {k: v for k, v in net.get_weights().items() if not k.endswith("key_kernel")}
     with pytest.raises(AnnError, match="key_kernel"):

@@ -12,6 +12,7 @@ The views live in this package's modules, which are imported on first use
 
 from __future__ import annotations
 
+import html
 import importlib
 import pkgutil
 from dataclasses import dataclass
@@ -33,6 +34,21 @@ Factory = Callable[[InsideContext], QWidget]
 #: node type id -> factory
 INSIDE_VIEWS: dict[str, Factory] = {}
 _loaded = False
+
+
+def z_and_activation(total: float, bias: float | None, z: float, activation: str, output: float,
+                     bias_name: str = "b") -> list[str]:
+    """The last lines of a weighted sum, the same in every view: z = Σ + b, then f(z)."""
+    from ..stages import num
+
+    b = f" {'−' if bias < 0 else '+'} {bias_name} {num(abs(bias))}" if bias is not None else " (no bias)"
+    lines = [f"z = {num(total)}{b} = <b>{num(z)}</b>"]
+    if activation != "linear":
+        a = html.escape(activation)
+        lines.append(f"{a}(z) = {a}({num(z)}) = <b>{num(output)}</b>")
+    else:
+        lines.append(f"output = z = <b>{num(output)}</b>")
+    return lines
 
 
 def inside_view(*type_ids: str) -> Callable[[Factory], Factory]:

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from ....engine import conv_cell, pool_cell
 from ... import style
 from ..stages import num
-from . import InsideContext, inside_view
+from . import InsideContext, inside_view, z_and_activation
 
 PAD_BG = "#ECEFF1"  # padding cells in the number grids
 WINNER_BG = "#FFD54F"  # the max pool's winner
@@ -474,18 +474,12 @@ class ConvInside(QWidget):
         listed = signed_sum(sums[:24], bold=self.channel)
         if len(sums) > 24:
             listed += f" + ({len(sums) - 24} more: {num(sum(sums[24:]))})"
-        bias = (f" {'−' if c.bias < 0 else '+'} bias {num(abs(c.bias))}" if c.has_bias else " (no bias)")
         lines = []
         if len(c.channels) > 1:
             lines.append(f"Σ over the {len(c.channels)} input channels = {listed} = <b>{num(c.total)}</b>")
         else:
             lines.append(f"Σ = <b>{num(c.total)}</b>")
-        lines.append(f"z = {num(c.total)}{bias} = <b>{num(c.z)}</b>")
-        if c.activation != "linear":
-            lines.append(f"{html.escape(c.activation)}(z) = {html.escape(c.activation)}({num(c.z)}) = "
-                         f"<b>{num(c.output)}</b>")
-        else:
-            lines.append(f"output = z = <b>{num(c.output)}</b>")
+        lines += z_and_activation(c.total, c.bias if c.has_bias else None, c.z, c.activation, c.output, "bias")
         self.total.setText("<br>".join(lines))
 
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from ....engine import dense_unit
 from ... import style
 from ..stages import num
-from . import InsideContext, inside_view
+from . import InsideContext, inside_view, z_and_activation
 from .conv import _hex, legend_html, scale_of, signed_rgb
 
 SHOWN_TERMS = 12
@@ -270,12 +270,7 @@ class DenseInside(QWidget):
                  f"the largest |w·x| first",
                  "<table cellspacing='0' cellpadding='3'>" + "".join(rows) + "</table>",
                  f"Σ w·x = <b>{num(d.total)}</b>"]
-        b = f"{'−' if d.bias < 0 else '+'} b {num(abs(d.bias))}" if d.has_bias else "(no bias)"
-        lines.append(f"z = {num(d.total)} {b} = <b>{num(d.z)}</b>")
-        if act != "linear":
-            lines.append(f"{html.escape(act)}(z) = {html.escape(act)}({num(d.z)}) = <b>{num(d.output)}</b>")
-        else:
-            lines.append(f"output = z = <b>{num(d.output)}</b>")
+        lines += z_and_activation(d.total, d.bias if d.has_bias else None, d.z, act, d.output)
         self.detail.setText("<br>".join(lines))
 
 
