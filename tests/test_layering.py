@@ -2,7 +2,7 @@
 contract): every ``anndesigner`` import of every module, lazy ones inside
 functions too, points down
 
-    ui | cli  ->  anndesigner (the package's top)  ->  io  ->  engine  ->  data | graph
+    ui | cli  ->  anndesigner (the package's top) | interop  ->  io  ->  engine  ->  data | graph
               ->  params | targets | paths  ->  errors, _version
 
 never up and never sideways (data and graph do not know each other, nor ui
@@ -24,7 +24,7 @@ ROOT = Path(anndesigner.__file__).parent
 LAYERS = {
     "anndesigner.__main__": 7,
     "anndesigner.ui": 6, "anndesigner.cli": 6,
-    "anndesigner": 5,
+    "anndesigner": 5, "anndesigner.interop": 5,
     "anndesigner.io": 4,
     "anndesigner.engine": 3,
     "anndesigner.data": 2, "anndesigner.graph": 2,
