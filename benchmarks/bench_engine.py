@@ -349,7 +349,7 @@ def bench_neurons(n: int, epochs: int) -> dict:
 
     copy_layer_weights_to_neurons(layer, layer_ids, neurons, neuron_layers)
     probe = Xs[:1024]
-    pl, pn = layer.predict(probe), neurons.predict(probe)
+    pl, pn = layer.predict(probe, standardized=True), neurons.predict(probe, standardized=True)
     diff0 = float(np.max(np.abs(pl - pn)))
     same = bool(np.allclose(pn, pl, rtol=1e-5, atol=1e-6))
     print(f"  same weights -> same outputs: max |neuron - layer| = {diff0:.2e} on {len(probe)} rows "
@@ -373,7 +373,7 @@ def bench_neurons(n: int, epochs: int) -> dict:
     print(f"  neuron-drawn {fmt_rate(rate['neuron'])}")
     print(f"  throughput neuron/layer = {thr:.3f} (target >= {1 / TARGET_NEURON:.3f}); "
           f"neuron-drawn is {1 / thr:.3f}x the layer-drawn time (target <= {TARGET_NEURON:g}x)")
-    diff1 = float(np.max(np.abs(layer.predict(probe) - neurons.predict(probe))))
+    diff1 = float(np.max(np.abs(layer.predict(probe, standardized=True) - neurons.predict(probe, standardized=True))))
     print(f"  after training both: max |neuron - layer| output = {diff1:.2e}")
     return {"rate": rate, "ratio": thr, "compile": (t_comp_l, t_comp_n), "same": same, "diff": diff0,
             "fused": fused, "diff_after": diff1}

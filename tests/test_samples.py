@@ -34,7 +34,7 @@ def test_sample_validates_and_describes_itself(sample):
     assert sample.count_params() > 0
     data = load_source(sample.data_source)
     # the data fits the network as saved: no "match network to data" needed
-    P = sample.predict(data.X[:8])
+    P = sample.predict(data.X[:8], standardized=True)
     assert P.shape == (min(8, len(data.X)),) + tuple(a.shapes[sample.graph.outputs()[0].id])
     assert np.isfinite(P).all()
 
@@ -48,10 +48,10 @@ def test_sample_learns_in_a_few_steps(sample):
     n = min(len(data.X), bs * 8)
     X, Y = data.X[:n], data.Y[:n]
     before_w = sample.get_weights()
-    before = sample.evaluate(X, Y)["loss"]
+    before = sample.evaluate(X, Y, standardized=True)["loss"]
     epochs = 25 if n <= 16 else 3
     sample.fit(X, Y, epochs=epochs, validation_split=0.0, shuffle=False)
-    after = sample.evaluate(X, Y)["loss"]
+    after = sample.evaluate(X, Y, standardized=True)["loss"]
     changed = any(not np.array_equal(v, before_w[k]) for k, v in sample.get_weights().items())
     if rule == "fixed":
         assert not changed and after == before

@@ -9,15 +9,16 @@ shape, and new weights are initialized from the seed.
 from __future__ import annotations
 
 import copy
+import json
 import math
 from typing import Any, Mapping
 
 import numpy as np
 
-from ..errors import GraphError, TrainingError
+from ..errors import AnnError, DataError, GraphError, TrainingError
 from ..graph import Graph, Signal
 from .compiler import Program, compile_graph
-from .datafit import check_arrays
+from .datafit import CLASSIFICATION_LOSSES, check_arrays
 from .trainer import EpochEnd, Finished, History, Trainer, TrainingConfig, correct_count, regression_metrics, task_of
 
 
@@ -48,6 +49,8 @@ class Network:
         self._stash: dict[str, dict[tuple[int, ...], np.ndarray]] = {}
         self._stash_update(weights or {})
         self._program: Program | None = None
+        #: (source key, scaler, classes) of :meth:`_data_info`
+        self._data_info_cache: tuple | None = None
         #: the optimizer's state of the last run (:meth:`Optimizer.state_dict
         #: <anndesigner.engine.optimizers.Optimizer.state_dict>`, keyed by weight name), from which
         #: the next run continues; None: start afresh. Cleared by :meth:`reset_weights` and when an
@@ -225,10 +228,82 @@ class Network:
 
         return explain(self, x, y, **options)
 
-    def predict(self, X: Any, batch_size: int = 4096) -> np.ndarray:
-        """Outputs for inputs ``X`` (prediction mode: no dropout)."""
-        X, _ = self._check_data(X)
+    # ------------------------------------------------ raw rows and class names
+    def _data_info(self) -> tuple[Any, list[str] | None]:
+        """``(scaler, classes)`` of the data set the network names (cached by source): the
+        :class:`~anndesigner.data.Standardizer` its inputs are scaled with (None: not
+        standardized) and its class names (None: regression or unknown)."""
+        src = self.data_source
+        key = json.dumps(src, sort_keys=True, default=str) if src else None
+        cached = getattr(self, "_data_info_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1], cached[2]
+        scaler = classes = None
+        if src:
+            from ..data import Standardizer, load_source
+
+            csv = src.get("kind") == "csv"
+            saved = src.get("scaler") if csv else None
+            wants = bool(src.get("standardize", csv))
+            if csv and (saved is not None or not wants) and (src.get("classes") or src.get("task") == "regression"):
+                scaler = Standardizer.from_dict(saved) if wants and saved is not None else None
+                classes = None if src.get("task") == "regression" else list(src["classes"])
+            else:  # a built-in data set (regenerated; its scaler is fitted on it), or an incomplete CSV source
+                try:
+                    ds = load_source(src)
+                except (AnnError, OSError) as e:
+                    if not wants:
+                        ds = None
+                    else:
+                        raise DataError(f"the network's data set, whose standardization its inputs need, cannot "
+                                        f"be loaded: {e}; pass standardized=True for rows already standardized") \
+                            from None
+                if ds is not None:
+                    scaler = ds.scaler
+                    classes = list(ds.classes) if ds.task == "classification" and ds.classes else None
+        self._data_info_cache = (key, scaler, classes)
+        return scaler, classes
+
+    @property
+    def scaler(self):
+        """The :class:`~anndesigner.data.Standardizer` (mean and standard deviation per input
+        column) that the network's data set applies to its inputs, or None when the inputs
+        are fed as they are. It comes from the data source: a CSV source saves the fitted
+        statistics; a built-in data set is regenerated and fitted as when it was trained."""
+        return self._data_info()[0]
+
+    @property
+    def classes(self) -> list[str] | None:
+        """The class names of the network's data set in output order (for one 0/1 output:
+        ``[name of 0, name of 1]``), or None for regression or a network without data set."""
+        return self._data_info()[1]
+
+    def _inputs(self, X: Any, standardized: bool, Y: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(X, Y)`` checked, with the data set's standardization applied to raw rows ``X``
+        (unless ``standardized``), in the network's dtype."""
+        X, Y = self._check_data(X, Y)
+        scaler = None if standardized else self.scaler
+        if scaler is not None:
+            flat = X.reshape(len(X), -1)
+            if flat.shape[1] != scaler.n_features:
+                raise DataError(f"the rows have {flat.shape[1]} values but the network's standardization has "
+                                f"{scaler.n_features} columns")
+            X = scaler.transform(flat).reshape(X.shape)
         X = X.astype(self.dtype, copy=False)
+        return X, (None if Y is None else Y.astype(self.dtype, copy=False))
+
+    # ---------------------------------------------------- inference
+    def predict(self, X: Any, batch_size: int = 4096, *, standardized: bool = False) -> np.ndarray:
+        """Outputs for input rows ``X`` (prediction mode: no dropout): class probabilities
+        for a classifier (see :meth:`predict_classes` for the class names), values for a
+        regression.
+
+        ``X`` holds **raw rows**, as in the data set's file: when the network's data set
+        standardizes its inputs (:attr:`scaler`), the same standardization is applied
+        first. ``standardized=True`` says the rows are already standardized (as a loaded
+        :class:`~anndesigner.data.Dataset`'s ``X`` is) and feeds them as they are. A
+        network without standardization is fed ``X`` either way."""
+        X, _ = self._inputs(X, standardized)
         prog = self.program
         outs = []
         for i in range(0, max(len(X), 1), batch_size):
@@ -236,11 +311,35 @@ class Network:
         prog.clear()
         return np.concatenate(outs) if len(outs) > 1 else outs[0]
 
-    def forward_all(self, X: Any) -> dict[str, np.ndarray]:
-        """Every node's output for ``X`` (used to show activations)."""
-        X, _ = self._check_data(X)
+    def predict_classes(self, X: Any, *, standardized: bool = False) -> np.ndarray:
+        """The predicted class of every row of ``X`` (raw rows; ``standardized`` as in
+        :meth:`predict`), as scikit-learn's ``predict`` gives it: an array of class names
+        when the data set names its classes (:attr:`classes`), else of class indices
+        (0, 1, ...). One output is read as class 1 from 0.5 up (from 0 up for an output
+        whose values are -1 or 1: tanh or sign); several outputs by the largest."""
+        P = self.predict(X, standardized=standardized)
+        P = P.reshape(len(P), -1)
+        outs = self.program.outputs
+        if outs and outs[0].loss not in CLASSIFICATION_LOSSES and self.training.rule == "backprop" \
+                and self.classes is None:
+            raise DataError(f"{self.describe_node(outs[0].node_id)} is a regression output "
+                            f"(loss {outs[0].loss}); it predicts values, not classes: use predict()")
+        if P.shape[1] == 1:
+            bipolar = outs and outs[0].activation in ("tanh", "sign")
+            codes = (P[:, 0] >= (0.0 if bipolar else 0.5)).astype(np.int64)
+        else:
+            codes = P.argmax(axis=1)
+        names = self.classes
+        if names is not None and len(names) == max(P.shape[1], 2):
+            return np.array(names)[codes]
+        return codes
+
+    def forward_all(self, X: Any, *, standardized: bool = False) -> dict[str, np.ndarray]:
+        """Every node's output for rows ``X`` (used to show activations); raw rows are
+        standardized as in :meth:`predict` unless ``standardized``."""
+        X, _ = self._inputs(X, standardized)
         prog = self.program
-        prog.forward([X.astype(self.dtype, copy=False)], training=False)
+        prog.forward([X], training=False)
         out = {nid: prog.node_output(nid).copy() for nid in prog.node_values}
         prog.clear()
         return out
@@ -266,10 +365,32 @@ class Network:
             m.update(regression_metrics(np.concatenate(preds), Y))
         return m
 
-    def evaluate(self, X: Any, Y: Any) -> dict[str, float]:
-        """Loss and metrics (accuracy, or R² and MAE) on the given data."""
-        X, Y = self._check_data(X, Y)
-        X, Y = X.astype(self.dtype, copy=False), Y.astype(self.dtype, copy=False)
+    def _encode_labels(self, Y: Any) -> Any:
+        """Class names ``Y`` (strings) as the targets the network is trained on."""
+        arr = np.asarray(Y)
+        if arr.dtype.kind not in "USO":
+            return Y
+        names = self.classes
+        if names is None:
+            raise DataError("the targets are class names but the network's data set names no classes")
+        arr = arr.reshape(-1).astype(str)
+        index = {c: i for i, c in enumerate(names)}
+        for r, v in enumerate(arr):
+            if v not in index:
+                raise DataError(f"row {r + 1}: '{v}' is not one of the classes ({', '.join(names)})", line=r + 1)
+        codes = np.array([index[v] for v in arr], dtype=np.int64)
+        units = self.program.outputs[0].units if self.program.outputs else len(names)
+        if units == 1 and len(names) == 2:
+            return codes[:, None].astype(np.float32)
+        return np.eye(len(names), dtype=np.float32)[codes]
+
+    def evaluate(self, X: Any, Y: Any, *, standardized: bool = False) -> dict[str, float]:
+        """Loss and metrics (accuracy, or R² and MAE) on rows ``X`` with targets ``Y``.
+
+        ``X`` holds raw rows, standardized first as in :meth:`predict` unless
+        ``standardized=True``. ``Y`` is the targets as the network is trained on them
+        (0/1 or one-hot columns, or values), or an array of class names (see :attr:`classes`)."""
+        X, Y = self._inputs(X, standardized, self._encode_labels(Y))
         return self._evaluate_arrays(X, Y, task_of(self.program, Y, self.training.rule))
 
     # ------------------------------------------------------ training

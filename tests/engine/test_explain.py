@@ -93,7 +93,7 @@ def test_outputs_equal_predict_and_weights_stay(name):
     before = net.get_weights()
     trace = explain(net, x, y, training=False)  # dropout off: predict's mode
     out = net.graph.nodes and next(n for n in trace.nodes if n.type_id == "Output")
-    np.testing.assert_array_equal(out.output, net.predict(x[None])[0])
+    np.testing.assert_array_equal(out.output, net.predict(x[None], standardized=True)[0])
     np.testing.assert_array_equal(trace.losses[0].prediction, out.output)
     for k, v in net.get_weights().items():
         np.testing.assert_array_equal(v, before[k], err_msg=k)
@@ -156,7 +156,7 @@ def test_neuron_drawn_net_maps_fused_columns_back_to_each_neuron():
         dz = t.delta(f"neuron_{j}").delta_z
         np.testing.assert_allclose(t.weight(f"neuron_{j}/kernel").grad, x * dz)
     assert {wt.name for wt in t.weights} == set(w)
-    np.testing.assert_allclose(t.node("neuron_5").output, net.predict(x[None])[0])
+    np.testing.assert_allclose(t.node("neuron_5").output, net.predict(x[None], standardized=True)[0])
 
 
 def test_several_inputs_as_a_dict_or_a_flat_row():

@@ -65,8 +65,8 @@ def test_epoch_steps_equal_the_trainers_epochs_and_leave_the_network_alone(name,
     assert r1.batches == r1.batches_per_epoch == -(-n_train // min(net.training.batch_size, n_train))
     # full-data losses are the network's own evaluation
     tr = net.trainer(data.X, data.Y)
-    assert r1.data_loss_before == pytest.approx(net.evaluate(tr.X, tr.Y)["loss"], rel=1e-6)
-    assert r1.data_loss_after == pytest.approx(one.evaluate(tr.X, tr.Y)["loss"], rel=1e-6)
+    assert r1.data_loss_before == pytest.approx(net.evaluate(tr.X, tr.Y, standardized=True)["loss"], rel=1e-6)
+    assert r1.data_loss_after == pytest.approx(one.evaluate(tr.X, tr.Y, standardized=True)["loss"], rel=1e-6)
     # step 2 from step 1's state is the trainer's second epoch (schedule, shuffle order, optimizer)
     r2 = train_epoch_step(net, previous=r1, data=data)
     two = trained(net, data, 2)
@@ -136,7 +136,7 @@ def test_the_sample_loss_and_a_given_optimizer_state():
     assert rec.sample_loss_before == pytest.approx(t.loss, rel=1e-6)
     after = net.snapshot()
     after.set_weights(rec.weights_after)
-    assert rec.sample_loss_after == pytest.approx(after.evaluate(x[None], y[None])["loss"], rel=1e-6)
+    assert rec.sample_loss_after == pytest.approx(after.evaluate(x[None], y[None], standardized=True)["loss"], rel=1e-6)
     again = train_epoch_step(after, optimizer_state=rec.optimizer_state_after, data=data)
     assert again.optimizer_iterations_before == rec.optimizer_state_after["iterations"] == 1
     with pytest.raises(TrainingError, match="batch 5 does not exist"):

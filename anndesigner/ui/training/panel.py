@@ -499,7 +499,7 @@ class TrainingPanel(QWidget):
             x = np.array([values], dtype=np.float64)
             if data is not None and data.scaler is not None:
                 x = data.scaler.transform(x)
-            y = net.predict(x)[0]
+            y = net.predict(x, standardized=True)[0]
         except AnnError as e:
             return self._predicted(str(e), error=True)
         if data is not None and data.task == "classification" and data.classes:

@@ -593,7 +593,7 @@ class TrainingPlots(QWidget):
             return
         self._results_revision = network.graph.revision
         try:
-            P = np.asarray(network.predict(dataset.X), dtype=np.float64)
+            P = np.asarray(network.predict(dataset.X, standardized=True), dtype=np.float64)
         except AnnError as e:
             self._set_splits([])
             self._results_message(f"No results: {e}")

@@ -145,7 +145,7 @@ class SurfaceEvaluator:
         if self.network is None:
             raise AnnError(self.reason or NOT_2D_TEXT)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            return self.network.forward_all(points)
+            return self.network.forward_all(points, standardized=True)
 
     def output(self, points: np.ndarray) -> np.ndarray:
         """The network's output on ``points``, (n, units)."""

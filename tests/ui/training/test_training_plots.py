@@ -502,7 +502,7 @@ def test_results_switch_between_validation_and_training_rows(plots):
     tr, va = split_rows(40, net.training, net.seed)
     assert plots.results_split() == "validation" and plots.confusion().sum() == len(va) == 10
     assert [plots.split_combo.itemText(i) for i in range(2)] == ["Validation rows", "Training rows"]
-    P = net.predict(ds.X)
+    P = net.predict(ds.X, standardized=True)
     want = np.zeros((2, 2), int)
     for a, p in zip((ds.Y[va, 0] >= 0.5).astype(int), (P[va, 0] >= 0.5).astype(int)):
         want[a, p] += 1
