@@ -230,7 +230,12 @@ class LSTMStep(_RecurrentStep):
 
 
 class GRUStep(_RecurrentStep):
-    """z, r = σ(·), h̃ = tanh(xW_h + (r⊙hₜ₋₁)U_h + b_h), hₜ = (1 − z)⊙hₜ₋₁ + z⊙h̃."""
+    """z, r = σ(·), h̃ = tanh(xW_h + (r⊙hₜ₋₁)U_h + b_h), hₜ = z⊙hₜ₋₁ + (1 − z)⊙h̃.
+
+    The convention of Keras ``GRU(reset_after=False)`` (and of ONNX GRU with
+    ``linear_before_reset=0``): z near 1 keeps the old state. Files of schema
+    2 and older used hₜ = (1 − z)⊙hₜ₋₁ + z⊙h̃; loading migrates them (see
+    :mod:`anndesigner.io.migrations`)."""
 
     cache = ("xt", "G", "H", "RH")
 
@@ -266,12 +271,13 @@ class GRUStep(_RecurrentStep):
                 np.multiply(zr[:, u:], hp, out=RH[t])
                 hh += RH[t] @ Uh
                 np.tanh(hh, out=hh)
-                np.subtract(hh, hp, out=h)
+                np.subtract(hp, hh, out=h)  # h = h̃ + z⊙(hₜ₋₁ − h̃)
                 h *= zr[:, :u]
-                h += hp
-            else:
+                h += hh
+            else:  # h₀ = 0: h = (1 − z)⊙h̃
                 np.tanh(hh, out=hh)
                 np.multiply(zr[:, :u], hh, out=h)
+                np.subtract(hh, h, out=h)
         self.G, self.H, self.RH = G, H, RH
         return self._output(H)
 
@@ -287,10 +293,10 @@ class GRUStep(_RecurrentStep):
         Hp[0] = 0
         Hp[1:] = H[:-1]
         # factors of the recursion, for all steps at once
-        A1 = (hh - Hp) * gz * (1 - gz)    # dh -> dz of z
-        A2 = gz * (1 - hh * hh)           # dh -> dz of h̃
+        A1 = (Hp - hh) * gz * (1 - gz)    # dh -> dz of z
+        A2 = (1 - gz) * (1 - hh * hh)     # dh -> dz of h̃
         A3 = Hp * gr * (1 - gr)           # d(r⊙h) -> dz of r
-        A4 = 1 - gz                       # dh -> dhₜ₋₁ directly
+        A4 = gz                           # dh -> dhₜ₋₁ directly
         dZ = np.empty_like(G)
         src = self._incoming(g, T)
         dh = None

@@ -268,7 +268,7 @@ def recurrent_steps(trace, weights: Any, node_id: str, params: Mapping | None = 
             hu["h̃"][t] = (out["r"][t] * h) @ U[:, block["h̃"]]
             pre["h̃"][t] = xw["h̃"][t] + hu["h̃"][t] + bias["h̃"]
             out["h̃"][t] = np.tanh(pre["h̃"][t])
-            h = (1 - out["z"][t]) * h + out["z"][t] * out["h̃"][t]
+            h = out["z"][t] * h + (1 - out["z"][t]) * out["h̃"][t]  # Keras: z keeps the old state
         H[t] = h
     rows: dict[str, np.ndarray] = {"x": x}
     if kind == "SimpleRNN":

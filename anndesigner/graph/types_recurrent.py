@@ -3,6 +3,18 @@
 Weights follow Keras: the gates sit side by side in one ``kernel`` (F, k·units),
 one ``recurrent_kernel`` (units, k·units) and one ``bias`` (k·units), with
 k = 1 (SimpleRNN), 4 (LSTM: i, f, g, o) or 3 (GRU: z, r, h̃).
+
+The GRU is exactly Keras's ``keras.layers.GRU(units, activation="tanh",
+recurrent_activation="sigmoid", reset_after=False)``: the reset gate multiplies
+hₜ₋₁ *before* the recurrent matmul, h̃ = tanh(xW_h + (r⊙hₜ₋₁)U_h + b_h), one
+bias of 3·units, and hₜ = z⊙hₜ₋₁ + (1 − z)⊙h̃ (z near 1 keeps the old state).
+That is also ONNX's GRU with ``linear_before_reset=0`` (its default; ONNX
+orders the gates z, r, h too, with W and R transposed and the bias split into
+Wb and Rb). Keras 3's default ``reset_after=True`` and PyTorch's ``nn.GRU``
+(gates r, z, n; biases b_ih and b_hh) are the other variant,
+n = tanh(xW_n + b_in + r⊙(hₜ₋₁U_n + b_hn)), which equals ours only where
+r⊙(hU_n) = (r⊙h)U_n (e.g. U_n diagonal) and b_hn = 0. Files of schema 2 and
+older had the update gate the other way round; loading migrates them.
 """
 
 from __future__ import annotations
@@ -103,12 +115,13 @@ GRU = NodeType(
     "GRU", 1, "GRU", "Sequence",
     "Gated recurrent unit (Cho et al. 2014): update gate zₜ = σ(xₜW_z + hₜ₋₁U_z + b_z), "
     "reset gate rₜ = σ(xₜWᵣ + hₜ₋₁Uᵣ + bᵣ), candidate h̃ₜ = tanh(xₜW_h + (rₜ⊙hₜ₋₁)U_h + b_h), "
-    "state hₜ = (1 − zₜ)⊙hₜ₋₁ + zₜ⊙h̃ₜ. " + _SHAPES + " Weight columns in the order z, r, h̃.",
+    "state hₜ = zₜ⊙hₜ₋₁ + (1 − zₜ)⊙h̃ₜ (zₜ near 1 keeps the old state). " + _SHAPES
+    + " Weight columns in the order z, r, h̃; the same as Keras's GRU with reset_after=False.",
     (_units(), _return_sequences(), _use_bias(), _kinit(), _rinit(), _binit()),
     IN, ("out",),
     infer=_infer,
     weights=_weights("GRU"),
-    formula="hₜ = (1 − zₜ)⊙hₜ₋₁ + zₜ⊙h̃ₜ",
+    formula="hₜ = zₜ⊙hₜ₋₁ + (1 − zₜ)⊙h̃ₜ",
     summary=_recurrent_summary,
 )
 

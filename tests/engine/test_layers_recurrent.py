@@ -56,7 +56,7 @@ def reference(kind, x, W, U, b, units, activation="tanh"):
                 z = _sigmoid(xt @ W[:, :u] + h @ U[:, :u] + b[:u])
                 r = _sigmoid(xt @ W[:, u:2 * u] + h @ U[:, u:2 * u] + b[u:2 * u])
                 hh = np.tanh(xt @ W[:, 2 * u:] + (r * h) @ U[:, 2 * u:] + b[2 * u:])
-                h = (1 - z) * h + z * hh
+                h = z * h + (1 - z) * hh  # Keras: z keeps the old state
             out[n, t] = h
     return out
 
@@ -165,7 +165,7 @@ def test_node_types_are_described():
     for t in tr.TYPES:
         assert t.category == "Sequence" and "Return sequences" in [p.label for p in t.params]
         assert "hₜ" in t.description
-    assert "(1 − zₜ)⊙hₜ₋₁ + zₜ⊙h̃ₜ" in tr.GRU.description
+    assert "zₜ⊙hₜ₋₁ + (1 − zₜ)⊙h̃ₜ" in tr.GRU.description and "reset_after=False" in tr.GRU.description
     assert tr.LSTM.param("unit_forget_bias").default is True
     assert tr.SIMPLE_RNN.param("recurrent_initializer").default == "orthogonal"
 

@@ -175,8 +175,10 @@ def test_recurrent_steps_match_the_engine(kind, extra, return_sequences):
         np.testing.assert_allclose(s.rows["c"][1:], s.rows["f"][1:] * s.rows["c"][:-1]
                                    + s.rows["i"][1:] * s.rows["g"][1:], rtol=1e-12)
     if kind == "GRU":
-        np.testing.assert_allclose(s.h[1:], (1 - s.rows["z"][1:]) * s.h[:-1] + s.rows["z"][1:] * s.rows["h̃"][1:],
-                                   rtol=1e-12)
+        # Keras's convention: z keeps the old state (h₀ = 0, so h at t = 0 is (1 − z)⊙h̃)
+        np.testing.assert_allclose(s.h[1:], s.rows["z"][1:] * s.h[:-1] + (1 - s.rows["z"][1:]) * s.rows["h̃"][1:],
+                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(s.h[0], (1 - s.rows["z"][0]) * s.rows["h̃"][0], rtol=1e-12, atol=1e-15)
 
 
 def test_recurrent_gate_blocks_follow_the_kernel_columns():

@@ -238,8 +238,8 @@ def test_gru_and_simple_rnn_inside_a_graph_of_the_test(qtbot, kind, _panel, _ope
         line = next(s for s in view.equations_text().splitlines() if s.startswith("hₜ[0] = "))
         r_ = want.rows
         par = lambda v: f"({num(v)})" if v < 0 else num(v)  # noqa: E731
-        assert line == (f"hₜ[0] = (1 − {num(r_['z'][5, 0])})·{par(want.h_prev[5, 0])} + "
-                        f"{par(r_['z'][5, 0])}·{par(r_['h̃'][5, 0])} = {num(r_['h'][5, 0])}")
+        assert line == (f"hₜ[0] = {par(r_['z'][5, 0])}·{par(want.h_prev[5, 0])} + "
+                        f"(1 − {num(r_['z'][5, 0])})·{par(r_['h̃'][5, 0])} = {num(r_['h'][5, 0])}")
     # the shown states are the layer's output rows
     np.testing.assert_allclose(want.rows["h"], p.trace.node(r.id).output, rtol=1e-10, atol=1e-12)
     dlg.close()

@@ -201,7 +201,7 @@ def _formulas(s: RecurrentSteps) -> list[str]:
         return ["iₜ, fₜ, oₜ = σ(W·xₜ + U·hₜ₋₁ + b) (each with its own W, U, b), gₜ = tanh(W_g·xₜ + U_g·hₜ₋₁ + b_g)",
                 "cₜ = fₜ⊙cₜ₋₁ + iₜ⊙gₜ, hₜ = oₜ⊙tanh(cₜ)"]
     return ["zₜ, rₜ = σ(W·xₜ + U·hₜ₋₁ + b), h̃ₜ = tanh(W_h·xₜ + U_h·(rₜ⊙hₜ₋₁) + b_h)",
-            "hₜ = (1 − zₜ)⊙hₜ₋₁ + zₜ⊙h̃ₜ"]
+            "hₜ = zₜ⊙hₜ₋₁ + (1 − zₜ)⊙h̃ₜ"]
 
 
 class RecurrentInside(QWidget):
@@ -321,9 +321,9 @@ class RecurrentInside(QWidget):
             gate("r", "σ")
             gate("h̃", "tanh", "(rₜ⊙hₜ₋₁)")
             r = s.rows
-            combine("h", "hₜ = (1 − zₜ)⊙hₜ₋₁ + zₜ⊙h̃ₜ",
-                    lambda j: f"(1 − {num(r['z'][t, j])})·{factor(hp[j])} + "
-                              f"{factor(r['z'][t, j])}·{factor(r['h̃'][t, j])}")
+            combine("h", "hₜ = zₜ⊙hₜ₋₁ + (1 − zₜ)⊙h̃ₜ",
+                    lambda j: f"{factor(r['z'][t, j])}·{factor(hp[j])} + "
+                              f"(1 − {num(r['z'][t, j])})·{factor(r['h̃'][t, j])}")
         lines.append("")
         if s.return_sequences:
             lines.append(f"<span style='color:{mu}'>output row {t} = hₜ</span>")
