@@ -1,8 +1,11 @@
 """Command line: ``anndesigner [FILE]`` opens the designer;
-``anndesigner train FILE``, ``anndesigner info FILE`` and ``anndesigner explain FILE --sample N``
+``anndesigner train FILE``, ``anndesigner info FILE``, ``anndesigner explain FILE --sample N``,
+``anndesigner predict FILE --data CSV``, ``anndesigner evaluate FILE --data CSV``,
+``anndesigner export FILE --to FORMAT -o OUT`` and ``anndesigner import MODEL -o NET.ann``
 work headless.
 
-User mistakes print one clear line and exit with status 1; no tracebacks.
+User mistakes print one clear line and exit with status 1 (2 for an export or import
+that cannot be done); no tracebacks.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Sequence
 from ._version import __version__
 from .errors import AnnError
 
-COMMANDS = ("train", "info", "explain", "gui")
+COMMANDS = ("train", "info", "explain", "predict", "evaluate", "export", "import", "gui")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +72,29 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--data", help="a built-in data set name or a CSV file (default: the data set saved in the file)")
     ex.add_argument("--max-values", type=int, default=8, dest="max_values", metavar="K",
                     help="values shown per array before it is cut short (default: 8)")
+    pr = sub.add_parser("predict", help="predict every row of a CSV file: its class name or output values")
+    pr.add_argument("file", help="the .ann network file")
+    pr.add_argument("--data", required=True, metavar="CSV",
+                    help="the rows: a CSV file whose columns are the network's inputs, found by the names of "
+                         "the network's data set (or, without them, the first columns); other columns are ignored")
+    pr.add_argument("-o", "--out", metavar="OUT.csv", help="write the predictions here (default: print them)")
+    pr.add_argument("--standardized", action="store_true",
+                    help="the rows are already standardized (default: raw values, scaled as the network's data set)")
+    ev = sub.add_parser("evaluate", help="score a network on a held-out CSV file: loss, accuracy or R², and "
+                                         "a confusion matrix for classification")
+    ev.add_argument("file", help="the .ann network file")
+    ev.add_argument("--data", required=True, metavar="CSV",
+                    help="the rows with their targets: the input columns as for predict, the target column(s) by "
+                         "the names of the network's data set (or, without them, the last column(s))")
+    ev.add_argument("--standardized", action="store_true",
+                    help="the rows are already standardized (default: raw values, scaled as the network's data set)")
+    xp = sub.add_parser("export", help="write a network as PyTorch code, ONNX or NumPy code")
+    xp.add_argument("file", help="the .ann network file")
+    xp.add_argument("--to", required=True, choices=("pytorch", "onnx", "numpy"), help="the format")
+    xp.add_argument("-o", "--out", required=True, metavar="OUT", help="the file to write (files beside it as needed)")
+    im = sub.add_parser("import", help="make a .ann network file of a model of another framework (.onnx)")
+    im.add_argument("model", help="the model file (.onnx)")
+    im.add_argument("-o", "--out", metavar="NET.ann", help="the network file to write (default: MODEL with .ann)")
     return p
 
 
@@ -84,6 +110,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_info(args)
         if args.command == "explain":
             return cmd_explain(args)
+        if args.command == "predict":
+            return cmd_predict(args)
+        if args.command == "evaluate":
+            return cmd_evaluate(args)
+        if args.command == "export":
+            return cmd_export(args)
+        if args.command == "import":
+            return cmd_import(args)
         return cmd_gui(args)
     except AnnError as e:
         print(f"anndesigner: error: {e}", file=sys.stderr)
@@ -329,6 +363,301 @@ def cmd_explain(args) -> int:
     trace = explain(net, data.X[args.sample], data.Y[args.sample])
     print(f"{file.name}, sample {args.sample} of {data.name} (rows 0 to {n - 1})")
     print(trace.to_text(max_values=args.max_values))
+    return 0
+
+
+# ------------------------------------------------------------- predict / evaluate
+def _data_columns(net) -> tuple[list[str] | None, list[str] | None]:
+    """The input and target column names of the network's data set (None: not known):
+    a CSV source's saved choice, or a built-in data set's names (a one-hot target
+    ``digit=0, digit=1, ...`` is the one column ``digit``)."""
+    src = net.data_source
+    if not src:
+        return None, None
+    if src.get("kind") == "csv":
+        ins, outs = src.get("inputs"), src.get("targets")
+        ok = lambda v: isinstance(v, list) and v and all(isinstance(c, str) for c in v)  # noqa: E731
+        return (ins if ok(ins) else None), (outs if ok(outs) else None)
+    from .data import load_source
+
+    try:
+        ds = load_source(src)
+    except (AnnError, OSError):
+        return None, None
+    targets = list(ds.target_names)
+    if ds.task == "classification" and len(targets) > 1:
+        targets = [targets[0].split("=")[0]]
+    return list(ds.input_names), targets
+
+
+def _some(names: Sequence[str], k: int = 6) -> str:
+    """The first ``k`` names, and how many more."""
+    shown = ", ".join(names[:k])
+    return shown if len(names) <= k else f"{shown} and {len(names) - k} more"
+
+
+class _Rows:
+    """The rows of a CSV file for predict/evaluate: inputs ``X`` (float64, raw) and the
+    target cells, with each row's line in the file."""
+
+    def __init__(self, path: Path, net, with_targets: bool):
+        from .data.csvfile import _Table
+
+        n_in = net.program.input_size
+        ins, outs = _data_columns(net)
+        with _Table(path) as table:
+            names = table.names
+            self.file = table.file
+            input_cols = self._inputs(table, names, ins, n_in)
+            target_cols = self._targets(table, names, outs, input_cols) if with_targets else []
+            self.input_names = [names[i] for i in input_cols]
+            self.target_names = [names[i] for i in target_cols]
+            lay = table.layout
+            self.layout_classes = (lay.classes if lay is not None and lay.classes and target_cols == [len(names) - 1]
+                                   else None)
+            self.lines: list[int] = []
+            xs: list[list[float]] = []
+            self.targets: list[list[str]] = []
+            for line, row in table.rows():
+                if len(row) != len(names):
+                    raise table.shape_error(line, row)
+                xs.append([self._number(table, line, row, c) for c in input_cols])
+                self.targets.append([row[c].strip() for c in target_cols])
+                self.lines.append(line)
+        if not xs:
+            raise AnnError(f"{self.file} has a header but no data rows")
+        import numpy as np
+
+        self.X = np.array(xs, dtype=np.float64)
+        self.table_decimal_comma = table.decimal_comma
+
+    @staticmethod
+    def _number(table, line: int, row: list[str], col: int) -> float:
+        from .data.csvfile import _parse_number
+
+        v = _parse_number(row[col], table.decimal_comma)
+        if v is None:
+            raise table.cell_error(line, col, row[col])
+        return v
+
+    @staticmethod
+    def _inputs(table, names: list[str], wanted: list[str] | None, n_in: int) -> list[int]:
+        """The network's input columns: by the data set's names when the file has a header
+        with any of them (all must be there), else the first ``n_in`` columns."""
+        if wanted is not None and len(wanted) == n_in and table.header and set(wanted) & set(names):
+            missing = [c for c in wanted if c not in names]
+            if missing:
+                raise AnnError(f"{table.file}: missing input column '{missing[0]}' (the network takes "
+                               f"{_some(wanted)}); the file has {_some(names)}")
+            return [names.index(c) for c in wanted]
+        if len(names) < n_in:
+            raise AnnError(f"{table.file}: {len(names)} columns, but the network takes {n_in} inputs"
+                           + (f" ({_some(wanted)})" if wanted else ""))
+        return list(range(n_in))
+
+    @staticmethod
+    def _targets(table, names: list[str], wanted: list[str] | None, input_cols: list[int]) -> list[int]:
+        """The target columns: by the data set's names when the file has them, else the
+        columns after the inputs."""
+        if wanted is not None and table.header and all(c in names for c in wanted):
+            return [names.index(c) for c in wanted]
+        rest = [i for i in range(len(names)) if i not in input_cols]
+        if not rest:
+            raise AnnError(f"{table.file}: no target column" + (f" '{wanted[0]}'" if wanted else "")
+                           + f"; the file has only the input columns ({', '.join(names)})")
+        if wanted is not None and len(rest) != len(wanted):
+            raise AnnError(f"{table.file}: missing target column '{wanted[0]}'; the file has {', '.join(names)}")
+        return rest
+
+    def labels(self, classes: list[str]) -> np.ndarray:
+        """The target cells as class names (numbers written canonically; scikit-learn's
+        class indices as the names its first row gives), checked against ``classes``."""
+        from .data.csvfile import _canonical_number, _parse_number
+
+        out = []
+        name = self.target_names[0]
+        for line, cells in zip(self.lines, self.targets):
+            cell = cells[0]
+            v = _parse_number(cell, self.table_decimal_comma)
+            if v is not None and self.layout_classes is not None and v == int(v) and 0 <= v < len(self.layout_classes):
+                cell = self.layout_classes[int(v)]
+            elif v is not None:
+                cell = _canonical_number(v)
+            if cell not in classes:
+                raise AnnError(f"{self.file}, line {line}, column '{name}': '{cell[:40]}' is not one of the "
+                               f"network's classes ({', '.join(classes)})")
+            out.append(cell)
+        import numpy as np
+
+        return np.array(out)
+
+    def values(self) -> np.ndarray:
+        import numpy as np
+
+        from .data.csvfile import _parse_number
+
+        Y = np.empty((len(self.lines), len(self.target_names)))
+        for r, (line, cells) in enumerate(zip(self.lines, self.targets)):
+            for c, cell in enumerate(cells):
+                v = _parse_number(cell, self.table_decimal_comma)
+                if v is None:
+                    what = "empty cell" if not cell else f"'{cell[:40]}' is not a number"
+                    raise AnnError(f"{self.file}, line {line}, column '{self.target_names[c]}': {what}")
+                Y[r, c] = v
+        return Y
+
+
+def _is_classifier(net) -> bool:
+    from .engine.datafit import CLASSIFICATION_LOSSES
+
+    outs = net.program.outputs
+    return net.classes is not None or net.training.rule != "backprop" or (
+        bool(outs) and outs[0].loss in CLASSIFICATION_LOSSES)
+
+
+def _row_error(e: AnnError, rows: _Rows) -> AnnError:
+    """An engine error about row r (1-based) of the array, told as the file's line."""
+    line = getattr(e, "line", None)
+    if isinstance(line, int) and 1 <= line <= len(rows.lines):
+        col = getattr(e, "column", None)
+        where = f"line {rows.lines[line - 1]}"
+        if isinstance(col, int) and 1 <= col <= len(rows.input_names):
+            where += f", column '{rows.input_names[col - 1]}'"
+        return AnnError(f"{rows.file}, {where}: {e}")
+    return AnnError(f"{rows.file}: {e}")
+
+
+def cmd_predict(args) -> int:
+    import csv
+
+    from .io import load_network
+
+    net = load_network(Path(args.file))
+    rows = _Rows(Path(args.data), net, with_targets=False)
+    try:
+        if _is_classifier(net):
+            head = ["class"]
+            body = [[str(c)] for c in net.predict_classes(rows.X, standardized=args.standardized)]
+        else:
+            P = net.predict(rows.X, standardized=args.standardized)
+            P = P.reshape(len(P), -1)
+            _, outs = _data_columns(net)
+            head = outs if outs is not None and len(outs) == P.shape[1] else \
+                [f"output{i + 1}" for i in range(P.shape[1])]
+            body = [[f"{v:.9g}" for v in row] for row in P]
+    except AnnError as e:
+        raise _row_error(e, rows) from None
+    if args.out:
+        out = Path(args.out)
+        try:
+            with open(out, "w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                w.writerow(head)
+                w.writerows(body)
+        except OSError as e:
+            raise AnnError(f"cannot write {out}: {e.strerror or e}") from None
+        print(f"wrote {out} ({len(body)} rows)")
+    else:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        try:
+            w.writerow(head)
+            w.writerows(body)
+            sys.stdout.flush()
+        except BrokenPipeError:  # e.g. piped into head: the reader has what it wanted
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def confusion_text(actual: Sequence[str], predicted: Sequence[str], classes: Sequence[str]) -> str:
+    """A confusion matrix as text: a row per actual class, a column per predicted one."""
+    import numpy as np
+
+    index = {c: i for i, c in enumerate(classes)}
+    m = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    for a, p in zip(actual, predicted):
+        m[index[a], index[p]] += 1
+    names = [str(c) for c in classes]
+    w0 = max(len("actual \\ predicted"), *(len(n) for n in names))
+    ws = [max(len(n), len(str(int(m[:, j].max(initial=0))))) for j, n in enumerate(names)]
+    lines = ["actual \\ predicted".ljust(w0) + "  " + "  ".join(n.rjust(w) for n, w in zip(names, ws))]
+    for i, n in enumerate(names):
+        lines.append(n.ljust(w0) + "  " + "  ".join(str(int(v)).rjust(w) for v, w in zip(m[i], ws)))
+    return "\n".join(lines)
+
+
+def cmd_evaluate(args) -> int:
+    from .io import load_network
+
+    net = load_network(Path(args.file))
+    rows = _Rows(Path(args.data), net, with_targets=True)
+    classify = _is_classifier(net)
+    classes = net.classes
+    try:
+        if classify and classes is not None:
+            Y = rows.labels(classes)
+        else:
+            Y = rows.values()
+        m = net.evaluate(rows.X, Y, standardized=args.standardized)
+        predicted = net.predict_classes(rows.X, standardized=args.standardized) \
+            if classify and classes is not None else None
+    except AnnError as e:
+        raise _row_error(e, rows) from None
+    print(f"{Path(args.file).name} on {rows.file}: {len(rows.lines)} rows")
+    print(f"loss      {m['loss']:.6g}")
+    for k, label in (("accuracy", "accuracy "), ("r2", "R²       "), ("mae", "MAE      ")):
+        if k in m:
+            print(f"{label} {m[k]:.6g}" + (f" ({m[k] * 100:.1f} %)" if k == "accuracy" else ""))
+    if predicted is not None:
+        print()
+        print(confusion_text(Y, [str(p) for p in predicted], classes))
+    return 0
+
+
+# ------------------------------------------------------------- export / import
+def _interop_error(e: Exception) -> int:
+    print(f"anndesigner: error: {e}", file=sys.stderr)
+    return 2
+
+
+def cmd_export(args) -> int:
+    from . import interop
+    from .io import load_network
+
+    net = load_network(Path(args.file))
+    try:
+        written = interop.export(net, args.to, Path(args.out))
+    except interop.InteropError as e:
+        return _interop_error(e)
+    except ModuleNotFoundError as e:
+        if (e.name or "").startswith("anndesigner."):
+            return _interop_error(f"export to {args.to} is not available in this version ({e.name} is missing)")
+        raise
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from . import interop
+    from .io import save_network
+
+    model = Path(args.model)
+    if not model.exists():
+        raise AnnError(f"{model}: no such file")
+    out = Path(args.out) if args.out else model.with_suffix(".ann")
+    try:
+        net = interop.import_model(model)
+    except interop.InteropError as e:
+        return _interop_error(e)
+    except ModuleNotFoundError as e:
+        if (e.name or "").startswith("anndesigner."):
+            return _interop_error(f"importing {model.suffix} files is not available in this version "
+                                  f"({e.name} is missing)")
+        raise
+    save_network(net, out)
+    print(f"wrote {out}")
     return 0
 
 
