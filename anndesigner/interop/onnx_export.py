@@ -142,6 +142,8 @@ class _Builder:
         self.layouts: dict[tuple[int, str], str] = {}
         self.values: dict[tuple, str] = {}
         self.shapes: list[tuple[int, ...]] = []
+        #: the doc string of the nodes being made: the design's node(s) they come from
+        self.context = ""
         #: tensors that are graph outputs (under their final names)
         self.exported: set[str] = set()
 
@@ -180,7 +182,8 @@ class _Builder:
 
     def op(self, op_type: str, inputs: list[str], base: str, n_out: int = 1, **attrs) -> Any:
         outs = [self.fresh(base if n_out == 1 else f"{base}_{i}") for i in range(n_out)]
-        self.nodes.append(self.h.make_node(op_type, inputs, outs, name=self.fresh(f"{base}_{op_type}"), **attrs))
+        self.nodes.append(self.h.make_node(op_type, inputs, outs, name=self.fresh(f"{base}_{op_type}"),
+                                           doc_string=self.context, **attrs))
         return outs[0] if n_out == 1 else outs
 
     # ---------------------------------------------------------- values
@@ -287,6 +290,7 @@ class _Builder:
         for (nid, buf, shape), name in zip(prog.inputs, in_names):
             graph_inputs.append(h.make_tensor_value_info(name, TP.FLOAT, [BATCH, *shape]))
             k = math.prod(shape)
+            self.context = f"Input {nid} (its standardization)"
             if scaler is not None:
                 mean = scaler.mean[offset:offset + k].reshape(shape)
                 std = scaler.std[offset:offset + k].reshape(shape)
@@ -299,12 +303,14 @@ class _Builder:
                 continue
             nid = step.node_ids[0]
             type_id = self.graph.nodes[nid].type_id
+            self.context = f"{type_id} {', '.join(step.node_ids)}"
             handler: Callable | None = getattr(self, f"_{type_id}", None)
             if handler is None:
                 raise _error(f"the ONNX export cannot write {self.net.describe_node(nid)} "
                              f"(layer type '{type_id}')", nid)
             result = handler(step, self.graph.nodes[nid].params, self.step_name(step), nid)
             self.bufs[step.out] = result if isinstance(result, tuple) else (result, "nhwc")
+        self.context = ""
         inputs = set(in_names)
         for o, out_name in zip(prog.outputs, out_names):
             name = self.value(o.value)

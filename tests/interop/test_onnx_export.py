@@ -351,10 +351,23 @@ def test_names_come_from_the_design_and_are_valid_and_unique():
     assert all(n.replace("_", "a").isalnum() and not n[0].isdigit() for n in names)
     assert "hidden_layer" in names and "hidden_layer_2" in names and "hidden_layer_kernel" in names
     assert model.graph.name == "My_net_v2"
+    # every ONNX node says which of our nodes it comes from
+    gemms = [n for n in model.graph.node if n.op_type == "Gemm"]
+    assert [n.doc_string for n in gemms] == ["Dense dense_1", "Dense dense_2", "Output output_1"]
     props = {p.key: p.value for p in model.metadata_props}
     assert props["title"] == "My net: v2" and props["description"] == "Two dense layers."
     assert model.doc_string == "Two dense layers." and model.producer_name == "ANN Designer"
     assert_same_as_predict(net, rows((4,)))
+
+
+def test_a_float64_network_exports_as_float32():
+    net = ad.Network.load(SAMPLES / "spirals.ann")
+    net64 = ad.Network(net.graph.copy(), net.seed, dtype=np.float64, weights=net.get_weights(),
+                       data=net.data_source)
+    model = to_onnx_model(net64)
+    assert {t.data_type for t in model.graph.initializer} == {onnx.TensorProto.FLOAT}
+    X = raw_rows(net)
+    np.testing.assert_allclose(run(net64, X, model), net64.predict(X), rtol=TOL, atol=TOL)
 
 
 def test_export_writes_a_file_that_onnxruntime_loads(tmp_path):
