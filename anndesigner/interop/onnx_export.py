@@ -439,7 +439,7 @@ class _Builder:
 
     def _GlobalAvgPool(self, step, p, base, nid):
         shape = self.value_shape(step.ins[0])
-        if len(shape) == 3:
+        if len(shape) == 3 and self.layout_of(step.ins[0]) == "nchw":
             g = self.op("GlobalAveragePool", [self.value(step.ins[0], "nchw")], f"{base}_nc11")
             return self.op("Flatten", [g], base, axis=1)
         axes = list(range(1, len(shape)))

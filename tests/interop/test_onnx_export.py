@@ -205,6 +205,8 @@ LAYERS = {
                             in_shape=(4, 7, 2)), (4, 7, 2)),
     "globalavgpool-image": (chain(("Conv2D", {"filters": 4, "kernel_size": [3, 3], "padding": "same"}),
                                   ("GlobalAvgPool", {}), in_shape=(5, 5, 2)), (5, 5, 2)),
+    "globalavgpool-channels-last-image": (chain(("Reshape", {"shape": [3, 2, 4]}), ("GlobalAvgPool", {}),
+                                                in_shape=(24,)), (24,)),
     "globalavgpool-sequence": (chain(("GlobalAvgPool", {}), in_shape=(6, 3)), (6, 3)),
     "conv-softmax-activation-batchnorm": (chain(("Conv2D", {"filters": 3, "kernel_size": [2, 2]}),
                                                 ("Activation", {"activation": "softmax"}),
@@ -311,6 +313,16 @@ def test_every_registered_layer_type_is_covered():
     for name in SAMPLE_NAMES:
         seen |= {n.type_id for n in ad.Network.load(SAMPLES / f"{name}.ann").graph.nodes.values()}
     assert {t.type_id for t in BUILTIN_REGISTRY} <= seen
+
+
+def test_dense_is_gemm_on_vectors_and_matmul_add_above():
+    vec = to_onnx_model(net_of(chain(("Dense", {"units": 3}), in_shape=(4,))))
+    gemm = next(n for n in vec.graph.node if n.op_type == "Gemm")
+    assert {a.name: a.i for a in gemm.attribute} == {"transB": 1} and "MatMul" not in ops(vec)
+    seq = to_onnx_model(net_of(chain(("Dense", {"units": 3}), ("Flatten", {}), in_shape=(5, 4))))
+    assert ops(seq)[:2] == ["MatMul", "Add"]
+    img = to_onnx_model(net_of(chain(("Reshape", {"shape": [3, 2, 4]}), ("GlobalAvgPool", {}), in_shape=(24,))))
+    assert "Transpose" not in ops(img) and "ReduceMean" in ops(img)  # channels last: no layout change
 
 
 def test_recurrent_layers_use_onnx_gate_orders():
