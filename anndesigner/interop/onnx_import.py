@@ -1145,7 +1145,8 @@ class _Importer:
         apply_layout(g, layered_layout(g, dx=220, dy=110, wrap=4))
         title, description = _title(self.model, self.name)
         if self.notes:
-            description = (description + " " if description else "") + "; ".join(self.notes).capitalize() + "."
+            notes = "; ".join(self.notes)
+            description = (description + " " if description else "") + notes[:1].upper() + notes[1:] + "."
         g.set_meta(title=title, description=description)
         net = Network(g, seed=0)
         net.set_weights(weights)

@@ -55,6 +55,9 @@ DEFAULT_SIZE = QSize(1280, 800)
 #: the window manager's frame, until the shown window knows its own (title bar above)
 FRAME_GUESS = QMargins(4, 30, 4, 4)
 FILE_FILTER = "ANN Designer networks (*.ann);;All files (*)"
+#: File ▸ Open also reads ONNX models (imported as a new, untitled document)
+OPEN_FILTER = ("Networks and models (*.ann *.onnx);;ANN Designer networks (*.ann);;ONNX models (*.onnx);;"
+               "All files (*)")
 
 
 def fit_geometry(geo: QRect, available: QRect, frame: QMargins = FRAME_GUESS) -> QRect:
@@ -449,18 +452,28 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             return False
         start = str(self.document.path.parent) if self.document.path else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Open network", start, FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open network", start, OPEN_FILTER)
         return bool(path) and self.open_file(path, ask=False)
 
     def open_file(self, path: str | Path, ask: bool = True) -> bool:
-        """Open ``path``; on a bad file show the error and keep the current document."""
+        """Open ``path``; on a bad file show the error and keep the current document.
+
+        An ONNX model (``.onnx``) is imported as a new untitled, modified document, so Save asks
+        for a ``.ann`` name."""
         if ask and not self.maybe_save():
             return False
         self.training.stop_and_wait()
+        imported = Path(path).suffix.lower() == ".onnx"
         try:
-            doc = Document.open(path, parent=self)
+            if imported:
+                from ..interop import import_model
+
+                doc = Document(import_model(path), None, parent=self)
+                doc.undo_stack.resetClean()  # not saved as a .ann yet
+            else:
+                doc = Document.open(path, parent=self)
         except AnnError as e:
-            self.show_error("Cannot open network", str(e))
+            self.show_error("Cannot import model" if imported else "Cannot open network", str(e))
             return False
         self.set_document(doc)
         self._add_recent(Path(path))
