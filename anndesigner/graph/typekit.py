@@ -12,7 +12,7 @@ from .registry import ParamSpec, PortSpec, Shape, WeightSpec, fmt_shape  # noqa:
 
 ACTIVATIONS = (
     "linear", "step", "sign", "sigmoid", "tanh", "relu", "leaky_relu",
-    "elu", "softplus", "gelu", "softmax",
+    "elu", "softplus", "gelu", "gelu_tanh", "softmax",
 )
 #: activations with no usable gradient: allowed where no gradient flows through them
 NON_DIFFERENTIABLE = frozenset({"step", "sign"})

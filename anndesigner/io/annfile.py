@@ -64,7 +64,8 @@ from ..engine.network import optimizer_state_fits
 from ..engine.trainer import History
 from ..errors import AnnError, FileFormatError, GraphError
 from ..graph.model import LIMITS as GRAPH_LIMITS
-from .migrations import CURRENT_SCHEMA, FORMAT_NAME, check_structure, migrate
+from .migrations import (CURRENT_SCHEMA, FORMAT_NAME, check_structure, migrate, migrate_optimizer_state,
+                         migrate_weights)
 from .tour import MAX_BYTES as TOUR_MAX_BYTES, TourWarning, tour_from_bytes
 
 try:  # POSIX: a save holds a lock on its temp file, so another process never removes it
@@ -649,6 +650,7 @@ def load_network(path: str | os.PathLike):
         doc = _json(_read_member(z, members, "network.json", shown), "network.json", shown)
         if not isinstance(doc, dict):
             raise FileFormatError(f"{shown}: network.json must hold an object")
+        from_version = doc.get("schema_version")  # (migrate checks it)
         doc = migrate(doc, shown)
         check_structure(doc, shown, max_nodes=LIMITS.nodes, max_edges=LIMITS.edges)
         try:
@@ -678,6 +680,8 @@ def load_network(path: str | os.PathLike):
             tour_problem = str(e)
     weights = _read_weights(weights_raw, expected, whole, graph, shown, budget=bound)
     del weights_raw
+    # what an older schema's weights mean now (e.g. schema 3's GRU update gate); see migrations
+    weights = migrate_weights(weights, doc, from_version, shown)
     if whole:  # before the network is built: it would initialize what is missing
         _check_missing(expected, weights, shown)
     history = History()
@@ -709,6 +713,7 @@ def load_network(path: str | os.PathLike):
     if opt_raw is not None:
         try:
             state = _read_optimizer_state(opt_raw, _optimizer_bound(bound))
+            state = migrate_optimizer_state(state, doc, from_version)
             if net.compiles and not optimizer_state_fits(state, net.program):
                 raise ValueError("its arrays do not fit the network's weights")
             net.optimizer_state = state

@@ -4,17 +4,41 @@ Version 1 (the 0.0 development format) kept node positions in a separate
 ``layout`` map and named the node type ``type_id``. Version 2 stores the
 position on each node and uses ``type``. Each step takes a dict of one
 version and returns the next; :func:`migrate` chains them.
+
+Version 3 settled two conventions on those of Keras, PyTorch and ONNX, so
+that an old file still computes what it computed:
+
+* **GELU.** Until version 2, "gelu" was the tanh approximation; since 3 it is
+  the exact ½x(1 + erf(x/√2)) and the approximation is "gelu_tanh". The step
+  renames "gelu" to "gelu_tanh" in every node parameter that holds an
+  activation (``activation`` and any ``…_activation``).
+* **GRU.** Until version 2 the state was hₜ = (1 − z)⊙hₜ₋₁ + z⊙h̃; since 3 it
+  is Keras's z⊙hₜ₋₁ + (1 − z)⊙h̃. As 1 − σ(a) = σ(−a), an old GRU is a new one
+  whose update-gate pre-activation is negated: the z columns (the first
+  ``units`` of the 3·units) of ``kernel``, ``recurrent_kernel`` and ``bias``
+  change sign. That is a change of the weights, which network.json does not
+  hold: :func:`migrate_weights` does it, run by the file reader on the arrays
+  of weights.npz (:data:`WEIGHT_MIGRATIONS`, one step per version, like
+  :data:`MIGRATIONS`), and :func:`migrate_optimizer_state` does the same to
+  the optimizer state of those columns, so that training continues exactly:
+  the states that follow the gradient's sign (SGD's and RMSprop's
+  ``momentum``, Adam's ``grad_sum``) are negated there and the squared ones
+  (:data:`SQUARED_SLOTS`) kept. A state it cannot map (a slot it does not
+  know, arrays named by index) raises ValueError, and the reader drops the
+  state with an OptimizerStateWarning as for any unusable state.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
+
+import numpy as np
 
 from ..errors import FileFormatError, short_repr
 
 FORMAT_NAME = "anndesigner-network"
-CURRENT_SCHEMA = 2
+CURRENT_SCHEMA = 3
 
 
 def _v1_to_v2(doc: dict[str, Any], name: str = "file") -> dict[str, Any]:
@@ -39,8 +63,125 @@ def _v1_node(n: dict[str, Any], layout: dict[str, Any]) -> dict[str, Any]:
     return n
 
 
+def _v2_to_v3(doc: dict[str, Any], name: str = "file") -> dict[str, Any]:
+    nodes = doc.get("nodes", [])
+    if isinstance(nodes, list):
+        doc["nodes"] = [_v2_node(n) if isinstance(n, dict) else n for n in nodes]
+    doc["schema_version"] = 3
+    return doc
+
+
+def _is_activation_param(key: Any) -> bool:
+    return isinstance(key, str) and (key == "activation" or key.endswith("_activation"))
+
+
+def _v2_node(n: dict[str, Any]) -> dict[str, Any]:
+    params = n.get("params")
+    if not isinstance(params, dict):
+        return n
+    if not any(_is_activation_param(k) and v == "gelu" for k, v in params.items()):
+        return n
+    n = dict(n)
+    n["params"] = {k: ("gelu_tanh" if _is_activation_param(k) and v == "gelu" else v) for k, v in params.items()}
+    return n
+
+
 #: schema version -> step to the next (``step(doc, file_name)``)
-MIGRATIONS: dict[int, Callable[[dict[str, Any], str], dict[str, Any]]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[dict[str, Any], str], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
+
+
+# ------------------------------------------------------------------ weights
+#: the GRU's weights whose last axis holds the gates z, r, h̃ side by side
+GRU_GATE_WEIGHTS = ("kernel", "recurrent_kernel", "bias")
+#: optimizer slots that are sums of gradients (they change sign with a weight)
+SIGNED_SLOTS = frozenset({"momentum", "grad_sum"})
+#: optimizer slots of squared gradients or steps (a weight's sign leaves them as they are)
+SQUARED_SLOTS = frozenset({"accumulator", "grad_sq", "delta_sq", "sq_avg", "grad_sq_sum"})
+
+
+def _gru_ids(doc: Mapping[str, Any]) -> set[str]:
+    return {n["id"] for n in doc.get("nodes") or () if isinstance(n, dict) and n.get("type") == "GRU"
+            and isinstance(n.get("id"), str)}
+
+
+def _gru_z_columns(arr: np.ndarray) -> np.ndarray:
+    """A copy of a GRU gate array with its z block (the first third of the last
+    axis) negated; an array whose last axis is not three blocks (a design saved
+    mid-edit may hold weights of another shape) is returned as it is."""
+    if arr.ndim == 0 or arr.shape[-1] % 3:
+        return arr
+    u = arr.shape[-1] // 3
+    out = np.array(arr, copy=True)
+    out[..., :u] *= -1
+    return out
+
+
+def _gru_weight(key: str, grus: set[str]) -> bool:
+    nid, _, wname = key.partition("/")
+    return nid in grus and wname in GRU_GATE_WEIGHTS
+
+
+def _v2_to_v3_weights(doc: Mapping[str, Any], weights: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
+    grus = _gru_ids(doc)
+    if not grus:
+        return weights
+    return {k: (_gru_z_columns(v) if _gru_weight(k, grus) else v) for k, v in weights.items()}
+
+
+def _v2_to_v3_optimizer(doc: Mapping[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    grus = _gru_ids(doc)
+    if not grus:
+        return state
+    out = dict(state)
+    for key, v in state.items():
+        if not (isinstance(key, str) and key.startswith("state.")):
+            continue
+        parts = key.split(".", 2)
+        if len(parts) != 3:
+            raise ValueError(f"'{key[:80]}' names no slot and weight")
+        _, slot, label = parts
+        if label.isdigit():
+            raise ValueError("its arrays are named by position, so the GRU update-gate columns that schema 3 "
+                             "turned round cannot be found in it")
+        if not _gru_weight(label, grus):
+            continue
+        if slot in SIGNED_SLOTS:
+            out[key] = _gru_z_columns(np.asarray(v))
+        elif slot not in SQUARED_SLOTS:
+            raise ValueError(f"its slot '{slot[:40]}' of GRU weight '{label[:80]}' cannot be carried over "
+                             "to schema 3's GRU convention")
+    return out
+
+
+#: schema version -> step of the weights to the next version
+#: (``step(migrated doc, {"<node>/<weight>": array}, file_name) -> weights``)
+WEIGHT_MIGRATIONS: dict[int, Callable[[Mapping[str, Any], dict[str, np.ndarray], str], dict[str, np.ndarray]]] = {
+    2: _v2_to_v3_weights}
+#: schema version -> step of the optimizer state (``Network.optimizer_state``) to the next version
+OPTIMIZER_MIGRATIONS: dict[int, Callable[[Mapping[str, Any], dict[str, Any]], dict[str, Any]]] = {
+    2: _v2_to_v3_optimizer}
+
+
+def migrate_weights(weights: dict[str, np.ndarray], doc: Mapping[str, Any], from_version: int,
+                    name: str = "file") -> dict[str, np.ndarray]:
+    """The weights of a file of schema ``from_version`` as :data:`CURRENT_SCHEMA`
+    reads them. ``doc``: the file's network.json after :func:`migrate`. The
+    arrays given are not changed (changed ones are copies)."""
+    for v in range(from_version, CURRENT_SCHEMA):
+        step = WEIGHT_MIGRATIONS.get(v)
+        if step is not None:
+            weights = step(doc, weights, name)
+    return weights
+
+
+def migrate_optimizer_state(state: dict[str, Any], doc: Mapping[str, Any], from_version: int) -> dict[str, Any]:
+    """The optimizer state of a file of schema ``from_version`` for the weights of
+    :func:`migrate_weights`; ValueError (saying why) when it cannot be carried over."""
+    for v in range(from_version, CURRENT_SCHEMA):
+        step = OPTIMIZER_MIGRATIONS.get(v)
+        if step is not None:
+            state = step(doc, state)
+    return state
 
 
 def migrate(doc: dict[str, Any], name: str = "file") -> dict[str, Any]:

@@ -53,13 +53,15 @@ def test_the_fixed_glyphs_follow_the_engine_not_the_old_ui_copies():
     lo, hi = -3 * activations.LEAKY_ALPHA, 3.0
     assert leaky[0][1] == pytest.approx(1.0) and leaky[20][1] == pytest.approx(1.0 - 2.0 * (0 - lo) / (hi - lo))
     assert leaky[20][1] > 0.97  # almost flat: 0.15 put x = 0 at 0.74
-    # GELU: the tanh approximation the engine computes, not the exact erf form
-    gelu = _points(activation_glyph("gelu"))
-    erf = [0.5 * x * (1 + math.erf(x / math.sqrt(2))) for x in GLYPH_X]
-    tanh = activations.forward("gelu", GLYPH_X.copy())
+    # GELU: "gelu" draws the exact erf form and "gelu_tanh" the tanh approximation, each what the engine computes
+    erf = np.array([0.5 * x * (1 + math.erf(x / math.sqrt(2))) for x in GLYPH_X])
+    c = math.sqrt(2 / math.pi)
+    tanh = np.array([0.5 * x * (1 + math.tanh(c * (x + 0.044715 * x ** 3))) for x in GLYPH_X])
     assert not np.allclose(tanh, erf, atol=1e-5)
-    lo, hi = tanh.min(), tanh.max()
-    assert [p[1] for p in gelu] == pytest.approx([1 - 2 * (y - lo) / (hi - lo) for y in tanh], abs=1e-12)
+    for name, ys in (("gelu", erf), ("gelu_tanh", tanh)):
+        glyph = _points(activation_glyph(name))
+        lo, hi = ys.min(), ys.max()
+        assert [p[1] for p in glyph] == pytest.approx([1 - 2 * (y - lo) / (hi - lo) for y in ys], abs=1e-12), name
 
 
 def test_an_unknown_activation_has_no_glyph():
