@@ -39,6 +39,7 @@ from .document import Document
 from .help import GettingStartedDialog, ShortcutsDialog, shortcut_rows
 from .icons import icon
 from .inspector import InspectorWidget
+from .model_export import ModelExport
 from .mime import MIME_FRAGMENT
 from .palette import PaletteWidget
 from .explain.mode import ExplainMode
@@ -243,6 +244,8 @@ class MainWindow(QMainWindow):
             f.addAction(a)
         f.addSeparator()
         f.addAction(self.act_export)
+        self.model_export = ModelExport(self)  # File ▸ Export Model ▸ PyTorch / ONNX / NumPy
+        f.addMenu(self.model_export.menu)
         f.addSeparator()
         f.addAction(self.act_quit)
         e = mb.addMenu("&Edit")
