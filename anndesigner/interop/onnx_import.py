@@ -73,6 +73,8 @@ class _Layer:
     weights: dict[str, np.ndarray] = field(default_factory=dict)
     #: output shape per port ("out"; recurrent layers: "seq" and "last")
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    #: its bias holds only a folded standardization: a following Add of a constant adds to it
+    open_bias: bool = False
 
 
 @dataclass
@@ -86,6 +88,14 @@ class _Val:
     port: str
     batch: int
     idx: np.ndarray
+    #: (s, t) of the ONNX shape without the batch: the ONNX value is ours[idx]·s + t (a standardization
+    #: not yet folded into the layer that reads it); None: ours[idx]
+    affine: tuple[np.ndarray, np.ndarray] | None = None
+
+    def moved(self, batch: int, fn) -> "_Val":
+        """The same numbers re-arranged: ``fn`` applied to idx (and to s, t)."""
+        aff = (fn(self.affine[0]), fn(self.affine[1])) if self.affine is not None else None
+        return _Val(self.src, self.port, batch, fn(self.idx), aff)
 
     def onnx_shape(self, batch: int = BATCH) -> tuple[int, ...]:
         s = list(self.idx.shape)
@@ -101,6 +111,7 @@ class _Pending:
     base: _Val
     node: str
     base_name: str = ""
+    form: str = ""  # "erf" or "tanh" (GELU)
 
 
 def _ident(shape) -> np.ndarray:
@@ -139,12 +150,16 @@ class _Importer:
 
     # --------------------------------------------------------------- helpers
     def fail(self, node, msg: str) -> InteropError:
-        return InteropError(f"{self.name}: {node.op_type} node '{node.name or node.output[0]}' {msg}")
+        name = _text(node.name) or (_text(node.output[0]) if len(node.output) else "") or "(unnamed)"
+        return InteropError(f"{self.name}: {_text(node.op_type)} node '{name}' {msg}")
 
     def attrs(self, node) -> dict[str, Any]:
         out = {}
         for a in node.attribute:
-            out[a.name] = self.onnx.helper.get_attribute_value(a)
+            value = self.onnx.helper.get_attribute_value(a)
+            if value is None or not isinstance(a.name, str):
+                raise self.fail(node, f"has an attribute '{_text(a.name)}' without a value of a known type")
+            out[a.name] = value
         return out
 
     def tensor(self, t, where: str) -> np.ndarray:
@@ -162,7 +177,8 @@ class _Importer:
         try:
             a = self.onnx.numpy_helper.to_array(t)
         except Exception as e:
-            raise InteropError(f"{self.name}: tensor '{where}' is damaged ({e})") from None
+            raise InteropError(f"{self.name}: tensor '{_text(where)}' is damaged ({type(e).__name__}: "
+                               f"{_short(str(e))})") from None
         if a.size != n:
             raise InteropError(f"{self.name}: tensor '{where}' holds {a.size} values, not the {n} its dims say")
         return np.array(a)
@@ -170,8 +186,11 @@ class _Importer:
     def const(self, name: str) -> np.ndarray | None:
         return self.consts.get(name)
 
-    def val(self, node, name: str) -> _Val:
+    def val(self, node, name: str, affine_ok: bool = False) -> _Val:
         v = self.values.get(name)
+        if isinstance(v, _Val) and v.affine is not None and not affine_ok:
+            raise self.fail(node, "reads a value scaled and shifted per feature (an input standardization?), "
+                                  "which the import folds only into a Dense or recurrent layer reading it")
         if isinstance(v, _Pending):
             raise self.fail(node, f"uses part of a GELU (from node '{v.node}') in a way the import does not "
                                   f"know; only x·½·(1 + erf(x/√2)) is read as GELU")
@@ -279,6 +298,9 @@ class _Importer:
                         f"{self.name}: input '{inp.name}' has axis {k} of unknown size "
                         f"('{d.dim_param or '?'}'); the import needs every size but the batch's")
                 shape.append(int(d.dim_value))
+            if not shape:
+                raise InteropError(f"{self.name}: input '{_text(inp.name)}' has one number per sample and no "
+                                   f"feature axis; the import needs inputs of shape (batch, features…)")
             if math.prod(shape) > 2**22:
                 raise InteropError(f"{self.name}: input '{inp.name}' of shape {shape} is too large "
                                    f"({math.prod(shape):,} values per sample)")
@@ -295,6 +317,10 @@ class _Importer:
             self.values[inp.name] = _Val(lid, "out", 0, idx)
 
     def _node(self, node):
+        if not isinstance(node.op_type, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", node.op_type):
+            raise InteropError(f"{self.name}: a node has an operator name that is not one ({node.op_type!r:.60})")
+        if not len(node.output) or not all(isinstance(n, str) for n in list(node.input) + list(node.output)):
+            raise self.fail(node, "has no outputs, or names that are not text")
         if node.domain not in ("", "ai.onnx"):
             raise self.fail(node, f"is from the operator set '{node.domain}', which the import does not read")
         ins = list(node.input)
@@ -436,12 +462,12 @@ class _Importer:
         self._op_Identity(node, a)
 
     def _op_Transpose(self, node, a):
-        v = self.val(node, node.input[0])
+        v = self.val(node, node.input[0], affine_ok=True)
         r = v.idx.ndim + 1
         perm = [int(p) % r for p in a.get("perm", list(range(r))[::-1])]
         b = perm.index(v.batch)
         rest = [p - (p > v.batch) for p in perm if p != v.batch]
-        self._set(node, _Val(v.src, v.port, b, v.idx.transpose(rest)))
+        self._set(node, v.moved(b, lambda m: m.transpose(rest)))
 
     def _reshape_to(self, node, v: _Val, full: list[int]):
         """``v`` reshaped to the ONNX shape ``full`` (batch included, found as BATCH, 0 or -1)."""
@@ -466,19 +492,19 @@ class _Importer:
             rest = [n // known if d == -1 else d for d in rest]
         if any(d < 0 for d in rest) or math.prod(rest) != n:
             raise self.fail(node, f"cannot reshape {n} values per sample to {rest}")
-        self._set(node, _Val(v.src, v.port, 0, v.idx.reshape(rest)))
+        self._set(node, v.moved(0, lambda m: m.reshape(rest)))
 
     def _op_Reshape(self, node, a):
         shape = self.const(node.input[1]) if len(node.input) > 1 else None
         if shape is None:
             raise self.fail(node, "takes its target shape from a computed value")
-        self._reshape_to(node, self.val(node, node.input[0]), [int(d) for d in shape.reshape(-1)])
+        self._reshape_to(node, self.val(node, node.input[0], affine_ok=True), [int(d) for d in shape.reshape(-1)])
 
     def _op_Flatten(self, node, a):
-        v = self.val(node, node.input[0])
+        v = self.val(node, node.input[0], affine_ok=True)
         if a.get("axis", 1) != 1 or v.batch != 0:
             raise self.fail(node, "flattens other axes than all but the batch")
-        self._set(node, _Val(v.src, v.port, 0, v.idx.reshape(-1)))
+        self._set(node, v.moved(0, lambda m: m.reshape(-1)))
 
     def _axes(self, node, a) -> list[int]:
         if len(node.input) > 1 and node.input[1]:
@@ -489,24 +515,25 @@ class _Importer:
         return [int(x) for x in a.get("axes", [])]
 
     def _op_Squeeze(self, node, a):
-        v = self.val(node, node.input[0])
+        v = self.val(node, node.input[0], affine_ok=True)
         full = list(v.onnx_shape())
         axes = [ax % len(full) for ax in self._axes(node, a)] or [i for i, d in enumerate(full) if d == 1]
         if v.batch in axes:
             raise self.fail(node, "removes the batch axis")
         keep = [i for i in range(len(full)) if i not in axes]
         new_shape = [full[i] for i in keep if i != v.batch]
-        self._set(node, _Val(v.src, v.port, keep.index(v.batch), v.idx.reshape(new_shape)))
+        self._set(node, v.moved(keep.index(v.batch), lambda m: m.reshape(new_shape)))
 
     def _op_Unsqueeze(self, node, a):
-        v = self.val(node, node.input[0])
+        v = self.val(node, node.input[0], affine_ok=True)
         r = v.idx.ndim + 1 + len(self._axes(node, a))
         axes = sorted(ax % r for ax in self._axes(node, a))
         full: list[Any] = list(v.onnx_shape())
         for ax in axes:
             full.insert(ax, 1)
         b = [i for i, d in enumerate(full) if d == BATCH and i not in axes][0]
-        self._set(node, _Val(v.src, v.port, b, v.idx.reshape([d for i, d in enumerate(full) if i != b])))
+        shape = [d for i, d in enumerate(full) if i != b]
+        self._set(node, v.moved(b, lambda m: m.reshape(shape)))
 
     def _op_Cast(self, node, a):
         v = self.values.get(node.input[0])
@@ -575,9 +602,6 @@ class _Importer:
     def _op_Sigmoid(self, node, a):
         self._activation(node, "sigmoid")
 
-    def _op_Tanh(self, node, a):
-        self._activation(node, "tanh")
-
     def _op_Softplus(self, node, a):
         self._activation(node, "softplus")
 
@@ -607,7 +631,9 @@ class _Importer:
     def _op_Gelu(self, node, a):
         self._activation(node, _gelu(self, node, a.get("approximate", "none")))
 
-    # -- GELU composed of Erf: x · ½ · (1 + erf(x / √2)), in any order of the products
+    # -- GELU composed of Erf or Tanh, in any order of the products:
+    #    x · ½ · (1 + erf(x / √2))  or  x · ½ · (1 + tanh(√(2/π) · (x + 0.044715 · x³)));
+    #    and a per-feature x · s + t (an input standardization) folded into the next layer
     def _pending(self, name: str):
         v = self.values.get(name)
         return v if isinstance(v, (_Pending, _Val)) else None
@@ -616,64 +642,126 @@ class _Importer:
         p = self._pending(node.input[0])
         if not (isinstance(p, _Pending) and p.stage == "scaled"):
             raise self.fail(node, "is not part of a GELU x·½·(1 + erf(x/√2)), the only use of Erf the import reads")
-        self.values[node.output[0]] = _Pending("erf", p.base, p.node)
+        self.values[node.output[0]] = _Pending("act", p.base, p.node, form="erf")
+
+    def _op_Tanh(self, node, a):
+        p = self._pending(node.input[0])
+        if isinstance(p, _Pending):
+            if p.stage != "tscaled":
+                raise self.fail(node, "is not part of a GELU x·½·(1 + tanh(√(2/π)(x + 0.044715x³)))")
+            self.values[node.output[0]] = _Pending("act", p.base, p.node, form="tanh")
+            return
+        self._activation(node, "tanh")
+
+    def _op_Pow(self, node, a):
+        v = self._pending(node.input[0])
+        if isinstance(v, _Val) and v.affine is None and self._scalar(node.input[1]) == 3.0:
+            self.values[node.output[0]] = _Pending("cube", v, node.name)
+            return
+        raise self.fail(node, "raises a computed value to a power; the import reads x³ only inside a GELU")
 
     def _scalar(self, name: str) -> float | None:
         c = self.const(name)
-        if c is None or c.size != 1:
+        if c is None or c.size != 1 or c.dtype.kind not in "fiu":
             return None
         return float(c.reshape(-1)[0])
 
     def _binary(self, node, kind: str):
-        """Div/Mul of a value by a constant, or the GELU steps; True when handled."""
+        """Add/Mul/Div/Sub on computed values: the GELU steps, else a per-feature affine map."""
         x, y = node.input[0], node.input[1]
         px, py = self._pending(x), self._pending(y)
         cx, cy = self._scalar(x), self._scalar(y)
-        c, p = (cy, px) if cy is not None else (cx, py)
         out = node.output[0]
-        if kind == "Div" and cy is not None and isinstance(px, _Val) and abs(cy - math.sqrt(2)) < 1e-4:
-            self.values[out] = _Pending("scaled", px, node.name)
-            return
-        if kind == "Mul" and c is not None and isinstance(p, _Val) and abs(c - 1 / math.sqrt(2)) < 1e-4:
-            self.values[out] = _Pending("scaled", p, node.name)
-            return
-        if kind == "Mul" and c is not None and isinstance(p, _Val) and abs(c - 0.5) < 1e-6:
-            self.values[out] = _Pending("half", p, node.name)
-            return
-        if kind == "Div" and cy is not None and isinstance(px, _Val) and abs(cy - 2) < 1e-6:
-            self.values[out] = _Pending("half", px, node.name)
-            return
-        if kind == "Add" and c is not None and isinstance(p, _Pending) and p.stage == "erf" and abs(c - 1) < 1e-6:
-            self.values[out] = _Pending("erf1", p.base, p.node)
-            return
-        if kind == "Mul":
-            pair = {id(px): px, id(py): py}
-            stages = {(q.stage if isinstance(q, _Pending) else "x"): q for q in pair.values() if q is not None}
-            erf1 = stages.get("erf1")
-            if erf1 is not None:
-                other = py if px is erf1 else px
-                if isinstance(other, _Val) and other is erf1.base or (
-                        isinstance(other, _Val) and self._same(other, erf1.base)):
-                    self.values[out] = _Pending("x_erf1", erf1.base, erf1.node)
-                    return
-                if isinstance(other, _Pending) and other.stage == "half" and self._same(other.base, erf1.base):
-                    return self._gelu_done(node, erf1.base)
-            xe = stages.get("x_erf1")
-            if xe is not None and c is not None and abs(c - 0.5) < 1e-6:
-                return self._gelu_done(node, xe.base)
-        if kind == "Div":
-            xe = px if isinstance(px, _Pending) and px.stage == "x_erf1" else None
-            if xe is not None and cy is not None and abs(cy - 2) < 1e-6:
-                return self._gelu_done(node, xe.base)
-        raise self.fail(node, f"applies {kind} to a computed value; the import reads {kind} only as a bias "
-                              f"(Add) or inside a GELU")
+
+        def plain(q):
+            return isinstance(q, _Val) and q.affine is None
+
+        def stage(q, *names):
+            return isinstance(q, _Pending) and q.stage in names
+
+        def near(c, target, tol=1e-4):
+            return c is not None and abs(c - target) <= tol * max(1.0, abs(target))
+
+        def put(st, base, form=""):
+            self.values[out] = _Pending(st, base, node.name, form=form)
+
+        # the operand that is a value and the constant scalar, when there is one
+        c, p = (cy, px) if cy is not None else (cx, py) if kind in ("Mul", "Add") else (None, None)
+        if kind == "Div" and cy is not None:
+            c, p = 1.0 / cy if cy else None, px
+            kind = "Mul"  # x / c == x · (1/c)
+        if kind == "Mul" and c is not None:
+            if plain(p) and near(c, 1 / math.sqrt(2)):
+                return put("scaled", p)
+            if plain(p) and near(c, 0.5, 1e-6):
+                return put("half", p)
+            if stage(p, "cube") and near(c, 0.044715):
+                return put("kcube", p.base)
+            if stage(p, "inner") and near(c, math.sqrt(2 / math.pi)):
+                return put("tscaled", p.base)
+            if stage(p, "x_one") and near(c, 0.5, 1e-6):
+                return self._gelu_done(node, p.base, p.form)
+        if kind == "Add" and c is not None and stage(p, "act") and near(c, 1.0, 1e-6):
+            return put("one", p.base, p.form)
+        if kind == "Mul" and c is None and cx is None and cy is None:
+            if plain(px) and plain(py) and self._same(px, py):
+                return put("sq", px)
+            for a_, b_ in ((px, py), (py, px)):
+                if stage(a_, "sq") and plain(b_) and self._same(a_.base, b_):
+                    return put("cube", b_)
+                if stage(a_, "one") and plain(b_) and self._same(a_.base, b_):
+                    return put("x_one", b_, a_.form)
+                if stage(a_, "one") and stage(b_, "half") and self._same(a_.base, b_.base):
+                    return self._gelu_done(node, a_.base, a_.form)
+        if kind == "Add" and cx is None and cy is None:
+            for a_, b_ in ((px, py), (py, px)):
+                if stage(a_, "kcube") and plain(b_) and self._same(a_.base, b_):
+                    return put("inner", b_)
+        if isinstance(px, _Pending) or isinstance(py, _Pending):
+            q = px if isinstance(px, _Pending) else py
+            raise self.fail(node, f"uses part of a GELU (from node '{q.node}') in a way the import does not know")
+        return self._affine(node, node.op_type)
+
+    def _affine(self, node, kind: str):
+        """x − c, x / c, x · c (c per feature or one number): kept with the value as x·s + t, to be folded
+        into the Dense or recurrent layer that reads it (an input standardization)."""
+        x, y = node.input[0], node.input[1]
+        cx, cy = self.const(x), self.const(y)
+        if cy is not None and cx is None:
+            c, name = cy, x
+        elif cx is not None and cy is None and kind in ("Mul", "Add"):
+            c, name = cx, y
+        else:
+            raise self.fail(node, f"applies {kind} to computed values; the import reads it only as a bias, an "
+                                  f"input standardization or inside a GELU")
+        v = self.val(node, name, affine_ok=True)
+        try:
+            full = np.broadcast_to(c.astype(np.float32), v.onnx_shape(1))
+        except ValueError:
+            raise self.fail(node, f"applies a constant of shape {list(c.shape)} that does not fit its input") from None
+        c = np.take(full, 0, axis=v.batch).astype(np.float32)
+        s, t = v.affine or (np.ones(v.idx.shape, np.float32), np.zeros(v.idx.shape, np.float32))
+        if kind == "Sub":
+            t = t - c
+        elif kind == "Add":
+            t = t + c
+        elif kind == "Div":
+            if np.any(c == 0):
+                raise self.fail(node, "divides by zero")
+            s, t = s / c, t / c
+        elif kind == "Mul":
+            s, t = s * c, t * c
+        else:
+            raise self.fail(node, f"applies {kind} to a computed value")
+        self._set(node, _Val(v.src, v.port, v.batch, v.idx, (s, t)))
 
     @staticmethod
     def _same(a: _Val, b: _Val) -> bool:
-        return a.src == b.src and a.port == b.port and a.batch == b.batch and np.array_equal(a.idx, b.idx)
+        return (a.src == b.src and a.port == b.port and a.batch == b.batch and a.affine is None
+                and b.affine is None and np.array_equal(a.idx, b.idx))
 
-    def _gelu_done(self, node, base: _Val):
-        name = _gelu(self, node, "none")
+    def _gelu_done(self, node, base: _Val, form: str):
+        name = _gelu(self, node, "tanh" if form == "tanh" else "none")
         lid = self.add_layer("Activation", {"activation": name}, [base], node.name,
                              shapes={"out": self.our_shape(base)})
         self._set(node, _Val(lid, "out", base.batch, base.idx))
@@ -684,20 +772,43 @@ class _Importer:
     def _op_Div(self, node, a):
         self._binary(node, "Div")
 
+    def _op_Sub(self, node, a):
+        self._binary(node, "Sub")
+
     # ------------------------------------------------------------- layers
+    def _per_feature(self, node, v: _Val) -> tuple[np.ndarray, np.ndarray] | None:
+        """The standardization (s, t) on ``v`` per feature (its last ONNX axis), or None."""
+        if v.affine is None:
+            return None
+        s, t = (m.reshape(-1, v.idx.shape[-1]) for m in v.affine)
+        if not (np.all(s == s[0]) and np.all(t == t[0])):
+            raise self.fail(node, "reads a value scaled and shifted differently at each position; the import "
+                                  "folds only a per-feature standardization into a layer")
+        return s[0], t[0]
+
+    def _note_folded(self, node) -> None:
+        note = ("the model's input standardization (x − mean) / std is folded into the weights of the layer "
+                "that reads it, so the network takes raw rows")
+        if note not in self.notes:
+            self.notes.append(note)
+
     def _dense(self, node, v: _Val, W: np.ndarray, b: np.ndarray | None):
-        """A Dense layer x·W + b on ``v`` (W: ONNX (K, M))."""
+        """A Dense layer x·W + b on ``v`` (W: ONNX (K, M)); a standardization x·s + t on ``v`` is folded
+        in: (x·s + t)W + b = x(sW) + (tW + b)."""
         K, M = W.shape
+        if v.idx.ndim == 0 or v.idx.shape[-1] != K:
+            raise self.fail(node, f"multiplies {v.idx.shape[-1] if v.idx.ndim else 1} features by a {K}×{M} matrix")
+        aff = self._per_feature(node, v)
+        if aff is not None:
+            self._note_folded(node)
+            b = (b if b is not None else np.zeros(M, np.float32)) + aff[1] @ W
+            W = W * aff[0][:, None]
         if v.idx.ndim == 1:
             v, rows = self.flat(node, v)
-            if v.idx.size != K:
-                raise self.fail(node, f"multiplies {v.idx.size} values by a {K}×{M} matrix")
             kernel = np.zeros_like(W)
             kernel[rows] = W
         else:
             v = self.exact(node, v, "with its features last")
-            if v.idx.shape[-1] != K:
-                raise self.fail(node, f"multiplies {v.idx.shape[-1]} features by a {K}×{M} matrix")
             kernel = W
         weights = {"kernel": kernel.astype(np.float32)}
         if b is not None:
@@ -705,6 +816,7 @@ class _Importer:
         ours = self.our_shape(v)[:-1] + (M,)
         lid = self.add_layer("Dense", {"units": int(M), "activation": "linear", "use_bias": b is not None},
                              [v], node.name, weights, {"out": ours})
+        self.layers[lid].open_bias = aff is not None and b is not None
         self._set(node, _Val(lid, "out", 0, _ident(ours)))
 
     def _weight(self, node, i: int, what: str) -> np.ndarray:
@@ -720,7 +832,7 @@ class _Importer:
     def _op_Gemm(self, node, a):
         if a.get("transA", 0):
             raise self.fail(node, "transposes its input (transA)")
-        v = self.val(node, node.input[0])
+        v = self.val(node, node.input[0], affine_ok=True)
         B = self._weight(node, 1, "weight matrix B")
         if B.ndim != 2:
             raise self.fail(node, f"has a weight matrix of shape {list(B.shape)}")
@@ -735,7 +847,7 @@ class _Importer:
         self._dense(node, v, W, b)
 
     def _op_MatMul(self, node, a):
-        v = self.val(node, node.input[0])
+        v = self.val(node, node.input[0], affine_ok=True)
         if self.const(node.input[1]) is None:
             raise self.fail(node, "multiplies two computed values (as self-attention does); the import reads "
                                   "MatMul only as a layer's weights")
@@ -763,11 +875,15 @@ class _Importer:
         p = self._pending(name)
         if isinstance(p, _Pending):
             return self._binary(node, "Add")
-        v = self.val(node, name)
+        v = self.val(node, name, affine_ok=True)
+        if v.affine is not None:
+            return self._affine(node, "Add")
         layer = self.layers[v.src]
-        if (layer.type_id in ("Dense", "Conv2D") and not layer.params.get("use_bias")
-                and layer.params.get("activation") == "linear" and self.fresh(v, name)):
+        if (layer.type_id in ("Dense", "Conv2D") and (not layer.params.get("use_bias") or layer.open_bias)
+                and layer.params.get("activation") == "linear" and self.fresh(v, name) and v.affine is None):
             bias = self._bias_from(node, v, c.astype(np.float32))
+            if layer.open_bias:
+                bias = bias + layer.weights["bias"]
             layer.params["use_bias"] = True
             layer.weights["bias"] = bias
             self._set(node, v)
@@ -929,7 +1045,7 @@ class _Importer:
                                  {"embeddings": E.astype(np.float32)}, {"out": (T, int(d))})
             self._set(node, _Val(lid, "out", 0, _ident((T, int(d)))))
             return
-        v = self.val(node, data)
+        v = self.val(node, data, affine_ok=True)
         k = self.const(ind)
         if k is None:
             raise self.fail(node, "selects by computed indices")
@@ -944,8 +1060,10 @@ class _Importer:
             raise self.fail(node, f"selects index {k.tolist()} outside the axis of size {v.idx.shape[ax]}") from None
         new_batch = v.batch if v.batch < axis else v.batch + k.ndim - 1
         if _is_perm(idx) and idx.size == v.idx.size:
-            self._set(node, _Val(v.src, v.port, new_batch, idx))
+            self._set(node, v.moved(new_batch, lambda m: np.take(m, k.astype(np.int64), axis=ax)))
             return
+        if v.affine is not None:
+            raise self.fail(node, "selects part of a standardized value")
         layer = self.layers[v.src]
         if v.port == "seq":
             T, H = layer.shapes["seq"]
@@ -1011,7 +1129,7 @@ class _Importer:
         if a.get("input_forget", 0):
             raise self.fail(node, "couples its input and forget gates")
         layout = int(a.get("layout", 0))
-        v = self.val(node, node.input[0])
+        v = self.val(node, node.input[0], affine_ok=True)
         if v.batch != (0 if layout else 1) or v.idx.ndim != 2:
             raise self.fail(node, "needs a (time, batch, features) input" if not layout else
                             "needs a (batch, time, features) input")
@@ -1072,6 +1190,13 @@ class _Importer:
                 weights["bias"][:H] *= -1
         if kind == "LSTM":
             params["unit_forget_bias"] = False
+        aff = self._per_feature(node, v)
+        if aff is not None:  # (x·s + t)K + b = x(sK) + (tK + b)
+            self._note_folded(node)
+            s_, t_ = aff
+            weights["bias"] = weights.get("bias", np.zeros(k * H, np.float32)) + t_ @ weights["kernel"]
+            weights["kernel"] = weights["kernel"] * s_[:, None]
+            params["use_bias"] = True
         x = self.as_layout(node, v, (T, F), _ident((T, F)), "as (time, features)")
         lid = self.add_layer(our_kind, params, [x], node.name, weights, {"seq": (T, H), "last": (H,)})
         outs = list(node.output) + ["", "", ""]
@@ -1134,11 +1259,15 @@ class _Importer:
         ids: dict[str, str] = {}
         weights = {}
         for lid, layer in self.layers.items():
-            label = _label(layer.label)
+            label = _label(_text(layer.label))
             node = g.add_node(layer.type_id, label=label, **layer.params)
             ids[lid] = node.id
             for k, w in layer.weights.items():
-                weights[f"{node.id}/{k}"] = np.ascontiguousarray(w, np.float32)
+                w = np.ascontiguousarray(w, np.float32)
+                if not np.isfinite(w).all():
+                    raise InteropError(f"{self.name}: the {k} of {layer.type_id} node '{label}' holds NaN or "
+                                       f"infinite values")
+                weights[f"{node.id}/{k}"] = w
         for lid, layer in self.layers.items():
             for src in layer.inputs:
                 g.connect(ids[src], ids[lid])
@@ -1182,6 +1311,13 @@ def _gelu(imp: _Importer, node, approximate) -> str:
     return name
 
 
+def _text(value) -> str:
+    """A name from the file as text (protobuf gives bytes for one that is not UTF-8)."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return _short(str(value), 80)
+
+
 def _label(name: str) -> str:
     name = (name or "").strip().strip("/")
     return name[:60]
@@ -1192,10 +1328,12 @@ _GENERIC = {"", "main_graph", "torch_jit", "torch-jit-export", "tf2onnx", "graph
 
 def _title(model, name: str) -> tuple[str, str]:
     meta = {p.key: p.value for p in model.metadata_props}
-    title = meta.get("title") or (model.graph.name if model.graph.name not in _GENERIC else "") or Path(name).stem
+    graph_name = _text(model.graph.name)
+    title = _text(meta.get("title") or (graph_name if graph_name not in _GENERIC else "") or Path(name).stem)
     desc = meta.get("description") or model.doc_string or model.graph.doc_string or ""
+    desc = desc.decode("utf-8", "replace") if isinstance(desc, bytes) else str(desc)
     if not desc:
-        made = " ".join(x for x in (model.producer_name, model.producer_version) if x)
+        made = " ".join(_text(x) for x in (model.producer_name, model.producer_version) if x)
         desc = f"Imported from the ONNX model {name}" + (f" made by {made}" if made else "") + "."
     return title, desc
 
@@ -1223,7 +1361,8 @@ def import_onnx(path: Path):
     if not model.HasField("graph") or not model.graph.node:
         raise InteropError(f"{name} is not an ONNX model, or it is damaged: it has no graph of operators")
     try:
-        return _Importer(model, onnx, name).run()
+        with np.errstate(all="ignore"):  # NaN or overflowing weights are refused, not warned about
+            return _Importer(model, onnx, name).run()
     except InteropError:
         raise
     except AnnError as e:
