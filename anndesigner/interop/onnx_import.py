@@ -145,6 +145,9 @@ class _Importer:
         self.outputs = [o.name for o in self.graph.output]
         self.channels_first_inputs: set[str] = set()
         self.notes: list[str] = []
+        #: batch sizes the inputs were declared with (a model exported without a dynamic batch), which a
+        #: Reshape's target may name for the batch
+        self.fixed_batches: set[int] = set()
         self._counter = 0
         self.gru_old = "(1 − zₜ)⊙hₜ₋₁" in _registry().get("GRU").formula
 
@@ -291,6 +294,8 @@ class _Importer:
             dims = list(tt.shape.dim)
             if not dims:
                 raise InteropError(f"{self.name}: input '{inp.name}' is a scalar; a batch axis is needed")
+            if dims[0].HasField("dim_value") and dims[0].dim_value > 1:
+                self.fixed_batches.add(int(dims[0].dim_value))  # exported with a fixed batch size
             shape = []
             for k, d in enumerate(dims[1:], 1):
                 if not d.HasField("dim_value") or d.dim_value <= 0:
@@ -475,7 +480,7 @@ class _Importer:
             raise self.fail(node, "reshapes a value whose batch is not the first axis")
         src = v.onnx_shape()
         full = [src[i] if d == 0 and i < len(src) else d for i, d in enumerate(full)]
-        if full and full[0] == BATCH:
+        if full and (full[0] == BATCH or full[0] in self.fixed_batches):
             rest = full[1:]
         elif full and full[0] == -1 and -1 not in full[1:]:
             rest = full[1:]

@@ -448,3 +448,75 @@ def test_title_and_description_from_the_model(tmp_path):
     assert net.graph.meta["title"] == "plain"
     assert "plain.onnx" in net.graph.meta["description"]
     assert math.isfinite(float(net.predict(np.ones((1, 3), np.float32))[0, 0]))
+
+
+def test_keras_style_channels_last_model(tmp_path):
+    """What tf2onnx writes for a Keras CNN: NHWC input, Transposes around the Conv, a Reshape flatten in
+    NHWC order, MatMul + Add and a Softmax."""
+    Wc, bc = f32(4, 1, 3, 3), f32(4)
+    K, kb = f32(6 * 6 * 4, 3), f32(3)
+    nodes = [helper.make_node("Transpose", ["x"], ["xc"], perm=[0, 3, 1, 2]),
+             helper.make_node("Conv", ["xc", "Wc", "bc"], ["c"], kernel_shape=[3, 3], auto_pad="VALID"),
+             helper.make_node("Relu", ["c"], ["r"]),
+             helper.make_node("Transpose", ["r"], ["rl"], perm=[0, 2, 3, 1]),
+             helper.make_node("Reshape", ["rl", "shape"], ["f"]),
+             helper.make_node("MatMul", ["f", "K"], ["z"]), helper.make_node("Add", ["z", "kb"], ["zb"]),
+             helper.make_node("Softmax", ["zb"], ["y"], axis=-1)]
+    m = make(nodes, [vi("x", [8, 8, 1])], [vi("y", [3])],
+             {"Wc": Wc, "bc": bc, "K": K, "kb": kb, "shape": np.array([-1, 6 * 6 * 4], np.int64)})
+    net = check_against_ort(m, tmp_path, f32(37, 8, 8, 1, scale=1.0))
+    assert [n.type_id for n in net.graph.nodes.values()] == ["Input", "Conv2D", "Flatten", "Output"]
+    assert net.graph.inputs()[0].params["shape"] == [8, 8, 1]
+
+
+def test_pytorch_norms_pools_embedding_and_fixed_batch(tmp_path):
+    torch = torch_or_skip()
+    torch.manual_seed(6)
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(2, 3, 3, padding=1)
+            self.bn = torch.nn.BatchNorm2d(3)
+            self.pool = torch.nn.AvgPool2d(2)
+            self.fc = torch.nn.Linear(3 * 4 * 4, 5)
+            self.bn1 = torch.nn.BatchNorm1d(5)
+            self.ln = torch.nn.LayerNorm(5)
+
+        def forward(self, x):
+            h = self.pool(torch.relu(self.bn(self.conv(x))))
+            h = h.view(h.size(0), -1)
+            return torch.sigmoid(self.ln(torch.nn.functional.elu(self.bn1(self.fc(h)))))
+
+    m = M()
+    with torch.no_grad():  # moving statistics that are not 0 and 1
+        for bn in (m.bn, m.bn1):
+            bn.running_mean.uniform_(-1, 1)
+            bn.running_var.uniform_(0.5, 2)
+    m.eval()
+    x = RNG.standard_normal((37, 2, 8, 8)).astype(np.float32)
+    with torch.no_grad():
+        ref = m(torch.from_numpy(x)).numpy()
+    for name, dynamic in (("dyn.onnx", True), ("fixed.onnx", False)):
+        p = tmp_path / name
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(m, (torch.from_numpy(x[:4]),), str(p), dynamo=False, opset_version=17,
+                              input_names=["x"], output_names=["y"],
+                              dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}} if dynamic else None)
+        net = import_onnx(p)
+        types = [n.type_id for n in net.graph.nodes.values()]
+        assert {"Conv2D", "BatchNorm", "AvgPool2D", "LayerNorm"} <= set(types)
+        bns = [n for n in net.graph.nodes.values() if n.type_id == "BatchNorm"]
+        assert all(abs(n.params["momentum"] - 0.9) < 1e-6 for n in bns)  # PyTorch's 0.1 is ONNX's (and our) 0.9
+        np.testing.assert_allclose(net.predict(x.transpose(0, 2, 3, 1)), ref, atol=1e-5, rtol=0)
+
+
+def test_padding_that_is_neither_valid_nor_same_is_refused(tmp_path):
+    # PyTorch's Conv2d(stride=2, padding=1) on 8×8 pads 1 on every side; "same" would pad 0 before, 1 after
+    m = make([helper.make_node("Conv", ["x", "W"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
+                               pads=[1, 1, 1, 1], name="down")],
+             [vi("x", [1, 8, 8])], [vi("y", [2, 4, 4])], {"W": f32(2, 1, 3, 3)})
+    with pytest.raises(InteropError, match=r"Conv node 'down' pads the image by \[1, 1, 1, 1\].*'same' "
+                                           r"\(\[0, 0, 1, 1\] here\)"):
+        import_onnx(save(m, tmp_path))
