@@ -7,7 +7,9 @@ MaxPool / AveragePool / GlobalAveragePool, Flatten / Reshape / Transpose /
 Squeeze / Unsqueeze where they only re-arrange values, RNN / LSTM / GRU,
 Gather (an Embedding, or the last step of a sequence), LayerNormalization,
 BatchNormalization, Relu / Sigmoid / Tanh / Softmax / LeakyRelu / Elu /
-Softplus / Gelu (also composed of Erf, Add and Mul), Add and Concat.
+Softplus / Gelu (also composed of Erf or Tanh, Add and Mul), Add and Concat;
+an input standardization ((x − mean) / std by constants, as our export writes
+it) is folded into the weights of the Dense or recurrent layer that reads it.
 
 How it works, in one pass over the nodes (ONNX orders them so that every input
 comes first):
@@ -57,7 +59,8 @@ SUPPORTED = sorted({
     "Gemm", "MatMul", "Add", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape",
     "Transpose", "Squeeze", "Unsqueeze", "RNN", "LSTM", "GRU", "Gather", "LayerNormalization",
     "BatchNormalization", "Relu", "Sigmoid", "Tanh", "Softmax", "LeakyRelu", "Elu", "Softplus", "Gelu",
-    "Erf", "Concat", "Identity", "Dropout", "Constant", "Shape",
+    "Erf", "Concat", "Identity", "Dropout", "Constant", "Shape", "Cast", "Sub", "Mul", "Div", "Pow",
+    "GreaterOrEqual", "Where", "ReduceMean",
 })
 
 
@@ -459,7 +462,8 @@ class _Importer:
         self.values[node.output[0]] = v
 
     def _op_Identity(self, node, a):
-        self._set(node, self.values.get(node.input[0]) or self.val(node, node.input[0]))
+        v = self.values.get(node.input[0])
+        self._set(node, v if v is not None else self.val(node, node.input[0]))
 
     def _op_Dropout(self, node, a):
         if len(node.output) > 1 and node.output[1] and self.consumers.get(node.output[1]):
@@ -1228,8 +1232,12 @@ class _Importer:
         if not isinstance(v, _Val):
             raise InteropError(f"{self.name}: the output '{out_name}' is "
                                + ("a constant" if out_name in self.consts else "not computed by the model"))
+        if v.affine is not None:
+            raise InteropError(f"{self.name}: the output '{out_name}' is scaled and shifted by constants after its "
+                               f"last layer, which the import does not read")
         fake = type("N", (), {"op_type": "output", "name": out_name, "output": [out_name]})()
         v = self.exact(fake, v, "in the order it has in the model")
+        self.used.setdefault(v.src, set()).add(v.port)  # what the Output will read
         for lid, ports in self.used.items():
             layer = self.layers[lid]
             if "seq" in layer.shapes:
@@ -1237,9 +1245,6 @@ class _Importer:
                     raise InteropError(f"{self.name}: {layer.type_id} node '{layer.label}' has both its sequence "
                                        f"and its last state used; the import reads one of them")
                 layer.params["return_sequences"] = "seq" in ports
-        self.used.setdefault(v.src, set()).add(v.port)
-        if "seq" in self.layers[v.src].shapes:
-            self.layers[v.src].params["return_sequences"] = v.port == "seq"
         producer = self.layers[v.src]
         users = sum(lid_inputs.count(v.src) for lid_inputs in (lay.inputs for lay in self.layers.values()))
         loss = {"sigmoid": "binary_crossentropy", "softmax": "categorical_crossentropy"}
