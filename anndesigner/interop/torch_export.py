@@ -502,10 +502,15 @@ def _data_section(network, script_dir: Path, stem: str, base_dir) -> tuple[dict 
     """(DATA for the script, the CSV file written beside it or None, a note, the data set)."""
     from ..data import load_source
 
+    from ..errors import AnnError
+
     src = network.data_source
     if not src:
-        return None, None, "The network names no data set: give one with --data.", None
-    ds = load_source(src, base_dir)
+        return None, None, "The network names no data set, so main() has nothing to train on.", None
+    try:
+        ds = load_source(src, base_dir)
+    except AnnError as exc:
+        return None, None, f"Its data set could not be read when it was exported ({exc}).", None
     sc = network.scaler
 
     def prepared(X):  # raw rows as our engine sees them
@@ -773,7 +778,13 @@ def export_pytorch(network, out: Path, *, base_dir: str | os.PathLike | None = N
     out = Path(out)
     if out.suffix != ".py":
         raise InteropError(f"the PyTorch export writes a Python script: name it with .py, not '{out.name}'")
-    plan, names, program, analysis = _plan(network)
+    from ..errors import GraphError
+    from ..graph.nodetypes import CLASSIFICATION_LOSSES
+
+    try:
+        plan, names, program, analysis = _plan(network)
+    except GraphError as exc:
+        raise InteropError(f"the network cannot be exported to PyTorch while it does not run: {exc}") from exc
     state = _state_dict(network, plan)
     script_dir = out.resolve().parent
     script_dir.mkdir(parents=True, exist_ok=True)
@@ -792,7 +803,7 @@ def export_pytorch(network, out: Path, *, base_dir: str | os.PathLike | None = N
     title = graph.meta.get("title") if isinstance(graph.meta, dict) else None
     title = title or stem
     outputs = program.outputs
-    task = "classification"
+    task = "classification" if not outputs or outputs[0].loss in CLASSIFICATION_LOSSES else "regression"
     if ds is not None and len(outputs) == 1:
         task = task_of(program, ds.Y.reshape((len(ds.Y),) + tuple(analysis.shapes[outputs[0].node_id])), cfg.rule)
     # forward's head: the Inputs take a data row's columns in order
@@ -1001,9 +1012,9 @@ def save_ann(model, path):
 
 def load_data(path=None):
     """(X, Y): the raw rows (float64 when the module standardizes them, else float32) and the targets
-    (float32) as ANN Designer encodes them."""
-    if DATA is None and path is None:
-        sys.exit("this network names no data set: give a CSV with --data")
+    (float32) as ANN Designer encodes them; ``path``: another CSV file with the same columns."""
+    if DATA is None:
+        sys.exit("this script has no data set to train on (see the note at its top)")
     d = DATA
     src = Path(path) if path else HERE / d["path"]
     X, Y = read_table(src, d["inputs"], d["targets"], d["classes"], d["delimiter"])
@@ -1075,7 +1086,7 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, help="learning rate (default: the network's own)")
     ap.add_argument("--no-shuffle", action="store_true", help="keep the rows in order")
     ap.add_argument("--limit", type=int, help="train on the first N rows only")
-    ap.add_argument("--data", help="a CSV file with the same columns instead of the network's data")
+    ap.add_argument("--data", help="a CSV file with the columns of the network's data set, to train on instead")
     ap.add_argument("--out", default=str(HERE / "{stem}_trained.npz"),
                     help="where the trained weights go (ANN Designer's names)")
     ap.add_argument("--save-ann", metavar="OUT.ann", help="also write the trained network as a .ann file")
@@ -1184,6 +1195,8 @@ def main(argv=None):
             save_ann(model, args.save_ann)
             print(f"trained network: {{args.save_ann}}")
     if distributed:
+        # the DDP wrapper holds the process group's pending work: free it before the group goes
+        del net
         dist.barrier()
         dist.destroy_process_group()
     return 0

@@ -388,7 +388,7 @@ def test_torchrun_with_two_processes_trains_to_the_end(tmp_path):
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
          str(files[0]), "--limit", "400", "--out", str(out)],
         capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     losses = [float(m) for m in re.findall(r"^epoch \d+\s+loss ([0-9.]+)", proc.stdout, re.M)]
     assert len(losses) == 3, proc.stdout  # rank 0 logs, once per epoch
     assert losses[-1] < losses[0]
@@ -396,3 +396,42 @@ def test_torchrun_with_two_processes_trains_to_the_end(tmp_path):
         trained = {k: npz[k] for k in npz.files}
     assert set(trained) == set(net.get_weights())
     assert any(not np.allclose(trained[k], v) for k, v in net.get_weights().items())
+
+
+# ----------------------------------------------------------------- data
+def test_a_csv_data_set_is_named_by_its_path_and_read_as_ours(tmp_path):
+    """Class labels in a CSV file, standardized inputs: the script reads the file itself (by a path
+    relative to the script), encodes the classes in our order and standardizes as ours."""
+    rng = np.random.default_rng(3)
+    path = tmp_path / "flowers.csv"
+    labels = ["iris", "rose", "tulip"]
+    X = rng.normal(loc=[5.0, -2.0], scale=[2.0, 0.5], size=(30, 2)).round(3)
+    with open(path, "w") as f:
+        f.write("length,width,kind\n")
+        for i, row in enumerate(X):
+            f.write(f"{row[0]},{row[1]},{labels[i % 3]}\n")
+    ds = load_csv(path, targets=["kind"])
+    assert ds.scaler is not None and ds.Y.shape == (30, 3)
+    g = chain(("Dense", {"units": 4, "activation": "tanh"}), in_shape=(2,), out_units=3,
+              out_activation="softmax", loss="categorical_crossentropy")
+    net = ad.Network(g, seed=2, data=ds.source,
+                     training=dict(optimizer="sgd", learning_rate=0.5, epochs=1, batch_size=8, shuffle=False))
+    files, mod = exported(net, tmp_path)
+    assert not any(f.suffix == ".csv" for f in files)
+    assert mod.DATA["path"] == "../flowers.csv"
+    Xraw, Y = mod.load_data()
+    np.testing.assert_array_equal(Xraw, X)
+    np.testing.assert_array_equal(Y, ds.Y)
+    np.testing.assert_allclose(module_outputs(mod, Xraw), net.predict(Xraw), rtol=TOL, atol=TOL)
+    assert_trained_alike(*train_both(net, ds.X, ds.Y, tmp_path))
+
+
+def test_a_network_without_data_exports_its_module_and_says_main_has_no_data(tmp_path):
+    g = chain(("Dense", {"units": 3, "activation": "relu"}), in_shape=(2,))
+    net = randomized(ad.Network(g, seed=0))
+    files, mod = exported(net, tmp_path)
+    assert len(files) == 3  # script, weights, design
+    X = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
+    np.testing.assert_allclose(module_outputs(mod, X), net.predict(X), rtol=TOL, atol=TOL)
+    with pytest.raises(SystemExit, match="no data set"):
+        mod.main(["--out", str(tmp_path / "t.npz")])
