@@ -78,6 +78,10 @@ class _Layer:
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     #: its bias holds only a folded standardization: a following Add of a constant adds to it
     open_bias: bool = False
+    #: the port of each input's layer it reads
+    in_ports: list[str] = field(default_factory=list)
+    #: a Concatenate's inputs: (value, offset on our last axis, its size there)
+    parts: list[tuple["_Val", int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -210,12 +214,13 @@ class _Importer:
                   weights: dict | None = None, shapes: dict | None = None) -> str:
         self._counter += 1
         lid = f"L{self._counter}"
-        ins = []
+        ins, ports = [], []
         for v in inputs:
             src, port = (v.src, v.port) if isinstance(v, _Val) else v
             self.used.setdefault(src, set()).add(port)
             ins.append(src)
-        self.layers[lid] = _Layer(type_id, params, ins, label, weights or {}, shapes or {})
+            ports.append(port)
+        self.layers[lid] = _Layer(type_id, params, ins, label, weights or {}, shapes or {}, in_ports=ports)
         return lid
 
     def our_shape(self, v: _Val) -> tuple[int, ...]:
@@ -1037,6 +1042,8 @@ class _Importer:
         except ValueError as e:
             raise self.fail(node, f"joins values of shapes that do not fit ({e})") from None
         lid = self.add_layer("Concatenate", {}, vals, node.name, shapes={"out": shapes[0][:-1] + (total,)})
+        offsets = np.cumsum([0] + [s[-1] for s in shapes])
+        self.layers[lid].parts = [(v, int(o), int(sh[-1])) for v, o, sh in zip(vals, offsets, shapes)]
         self._set(node, _Val(lid, "out", b, idx))
 
     def _op_Gather(self, node, a):
@@ -1074,6 +1081,15 @@ class _Importer:
         if v.affine is not None:
             raise self.fail(node, "selects part of a standardized value")
         layer = self.layers[v.src]
+        if layer.type_id == "Concatenate":  # one of the joined values picked out again (PyTorch's h_n[-1])
+            total = layer.shapes["out"][-1]
+            prefix, last = np.divmod(idx, total)
+            for part, off, size in layer.parts:
+                if np.all((last >= off) & (last < off + size)):
+                    mapped = prefix * size + (last - off)
+                    if _is_perm(mapped) and mapped.size == math.prod(self.our_shape(part)):
+                        self._set(node, _Val(part.src, part.port, new_batch, mapped))
+                        return
         if v.port == "seq":
             T, H = layer.shapes["seq"]
             if np.array_equal(np.sort(idx.reshape(-1)), np.arange((T - 1) * H, T * H)):
@@ -1238,7 +1254,12 @@ class _Importer:
         fake = type("N", (), {"op_type": "output", "name": out_name, "output": [out_name]})()
         v = self.exact(fake, v, "in the order it has in the model")
         self.used.setdefault(v.src, set()).add(v.port)  # what the Output will read
-        for lid, ports in self.used.items():
+        self._prune(v.src)
+        used: dict[str, set[str]] = {v.src: {v.port}}
+        for layer in self.layers.values():
+            for src, port in zip(layer.inputs, layer.in_ports):
+                used.setdefault(src, set()).add(port)
+        for lid, ports in used.items():
             layer = self.layers[lid]
             if "seq" in layer.shapes:
                 if {"seq", "last"} <= ports:
@@ -1259,6 +1280,18 @@ class _Importer:
             self.add_layer("Output", {"units": int(self.our_shape(v)[-1]), "activation": "linear", "loss": "mse",
                                       "use_weights": False}, [v], out_name)
         return self._build()
+
+    def _prune(self, last: str) -> None:
+        """Drop the layers the output does not depend on (e.g. a Concatenate of recurrent states of which
+        only one is read)."""
+        keep, todo = set(), [last]
+        while todo:
+            lid = todo.pop()
+            if lid not in keep:
+                keep.add(lid)
+                todo.extend(self.layers[lid].inputs)
+        for lid in [k for k, layer in self.layers.items() if k not in keep and layer.type_id != "Input"]:
+            del self.layers[lid]
 
     def _build(self):
         from ..engine import Network

@@ -520,3 +520,41 @@ def test_padding_that_is_neither_valid_nor_same_is_refused(tmp_path):
     with pytest.raises(InteropError, match=r"Conv node 'down' pads the image by \[1, 1, 1, 1\].*'same' "
                                            r"\(\[0, 0, 1, 1\] here\)"):
         import_onnx(save(m, tmp_path))
+
+
+@pytest.mark.parametrize("variant", ["lstm-2-layers", "rnn-relu", "embedding-lstm"])
+def test_pytorch_recurrent_variants_read_their_last_state(variant, tmp_path):
+    """h_n[-1] of a 2-layer LSTM (a Concat of both layers' states, one picked out again), a ReLU RNN,
+    and token ids through an Embedding into an LSTM."""
+    torch = torch_or_skip()
+    torch.manual_seed(7)
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = torch.nn.Embedding(9, 3) if variant.startswith("embedding") else None
+            if variant == "rnn-relu":
+                self.rnn = torch.nn.RNN(3, 5, batch_first=True, nonlinearity="relu")
+            else:
+                self.rnn = torch.nn.LSTM(3, 5, num_layers=2 if variant == "lstm-2-layers" else 1, batch_first=True)
+            self.out = torch.nn.Linear(5, 2)
+
+        def forward(self, x):
+            if self.emb is not None:
+                x = self.emb(x.long())
+            _, h = self.rnn(x)
+            h = h[0] if isinstance(h, tuple) else h
+            return self.out(h[-1])
+
+    m = M().eval()
+    make_x = ((lambda n: RNG.integers(0, 9, (n, 6)).astype(np.float32)) if m.emb is not None
+              else (lambda n: RNG.standard_normal((n, 6, 3)).astype(np.float32)))
+    net = import_onnx(torch_export(m, torch.from_numpy(make_x(2)), tmp_path / "r.onnx"))
+    types = [n.type_id for n in net.graph.nodes.values()]
+    expected = {"lstm-2-layers": ["Input", "LSTM", "LSTM", "Output"], "rnn-relu": ["Input", "SimpleRNN", "Output"],
+                "embedding-lstm": ["Input", "Embedding", "LSTM", "Output"]}[variant]
+    assert types == expected
+    x = make_x(37)
+    with torch.no_grad():
+        ref = m(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(net.predict(x), ref, atol=1e-5, rtol=0)
