@@ -847,6 +847,11 @@ def export_pytorch(network, out: Path, *, base_dir: str | os.PathLike | None = N
         helpers=helpers,
         carried=carried,
         init=_indent(plan.init or ["pass"], 8),
+        scaler_init="" if network.scaler is None else _indent([
+            "# the data set's standardization: constants, not weights",
+            'self.register_buffer("mean", torch.tensor(SCALER["mean"], dtype=torch.float64), persistent=False)',
+            'self.register_buffer("std", torch.tensor(SCALER["std"], dtype=torch.float64), persistent=False)'], 8)
+        + "\n",
         head=_indent(head, 8),
         forward=_indent(plan.forward, 8),
         ret=_indent(ret, 8),
@@ -951,10 +956,7 @@ def sign(z):
 class Model(nn.Module):
     def __init__(self):
         super().__init__()
-        if SCALER is not None:  # constants of the data set, not weights
-            self.register_buffer("mean", torch.tensor(SCALER["mean"], dtype=torch.float64), persistent=False)
-            self.register_buffer("std", torch.tensor(SCALER["std"], dtype=torch.float64), persistent=False)
-{init}
+{scaler_init}{init}
 
     def forward(self, x, with_logits=False):
         """Outputs for raw data rows ``x`` (N, values per sample), as ANN Designer's predict;

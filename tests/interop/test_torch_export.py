@@ -435,3 +435,13 @@ def test_a_network_without_data_exports_its_module_and_says_main_has_no_data(tmp
     np.testing.assert_allclose(module_outputs(mod, X), net.predict(X), rtol=TOL, atol=TOL)
     with pytest.raises(SystemExit, match="no data set"):
         mod.main(["--out", str(tmp_path / "t.npz")])
+
+
+def test_save_ann_without_anndesigner_says_what_to_install(tmp_path, monkeypatch):
+    net = sample("xor")
+    net.set_training(net.training.replace(epochs=1))
+    _, mod = exported(net, tmp_path)
+    monkeypatch.setitem(sys.modules, "anndesigner", None)  # as where it is not installed
+    with pytest.raises(SystemExit, match=r"--save-ann needs ANN Designer's Python package \(pip install anndesigner\)"):
+        mod.main(["--out", str(tmp_path / "t.npz"), "--save-ann", str(tmp_path / "t.ann")])
+    assert (tmp_path / "t.npz").exists()  # the trained weights are written all the same
