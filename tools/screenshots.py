@@ -120,6 +120,7 @@ def main() -> int:
     print("wrote", OUT / "designer-cnn.png")
     explain_shots(app, w)
     tour_shot(app, w)
+    imported_shot(app, w, Path(tmp))
     w.ask_save_changes = lambda: __import__("PySide6.QtWidgets", fromlist=["QMessageBox"]).QMessageBox.StandardButton.Discard
     w.close()
     return 0
@@ -175,6 +176,42 @@ def explain_shots(app, w) -> None:
             inside_shot(app, w, prefix, *INSIDE_SHOTS[sample])
         w.explain.dock.hide()
         w.training_dock.raise_()
+
+
+def imported_shot(app, w, tmp: Path) -> None:
+    """A small CNN built in PyTorch, exported by torch.onnx.export, opened in the designer
+    (skipped, saying so, where PyTorch or onnx is not installed)."""
+    try:
+        import warnings
+
+        import torch
+        from torch import nn
+    except ImportError:
+        print("skipped imported-onnx.png: PyTorch is not installed (pip install '.[interop]')")
+        return
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(4 * 4 * 4, 16), nn.Tanh(), nn.Linear(16, 10), nn.Softmax(dim=1)).eval()
+    path = tmp / "torch-cnn.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, 1, 8, 8),), str(path), dynamo=False, opset_version=17,
+                          input_names=["image"], output_names=["digit"],
+                          dynamic_axes={"image": {0: "batch"}, "digit": {0: "batch"}})
+    w.document.undo_stack.setClean()
+    if not w.open_file(path, ask=False):
+        raise SystemExit("the PyTorch model did not import")
+    w.resize(1400, 900)
+    settle(app)
+    w.view.fit_to_window()
+    first = next(iter(w.document.graph.nodes))
+    w.scene.select_ids([n for n in w.document.graph.nodes if w.document.graph.nodes[n].type_id == "Conv2D"][:1]
+                       or [first])
+    let_views_draw(app)
+    out = OUT / "imported-onnx.png"
+    w.grab().save(str(out))
+    print("wrote", out)
+    w.document.undo_stack.setClean()
 
 
 def tour_shot(app, w) -> None:
