@@ -21,6 +21,7 @@ torch = pytest.importorskip("torch", reason="the PyTorch export is checked with 
 
 import anndesigner as ad  # noqa: E402
 from anndesigner.data import load_csv, load_source  # noqa: E402
+from anndesigner.engine.activations import NAMES as ACT_NAMES  # noqa: E402
 from anndesigner.interop import InteropError, export  # noqa: E402
 from anndesigner.interop.torch_export import export_pytorch  # noqa: E402
 
@@ -122,9 +123,10 @@ EXTRA = {
     "neurons": (neuron_net, (3,)),
     "concat-add": (concat_add_net, (3,)),
     "activations": (lambda: chain(("Dense", {"units": 4, "activation": "gelu"}), ("Activation", {"activation": "elu"}),
-                                  ("Dense", {"units": 3, "activation": "step"}),
+                                  *([("Activation", {"activation": "gelu_tanh"})] if "gelu_tanh" in ACT_NAMES else []),
                                   ("Dense", {"units": 3, "activation": "relu"}), in_shape=(3,),
                                   out_activation="tanh"), (3,)),
+    "step": (lambda: chain(("Dense", {"units": 3, "activation": "step"}), in_shape=(3,)), (3,)),
     "conv-same": (lambda: chain(("Conv2D", {"filters": 3, "kernel_size": [3, 2], "strides": [2, 1],
                                             "padding": "same", "activation": "elu"}),
                                 ("MaxPool2D", {"pool_size": [2, 2], "strides": [1, 2], "padding": "same"}),
