@@ -756,6 +756,19 @@ def _optimizer_code(cfg) -> tuple[list[str], dict[str, Any]]:
     return body, h
 
 
+def _schedule(spec: dict | None) -> dict | None:
+    """Our schedule spec with every parameter spelled out (its defaults filled in), except a cosine
+    schedule's missing length, which is the run's number of epochs (as our trainer takes it)."""
+    from ..engine.schedules import make_schedule
+
+    if not spec:
+        return None
+    full = make_schedule(spec).to_dict()
+    if spec.get("kind") == "cosine" and "epochs" not in spec:  # exactly the trainer's test
+        del full["epochs"]
+    return full
+
+
 def _indent(lines: list[str], n: int) -> str:
     pad = " " * n
     return "\n".join(pad + ln if ln else "" for ln in lines)
@@ -832,7 +845,7 @@ def export_pytorch(network, out: Path, *, base_dir: str | os.PathLike | None = N
     training = {
         "epochs": cfg.epochs, "batch_size": cfg.batch_size, "optimizer": cfg.optimizer,
         "learning_rate": cfg.learning_rate, "hyper": {k: v for k, v in hyper.items()}, "l1": cfg.l1, "l2": cfg.l2,
-        "clipnorm": cfg.clipnorm, "schedule": cfg.schedule, "shuffle": cfg.shuffle,
+        "clipnorm": cfg.clipnorm, "schedule": _schedule(cfg.schedule), "shuffle": cfg.shuffle,
         "validation_split": cfg.validation_split, "early_stopping": cfg.early_stopping, "patience": cfg.patience,
         "min_delta": cfg.min_delta, "restore_best_weights": cfg.restore_best_weights, "rule": cfg.rule,
     }
@@ -1128,7 +1141,10 @@ def main(argv=None):
     Y_val = torch.from_numpy(Y[va]).to(device) if len(va) else None
     Xtr, Ytr = torch.from_numpy(X[tr]).to(device), torch.from_numpy(Y[tr]).to(device)
     model = load_weights(Model()).to(device)
-    net = DistributedDataParallel(model) if distributed else model
+    if distributed:
+        net = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+    else:
+        net = model
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = make_optimizer(params, cfg["learning_rate"])
     n = len(Xtr)

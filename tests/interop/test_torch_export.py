@@ -447,3 +447,13 @@ def test_save_ann_without_anndesigner_says_what_to_install(tmp_path, monkeypatch
     with pytest.raises(SystemExit, match=r"--save-ann needs ANN Designer's Python package \(pip install anndesigner\)"):
         mod.main(["--out", str(tmp_path / "t.npz"), "--save-ann", str(tmp_path / "t.ann")])
     assert (tmp_path / "t.npz").exists()  # the trained weights are written all the same
+
+
+def test_a_cosine_schedule_over_the_runs_epochs_matches_ours(tmp_path):
+    net = sample("xor")
+    net.set_training(dict(optimizer="rmsprop", learning_rate=0.05, epochs=4, batch_size=2, shuffle=True,
+                          schedule={"kind": "cosine", "min_lr": 0.01}))
+    ds = load_source(net.data_source)
+    ours, theirs, before = train_both(net, ds.X, ds.Y, tmp_path)
+    assert net.history["lr"][-1] < 0.05
+    assert_trained_alike(ours, theirs, before)
