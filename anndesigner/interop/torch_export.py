@@ -10,9 +10,10 @@
   ``allow_pickle=False``);
 - ``model_design.ann``: the design itself, which ``--save-ann`` fills with the trained
   weights (so the result opens in the designer again);
-- ``model_data.csv``: the data as ANN Designer prepares it, when it is a built-in data set
-  (or a CSV the script could not read exactly as ours does); a CSV file that it reads the
-  same is named by its path instead.
+- ``model_data.csv``: the data set's rows (raw inputs, targets encoded as ours), when it is
+  a built-in data set (or a CSV file the script could not read exactly as ours does); a CSV
+  file that it reads the same is named by its path instead. The module standardizes raw rows
+  as the data set does, so it takes what :meth:`Network.predict` takes.
 
 Our conventions carried over exactly (each is said in the script where it is used): data
 arrive channels-last (NHWC) and Conv2D/pools permute to NCHW and back, so that Flatten keeps
@@ -818,7 +819,7 @@ def export_pytorch(network, out: Path, *, base_dir: str | os.PathLike | None = N
     outputs = program.outputs
     task = "classification" if not outputs or outputs[0].loss in CLASSIFICATION_LOSSES else "regression"
     if ds is not None and len(outputs) == 1:
-        task = task_of(program, ds.Y.reshape((len(ds.Y),) + tuple(analysis.shapes[outputs[0].node_id])), cfg.rule)
+        task = task_of(program, ds.Y, cfg.rule)
     # forward's head: the Inputs take a data row's columns in order
     head, off = ["x = x.reshape(len(x), -1)  # rows of the data, as ANN Designer feeds them"], 0
     if network.scaler is not None:
@@ -833,7 +834,6 @@ def export_pytorch(network, out: Path, *, base_dir: str | os.PathLike | None = N
     ret = (["if with_logits:", f"    return {outs[0]}, {logit_outs[0]}", f"return {outs[0]}"] if len(outs) == 1 else
            ["if with_logits:", f"    return ({', '.join(outs)}), ({', '.join(logit_outs)})",
             f"return {', '.join(outs)}"])
-    gelu_note = ""
     helpers = "".join(HELPERS[h] for h in sorted(plan.helpers))
     if "GRU" in plan.helpers:
         keeps = _gru_update_keeps_old()
@@ -884,7 +884,6 @@ def export_pytorch(network, out: Path, *, base_dir: str | os.PathLike | None = N
         n_outputs=len(outputs),
         scaler=_py(None if network.scaler is None else {"mean": network.scaler.mean.tolist(),
                                                         "std": network.scaler.std.tolist()}),
-        gelu_note=gelu_note,
     )
     out.write_text(text, encoding="utf-8")
     files = [out, weights_path, design_path]
