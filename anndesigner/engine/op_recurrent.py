@@ -59,9 +59,14 @@ class _RecurrentStep(Step):
         xt = self.xt = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(t * n, f)
         W = self.W.value if scale is None else np.multiply(self.W.value, scale, order="C")
         xp = (xt @ W).reshape(t, n, -1)
-        if self.b is not None:
-            xp += self.b.value if scale is None else self.b.value * scale
+        b = self._input_bias()
+        if b is not None:
+            xp += b if scale is None else b * scale
         return xp
+
+    def _input_bias(self) -> np.ndarray | None:
+        """The bias added to the input projection xW (k·units), or None."""
+        return None if self.b is None else self.b.value
 
     def _output(self, H: np.ndarray) -> np.ndarray:
         """(N, T, units) (a view of the time-major states) or the last state (N, units)."""
@@ -74,14 +79,18 @@ class _RecurrentStep(Step):
             return list(gt)
         return [None] * (T - 1) + [g]
 
-    def _finish(self, dZ: np.ndarray, dU: np.ndarray, need) -> list:
-        """Gradients of W and b, and dx, from the dz of all steps (T, N, k·units)."""
+    def _finish(self, dZ: np.ndarray, dU: np.ndarray, need, db: np.ndarray | None = None) -> list:
+        """Gradients of W and b, and dx, from the dz of all steps (T, N, k·units);
+        ``db``: the bias gradient when it is not the sum of dz (a GRU's two bias rows)."""
         T, n, _ = dZ.shape
         dz2 = dZ.reshape(T * n, -1)
         self.W.add_matmul(self.xt.T, dz2)
         self.U.add_grad(dU)
         if self.b is not None:
-            self.b.add_rowsum(dz2)
+            if db is not None:
+                self.b.add_grad(db)
+            else:
+                self.b.add_rowsum(dz2)
         if not need[0]:
             return [None]
         dx = (dz2 @ self.W.value.T).reshape(T, n, -1)
@@ -235,18 +244,36 @@ class GRUStep(_RecurrentStep):
     The convention of Keras ``GRU(reset_after=False)`` (and of ONNX GRU with
     ``linear_before_reset=0``): z near 1 keeps the old state. Files of schema
     2 and older used hₜ = (1 − z)⊙hₜ₋₁ + z⊙h̃; loading migrates them (see
-    :mod:`anndesigner.io.migrations`)."""
+    :mod:`anndesigner.io.migrations`).
 
-    cache = ("xt", "G", "H", "RH")
+    With ``reset_after`` (Keras's ``GRU(reset_after=True)``, PyTorch's
+    ``nn.GRU``, ONNX ``linear_before_reset=1``) the bias b is (2, 3·units),
+    row 0 added to xW and row 1 to hₜ₋₁U, and the reset gate multiplies the
+    recurrent product: nₜ = hₜ₋₁U_h + b[1]_h, h̃ = tanh(xW_h + b[0]_h + r⊙nₜ)."""
+
+    cache = ("xt", "G", "H", "RH", "NR")
 
     def __init__(self, ctx: BuildContext):
         super().__init__(ctx)
         u = self.units
+        self.reset_after = bool(ctx.params.get("reset_after", False))
         self.scale = np.ones(3 * u, self.dtype)  # σ(z) = ½ tanh(z/2) + ½ for z and r
         self.scale[:2 * u] = 0.5
-        self.G = self.H = self.RH = None
+        self.G = self.H = self.RH = self.NR = None
+
+    def _input_bias(self):
+        if self.b is None or not self.reset_after:
+            return super()._input_bias()
+        # z and r add both rows outside the recursion; h̃ only the input row (its
+        # recurrent row sits inside r⊙(hU_h + b_hh))
+        b = self.b.value
+        out = b[0].copy()
+        out[:2 * self.units] += b[1, :2 * self.units]
+        return out
 
     def forward(self, xs, training):
+        if self.reset_after:
+            return self._forward_after(xs)
         u = self.units
         G = self._project(xs[0], self.scale)
         T, N, _ = G.shape
@@ -281,7 +308,49 @@ class GRUStep(_RecurrentStep):
         self.G, self.H, self.RH = G, H, RH
         return self._output(H)
 
+    def _forward_after(self, xs):
+        """The reset-after variant: nₜ = hₜ₋₁U_h + b[1]_h is kept for the backward pass."""
+        u = self.units
+        G = self._project(xs[0], self.scale)
+        T, N, _ = G.shape
+        half = G.dtype.type(0.5)
+        Us = np.multiply(self.U.value, self.scale, order="C")  # z, r columns halved
+        bh = None if self.b is None else self.b.value[1, 2 * u:]
+        H = np.empty((T, N, u), G.dtype)
+        NR = np.empty_like(H)  # nₜ = hₜ₋₁U_h + b_hh, what r multiplies
+        for t in range(T):
+            zr = G[t, :, :2 * u]
+            hh = G[t, :, 2 * u:]
+            h, n = H[t], NR[t]
+            if t:
+                hp = H[t - 1]
+                hu = hp @ Us
+                zr += hu[:, :2 * u]
+                np.copyto(n, hu[:, 2 * u:])
+                if bh is not None:
+                    n += bh
+            elif bh is not None:  # h₀ = 0: n = b_hh
+                n[...] = bh
+            else:
+                n[...] = 0
+            np.tanh(zr, out=zr)
+            zr *= half
+            zr += half
+            hh += zr[:, u:] * n
+            np.tanh(hh, out=hh)
+            if t:
+                np.subtract(hp, hh, out=h)  # h = h̃ + z⊙(hₜ₋₁ − h̃)
+                h *= zr[:, :u]
+                h += hh
+            else:  # h₀ = 0: h = (1 − z)⊙h̃
+                np.multiply(zr[:, :u], hh, out=h)
+                np.subtract(hh, h, out=h)
+        self.G, self.H, self.NR = G, H, NR
+        return self._output(H)
+
     def backward(self, g, need):
+        if self.reset_after:
+            return self._backward_after(g, need)
         u = self.units
         G, H, RH = self.G, self.H, self.RH
         T, N, _ = G.shape
@@ -322,6 +391,46 @@ class GRUStep(_RecurrentStep):
         np.matmul(Hp.reshape(T * N, u).T, dz2[:, :2 * u], out=dU[:, :2 * u])
         np.matmul(RH.reshape(T * N, u).T, dz2[:, 2 * u:], out=dU[:, 2 * u:])
         return self._finish(dZ, dU, need)
+
+    def _backward_after(self, g, need):
+        """BPTT of the reset-after variant. The recurrent product hₜ₋₁U of all three
+        blocks gets dR = [dz_z, dz_r, dn] with dn = d(pre h̃)⊙r, so dhₜ₋₁ is
+        dh⊙z + dR Uᵀ (one matmul per step), dU = Σ hₜ₋₁ᵀ dR, and the bias rows
+        get Σ dZ (input) and Σ dR (recurrent)."""
+        u = self.units
+        G, H, NR = self.G, self.H, self.NR
+        T, N, _ = G.shape
+        UT = np.ascontiguousarray(self.U.value.T)
+        gz, gr, hh = G[..., :u], G[..., u:2 * u], G[..., 2 * u:]
+        Hp = np.empty_like(H)  # hₜ₋₁
+        Hp[0] = 0
+        Hp[1:] = H[:-1]
+        A1 = (Hp - hh) * gz * (1 - gz)    # dh -> dz of z
+        A2 = (1 - gz) * (1 - hh * hh)     # dh -> dz of h̃
+        A3 = NR * gr * (1 - gr)           # dz of h̃ -> dz of r (r multiplies n)
+        dR = np.empty_like(G)             # dz of z, r and dn: what hₜ₋₁U receives
+        DA = np.empty_like(H)             # dz of h̃ (its input part xW_h + b[0]_h)
+        src = self._incoming(g, T)
+        dh = None
+        for t in range(T - 1, -1, -1):
+            if dh is None:
+                dh = src[t]
+            elif src[t] is not None:
+                dh += src[t]
+            drt, da = dR[t], DA[t]
+            np.multiply(dh, A1[t], out=drt[:, :u])
+            np.multiply(dh, A2[t], out=da)
+            np.multiply(da, A3[t], out=drt[:, u:2 * u])
+            np.multiply(da, gr[t], out=drt[:, 2 * u:])
+            if t:
+                dh = dh * gz[t]
+                dh += drt @ UT
+        dZ = dR.copy()
+        dZ[..., 2 * u:] = DA
+        db = None
+        if self.b is not None:
+            db = np.stack([dZ.reshape(T * N, 3 * u).sum(axis=0), dR.reshape(T * N, 3 * u).sum(axis=0)])
+        return self._finish(dZ, self._recurrent_grad(H, dR), need, db)
 
 
 BUILDERS = {"SimpleRNN": SimpleRNNStep, "LSTM": LSTMStep, "GRU": GRUStep}

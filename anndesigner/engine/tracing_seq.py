@@ -170,7 +170,9 @@ class RecurrentSteps:
     tanh_c; GRU: z, r, h̃; SimpleRNN: z_rnn), then "h". ``xw``, ``hu`` and
     ``bias`` hold the three terms of each gate's pre-activation (T, units),
     (T, units), (units) and ``pre`` their sum: gate = f(pre). For the GRU
-    candidate ``hu`` is (rₜ⊙hₜ₋₁)U_h."""
+    candidate ``hu`` is (rₜ⊙hₜ₋₁)U_h; for a GRU with ``reset_after`` it is
+    rₜ⊙nₜ with ``n`` = hₜ₋₁U_h + b_hh (T, units), the bias of z and r is the sum of
+    the input and the recurrent row, and that of h̃ the input row."""
 
     node_id: str
     kind: str  # SimpleRNN, LSTM or GRU
@@ -187,6 +189,8 @@ class RecurrentSteps:
     h_prev: np.ndarray  # (T, units): hₜ₋₁ (zeros at t = 0)
     c_prev: np.ndarray | None  # (T, units): cₜ₋₁ (LSTM only)
     output: np.ndarray  # what the layer returns: h (T, units) or its last row (units)
+    reset_after: bool = False  # GRU: the reset gate multiplies hₜ₋₁U_h + b_hh
+    n: np.ndarray | None = None  # (T, units): hₜ₋₁U_h + b_hh (GRU with reset_after only)
 
     @property
     def gates(self) -> tuple[str, ...]:
@@ -231,8 +235,18 @@ def recurrent_steps(trace, weights: Any, node_id: str, params: Mapping | None = 
     names = GATE_NAMES[kind]
     block = {name: slice(i * u, (i + 1) * u) for i, name in enumerate(names)}
     zeros = np.zeros(u, dtype)
+    # a GRU with reset_after: Keras's bias (2, 3·units), the input row and the recurrent row
+    reset_after = kind == "GRU" and bool(params.get("reset_after", b is not None and b.ndim == 2))
+    if kind == "GRU" and b is not None and b.shape != ((2, k * u) if reset_after else (k * u,)):
+        raise AnnError(f"inside view of '{node_id}': bias {b.shape} does not fit a {kind} of {u} units"
+                       + (" with reset_after" if reset_after else ""))
+    b_hh = None
+    if reset_after and b is not None:
+        b_hh = b[1, block["h̃"]].copy()
+        b = b[0] + np.concatenate([b[1, :2 * u], np.zeros(u, dtype)])  # z, r: both rows; h̃: the input row
     xw = {g: x @ W[:, s] for g, s in block.items()}
     bias = {g: (b[s].copy() if b is not None else zeros.copy()) for g, s in block.items()}
+    NR = np.zeros((T, u), dtype) if reset_after else None
     hu = {g: np.zeros((T, u), dtype) for g in names}
     pre = {g: np.zeros((T, u), dtype) for g in names}
     out = {g: np.zeros((T, u), dtype) for g in names}
@@ -265,7 +279,13 @@ def recurrent_steps(trace, weights: Any, node_id: str, params: Mapping | None = 
                 hu[g][t] = h @ U[:, block[g]]
                 pre[g][t] = xw[g][t] + hu[g][t] + bias[g]
                 out[g][t] = _sigmoid(pre[g][t])
-            hu["h̃"][t] = (out["r"][t] * h) @ U[:, block["h̃"]]
+            if reset_after:  # r multiplies the recurrent product: r⊙(hU_h + b_hh)
+                NR[t] = h @ U[:, block["h̃"]]
+                if b_hh is not None:
+                    NR[t] += b_hh
+                hu["h̃"][t] = out["r"][t] * NR[t]
+            else:
+                hu["h̃"][t] = (out["r"][t] * h) @ U[:, block["h̃"]]
             pre["h̃"][t] = xw["h̃"][t] + hu["h̃"][t] + bias["h̃"]
             out["h̃"][t] = np.tanh(pre["h̃"][t])
             h = out["z"][t] * h + (1 - out["z"][t]) * out["h̃"][t]  # Keras: z keeps the old state
@@ -281,4 +301,4 @@ def recurrent_steps(trace, weights: Any, node_id: str, params: Mapping | None = 
     rows["h"] = H
     output = H if return_sequences else H[-1]
     return RecurrentSteps(node_id, kind, T, F, u, return_sequences, activation, rows, xw, hu, bias, pre, Hp, Cp,
-                          output)
+                          output, reset_after, NR)

@@ -15,6 +15,16 @@ Wb and Rb). Keras 3's default ``reset_after=True`` and PyTorch's ``nn.GRU``
 n = tanh(xW_n + b_in + r⊙(hₜ₋₁U_n + b_hn)), which equals ours only where
 r⊙(hU_n) = (r⊙h)U_n (e.g. U_n diagonal) and b_hn = 0. Files of schema 2 and
 older had the update gate the other way round; loading migrates them.
+
+With ``reset_after=True`` the GRU is that other variant, exactly Keras's
+``GRU(reset_after=True)`` (its default): the reset gate multiplies the
+recurrent product, h̃ = tanh(xW_h + b_h + r⊙(hₜ₋₁U_h + b_hh)), and the bias is
+Keras's (2, 3·units) array: row 0 the input bias (added to xW, gates z, r, h̃),
+row 1 the recurrent bias (added to hₜ₋₁U, gates z, r, h̃), so
+z = σ(xW_z + b[0]_z + hU_z + b[1]_z), likewise r. PyTorch's ``nn.GRU`` is the
+same function with its gates in the order r, z, n: weight_ih = kernel's
+blocks (r, z, h̃) transposed, bias_ih = b[0] and bias_hh = b[1] in that order.
+The parameter is off by default, so files without it compute as before.
 """
 
 from __future__ import annotations
@@ -43,6 +53,8 @@ def _weights(kind: str):
     k = GATES[kind]
 
     def weights(params, inputs) -> list[WeightSpec]:
+        """kernel (F, k·u), recurrent_kernel (u, k·u), bias (k·u); a GRU with
+        reset_after has Keras's bias (2, 3·u): the input row and the recurrent row."""
         _, f = _sequence(inputs)
         u = params["units"]
         out = [
@@ -54,7 +66,8 @@ def _weights(kind: str):
                 init = "forget_gate_ones" if params["unit_forget_bias"] else "zeros"
             else:
                 init = params["bias_initializer"]
-            out.append(WeightSpec("bias", (k * u,), init, False, f, k * u))
+            shape = (2, k * u) if kind == "GRU" and params.get("reset_after") else (k * u,)
+            out.append(WeightSpec("bias", shape, init, False, f, k * u))
         return out
 
     return weights
@@ -111,13 +124,21 @@ LSTM = NodeType(
     summary=_recurrent_summary,
 )
 
+RESET_AFTER_HELP = ("Reset after the recurrent product (PyTorch's and Keras's default): "
+                    "h̃ₜ = tanh(xₜW_h + b_h + rₜ⊙(hₜ₋₁U_h + b_hh)), with a second bias row b_hh "
+                    "(bias (2, 3·units): input row, recurrent row). Off: h̃ₜ = tanh(xₜW_h + (rₜ⊙hₜ₋₁)U_h + b_h)")
+
 GRU = NodeType(
     "GRU", 1, "GRU", "Sequence",
     "Gated recurrent unit (Cho et al. 2014): update gate zₜ = σ(xₜW_z + hₜ₋₁U_z + b_z), "
     "reset gate rₜ = σ(xₜWᵣ + hₜ₋₁Uᵣ + bᵣ), candidate h̃ₜ = tanh(xₜW_h + (rₜ⊙hₜ₋₁)U_h + b_h), "
     "state hₜ = zₜ⊙hₜ₋₁ + (1 − zₜ)⊙h̃ₜ (zₜ near 1 keeps the old state). " + _SHAPES
-    + " Weight columns in the order z, r, h̃; the same as Keras's GRU with reset_after=False.",
-    (_units(), _return_sequences(), _use_bias(), _kinit(), _rinit(), _binit()),
+    + " Weight columns in the order z, r, h̃; the same as Keras's GRU with reset_after=False. "
+    "With Reset after on, h̃ₜ = tanh(xₜW_h + b_h + rₜ⊙(hₜ₋₁U_h + b_hh)) and the bias has two rows "
+    "(input, recurrent), each added in z and r too: Keras's GRU(reset_after=True) and PyTorch's nn.GRU.",
+    (_units(), _return_sequences(), _use_bias(),
+     ParamSpec("reset_after", "bool", False, "Reset after", RESET_AFTER_HELP),
+     _kinit(), _rinit(), _binit()),
     IN, ("out",),
     infer=_infer,
     weights=_weights("GRU"),

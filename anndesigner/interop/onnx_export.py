@@ -39,7 +39,8 @@ Conventions that differ (each converted here, see the GUIDE's section 8):
 * LSTM: our columns are i, f, g, o (Keras); ONNX's are i, o, f, c.
 * GRU: ours is h = z⊙h₋₁ + (1 − z)⊙h̃ with the reset gate applied before the
   recurrent product: ONNX's GRU with ``linear_before_reset=0``; gates z, r, h
-  in both; one bias, exported as Wb (Rb = 0).
+  in both; one bias, exported as Wb (Rb = 0). A GRU with ``reset_after`` is
+  ``linear_before_reset=1``, its bias rows (input, recurrent) are Wb and Rb.
 * BatchNorm: our momentum is ONNX's (moving = momentum·moving + (1 − momentum)·batch,
   PyTorch's momentum is 1 − ours); the variance is the biased batch variance;
   ε is added to the variance under the square root, as in ONNX.
@@ -489,7 +490,10 @@ class _Builder:
         W = gates(step.W.value).T[None]                    # (1, k·u, F)
         R = gates(step.U.value).T[None]                    # (1, k·u, u)
         bias = gates(step.b.value) if step.b is not None else np.zeros(k * u, np.float32)
-        B = np.concatenate([bias, np.zeros(k * u, np.float32)])[None]  # [Wb, Rb]
+        if bias.ndim == 2:  # a GRU with reset_after: rows (input, recurrent) are Wb, Rb
+            B = bias.reshape(1, 2 * k * u)
+        else:
+            B = np.concatenate([bias, np.zeros(k * u, np.float32)])[None]  # [Wb, Rb]
         x = self.value(step.ins[0])
         xt = self.op("Transpose", [x], f"{base}_time_major", perm=[1, 0, 2])
         ins = [xt, self.const(f"{base}_W", W), self.const(f"{base}_R", R), self.const(f"{base}_B", B)]
@@ -511,8 +515,10 @@ class _Builder:
         return self._recurrent(step, base, nid, "LSTM", [0, 3, 1, 2], {})
 
     def _GRU(self, step, p, base, nid):
-        # ours z, r, h̃ with h = z⊙h₋₁ + (1 − z)⊙h̃, reset before the product: ONNX's own
-        return self._recurrent(step, base, nid, "GRU", [0, 1, 2], {"linear_before_reset": 0})
+        # ours z, r, h̃ with h = z⊙h₋₁ + (1 − z)⊙h̃, reset before the product: ONNX's own;
+        # reset_after (r⊙(hR_h + Rb_h)) is linear_before_reset=1
+        lbr = 1 if getattr(step, "reset_after", False) else 0
+        return self._recurrent(step, base, nid, "GRU", [0, 1, 2], {"linear_before_reset": lbr})
 
     # sequences and attention
     def _Embedding(self, step, p, base, nid):

@@ -200,6 +200,10 @@ def _formulas(s: RecurrentSteps) -> list[str]:
     if s.kind == "LSTM":
         return ["iₜ, fₜ, oₜ = σ(W·xₜ + U·hₜ₋₁ + b) (each with its own W, U, b), gₜ = tanh(W_g·xₜ + U_g·hₜ₋₁ + b_g)",
                 "cₜ = fₜ⊙cₜ₋₁ + iₜ⊙gₜ, hₜ = oₜ⊙tanh(cₜ)"]
+    if s.reset_after:  # Keras's GRU(reset_after=True), PyTorch's nn.GRU
+        return ["zₜ, rₜ = σ(W·xₜ + b + U·hₜ₋₁ + b_hh), h̃ₜ = tanh(W_h·xₜ + b_h + rₜ⊙(U_h·hₜ₋₁ + b_hh)) "
+                "(reset after the recurrent product; b: the input bias row, b_hh: the recurrent row)",
+                "hₜ = zₜ⊙hₜ₋₁ + (1 − zₜ)⊙h̃ₜ"]
     return ["zₜ, rₜ = σ(W·xₜ + U·hₜ₋₁ + b), h̃ₜ = tanh(W_h·xₜ + U_h·(rₜ⊙hₜ₋₁) + b_h)",
             "hₜ = zₜ⊙hₜ₋₁ + (1 − zₜ)⊙h̃ₜ"]
 
@@ -279,10 +283,10 @@ class RecurrentInside(QWidget):
         if s.kind == "LSTM":
             lines.append(f"cₜ₋₁ = {self._vector(s.c_prev[t], n)}")
 
-        def gate(g: str, fn: str, recurrent: str = "hₜ₋₁") -> None:
+        def gate(g: str, fn: str, recurrent: str = "hₜ₋₁", head: str = "") -> None:
             sub = f"_{SUB[g]}" if SUB[g] else ""
             rows = s.pre[g] if g == "z_rnn" else s.rows[g]
-            head = f"W{sub}·xₜ + U{sub}·{recurrent} + b{sub}"
+            head = head or f"W{sub}·xₜ + U{sub}·{recurrent} + b{sub}"
             lines.append("")
             lines.append(f"<b>{SYMBOL[g]} = {fn + '(' if fn else ''}{head}{')' if fn else ''}</b>")
             for j in range(n):
@@ -319,7 +323,10 @@ class RecurrentInside(QWidget):
         else:
             gate("z", "σ")
             gate("r", "σ")
-            gate("h̃", "tanh", "(rₜ⊙hₜ₋₁)")
+            if s.reset_after:  # the middle term is rₜ⊙(U_h·hₜ₋₁ + b_hh); b_h the input row
+                gate("h̃", "tanh", head="W_h·xₜ + rₜ⊙(U_h·hₜ₋₁ + b_hh) + b_h")
+            else:
+                gate("h̃", "tanh", "(rₜ⊙hₜ₋₁)")
             r = s.rows
             combine("h", "hₜ = zₜ⊙hₜ₋₁ + (1 − zₜ)⊙h̃ₜ",
                     lambda j: f"{factor(r['z'][t, j])}·{factor(hp[j])} + "
