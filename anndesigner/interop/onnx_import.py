@@ -121,6 +121,23 @@ class _Pending:
     form: str = ""  # "erf" or "tanh" (GELU)
 
 
+@dataclass
+class _Attn:
+    """Self-attention being read (our exporter's MatMul/Softmax subgraph): the scores QKᵀ of the
+    projections ``q`` and ``k`` (Dense layers reading ``x``), scaled by ``scale``, causal or not."""
+
+    stage: str  # "scores" QKᵀ·scale (+ mask), "softmax" its softmax over the keys
+    node: str
+    x: tuple[str, str]
+    q: str
+    k: str
+    T: int
+    H: int
+    K: int
+    scale: float = 1.0
+    causal: bool = False
+
+
 def _ident(shape) -> np.ndarray:
     return np.arange(math.prod(shape), dtype=np.int64).reshape(shape)
 
@@ -201,6 +218,9 @@ class _Importer:
         if isinstance(v, _Val) and v.affine is not None and not affine_ok:
             raise self.fail(node, "reads a value scaled and shifted per feature (an input standardization?), "
                                   "which the import folds only into a Dense or recurrent layer reading it")
+        if isinstance(v, _Attn):
+            raise self.fail(node, f"uses the attention scores of node '{v.node}' in a way the import does not "
+                                  f"know; it reads softmax(QKᵀ·scale + causal mask)·V as self-attention")
         if isinstance(v, _Pending):
             raise self.fail(node, f"uses part of a GELU (from node '{v.node}') in a way the import does not "
                                   f"know; only x·½·(1 + erf(x/√2)) is read as GELU")
@@ -283,9 +303,10 @@ class _Importer:
         self._inputs()
         for node in g.node:
             self._node(node)
-        if len(self.outputs) != 1:
-            raise InteropError(f"{self.name}: the model has {len(self.outputs)} outputs; the import reads models "
-                               f"with one output")
+        if not self.outputs:
+            raise InteropError(f"{self.name}: the model has no outputs")
+        if len(set(self.outputs)) != len(self.outputs):
+            raise InteropError(f"{self.name}: the model names an output twice")
         return self._finish()
 
     def _inputs(self):
@@ -620,6 +641,13 @@ class _Importer:
         self._activation(node, "softplus")
 
     def _op_Softmax(self, node, a):
+        p = self.values.get(node.input[0])
+        if isinstance(p, _Attn):
+            axis = a.get("axis", -1 if _opset(self.model) >= 13 else 1) % 4
+            if p.stage != "scores" or axis != 3:
+                raise self.fail(node, "takes a softmax of attention scores over another axis than the keys")
+            self._set(node, _Attn(**{**p.__dict__, "stage": "softmax"}))
+            return
         v = self.val(node, node.input[0])
         axis = a.get("axis", -1 if _opset(self.model) >= 13 else 1) % (v.idx.ndim + 1)
         if axis != v.idx.ndim or v.batch == axis:
@@ -781,13 +809,16 @@ class _Importer:
         self._set(node, _Val(lid, "out", base.batch, base.idx))
 
     def _op_Mul(self, node, a):
-        self._binary(node, "Mul")
+        if not self._attention_binary(node, "Mul"):
+            self._binary(node, "Mul")
 
     def _op_Div(self, node, a):
-        self._binary(node, "Div")
+        if not self._attention_binary(node, "Div"):
+            self._binary(node, "Div")
 
     def _op_Sub(self, node, a):
-        self._binary(node, "Sub")
+        if not self._attention_binary(node, "Sub"):
+            self._binary(node, "Sub")
 
     # ------------------------------------------------------------- layers
     def _per_feature(self, node, v: _Val) -> tuple[np.ndarray, np.ndarray] | None:
@@ -800,6 +831,10 @@ class _Importer:
                                   "folds only a per-feature standardization into a layer")
         return s[0], t[0]
 
+    def _note(self, note: str) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
+
     def _note_folded(self, node) -> None:
         note = ("the model's input standardization (x − mean) / std is folded into the weights of the layer "
                 "that reads it, so the network takes raw rows")
@@ -810,6 +845,8 @@ class _Importer:
         """A Dense layer x·W + b on ``v`` (W: ONNX (K, M)); a standardization x·s + t on ``v`` is folded
         in: (x·s + t)W + b = x(sW) + (tW + b)."""
         K, M = W.shape
+        if self.layers[v.src].type_id == "_AttnHeads":
+            return self._attention_output(node, v, W, b)
         if v.idx.ndim == 0 or v.idx.shape[-1] != K:
             raise self.fail(node, f"multiplies {v.idx.shape[-1] if v.idx.ndim else 1} features by a {K}×{M} matrix")
         aff = self._per_feature(node, v)
@@ -861,16 +898,162 @@ class _Importer:
         self._dense(node, v, W, b)
 
     def _op_MatMul(self, node, a):
-        v = self.val(node, node.input[0], affine_ok=True)
         if self.const(node.input[1]) is None:
-            raise self.fail(node, "multiplies two computed values (as self-attention does); the import reads "
-                                  "MatMul only as a layer's weights")
+            return self._attention_matmul(node)
+        v = self.val(node, node.input[0], affine_ok=True)
         W = self._weight(node, 1, "weight matrix")
         if W.ndim != 2:
             raise self.fail(node, f"has a weight matrix of shape {list(W.shape)}; the import reads 2-D ones")
         self._dense(node, v, W, None)
 
+    # ------------------------------------------------------ self-attention
+    #    Q, K, V = xW + b (Dense layers), each Reshape'd to (T, H, K) heads and Transpose'd to (H, T, K)
+    #    (keys to (H, K, T)); MatMul QKᵀ, Mul/Div by a scale, Add a causal mask, Softmax, MatMul by V:
+    #    a placeholder "_AttnHeads" layer holding (T, H·K) = [head_1 … head_H]; Transpose back, Reshape
+    #    to (T, H·K), MatMul (+ Add) by the output projection: one SelfAttention layer.
+    def _heads(self, node, name: str, which: str, perm: tuple[int, ...]):
+        """(projection layer, its input, T, H, K, factor) for the ``which`` (queries, keys, values) of an
+        attention: a Dense layer's (T, H·K) output split into heads and put in the order ``perm`` of
+        (T, H, K), times the number ``factor``."""
+        v = self.values.get(name)
+        factor = 1.0
+        if isinstance(v, _Pending) and v.stage in ("scaled", "half") and v.base.affine is None:
+            factor, v = (1 / math.sqrt(2) if v.stage == "scaled" else 0.5), v.base
+        why = (f"multiplies two computed values; the import reads that only as self-attention, whose {which} "
+               f"are a projection xW + b split into heads (batch, heads, positions, key size)")
+        if not isinstance(v, _Val):
+            raise self.fail(node, why)
+        if v.affine is not None:
+            s_, t_ = v.affine
+            if np.any(t_ != 0) or not np.all(s_ == s_.reshape(-1)[0]):
+                raise self.fail(node, f"{why}; its {which} are shifted, or scaled by more than one number")
+            factor *= float(s_.reshape(-1)[0])
+        layer = self.layers[v.src]
+        shape = layer.shapes.get(v.port, ())
+        if (layer.type_id != "Dense" or layer.params.get("activation") != "linear" or v.port != "out"
+                or len(shape) != 2 or v.batch != 0 or v.idx.ndim != 3):
+            raise self.fail(node, why)
+        T, HK = shape
+        H = int(v.idx.shape[0])
+        K = HK // H if H and HK % H == 0 else 0
+        want = _ident((T, H, K)).transpose(perm) if K else None
+        if want is None or v.idx.shape != want.shape or not np.array_equal(v.idx, want):
+            raise self.fail(node, f"{why}; its {which} are not split into heads as (batch, heads, "
+                                  + ("key size, positions)" if which == "keys" else "positions, key size)"))
+        return v.src, (layer.inputs[0], layer.in_ports[0]), T, H, K, factor
+
+    def _attention_matmul(self, node):
+        p = self.values.get(node.input[0])
+        if isinstance(p, _Attn):
+            if p.stage != "softmax":
+                raise self.fail(node, "multiplies attention scores by the values before their softmax")
+            v_lid, x, T, H, K, f = self._heads(node, node.input[1], "values", (1, 0, 2))
+            if x != p.x or (T, H, K) != (p.T, p.H, p.K):
+                raise self.fail(node, f"takes its values from another input or with other heads than the "
+                                      f"queries and keys of node '{p.node}'; ANN Designer's SelfAttention "
+                                      f"projects one input")
+            Q, Kl, V = self.layers[p.q], self.layers[p.k], self.layers[v_lid]
+            fq = p.scale * math.sqrt(K)  # our engine scales by 1/√K: the rest goes into the queries
+            fq = 1.0 if abs(fq - 1.0) < 1e-6 else fq
+            weights, biased = {}, False
+            for which, layer, factor in (("query", Q, fq), ("key", Kl, 1.0), ("value", V, f)):
+                weights[f"{which}_kernel"] = layer.weights["kernel"] * np.float32(factor)
+                if "bias" in layer.weights:
+                    weights[f"{which}_bias"] = layer.weights["bias"] * np.float32(factor)
+                    biased = True
+            params = {"heads": H, "key_dim": K, "causal": p.causal, "use_bias": biased}
+            lid = self.add_layer("_AttnHeads", params, [x], p.node, weights, {"out": (T, H * K)})
+            self._set(node, _Val(lid, "out", 0, _ident((T, H, K)).transpose(1, 0, 2)))
+            return
+        if isinstance(self._pending(node.input[0]), (_Val, _Pending)) and isinstance(
+                self._pending(node.input[1]), (_Val, _Pending)):
+            q, x, T, H, K, fq = self._heads(node, node.input[0], "queries", (1, 0, 2))
+            k, xk, Tk, Hk, Kk, fk = self._heads(node, node.input[1], "keys", (1, 2, 0))
+            if xk != x or (T, H, K) != (Tk, Hk, Kk):
+                raise self.fail(node, "multiplies queries and keys projected from different inputs or split "
+                                      "into other heads; ANN Designer's SelfAttention projects one input")
+            self._set(node, _Attn("scores", _text(node.name), x, q, k, T, H, K, fq * fk))
+            return
+        if isinstance(p, _Pending) or isinstance(self.values.get(node.input[1]), (_Pending, _Attn)):
+            self.val(node, node.input[0])
+            self.val(node, node.input[1])
+        raise self.fail(node, "multiplies two computed values; the import reads MatMul as a layer's weights, "
+                              "or inside a self-attention")
+
+    def _attention_binary(self, node, kind: str) -> bool:
+        """Mul/Div by a constant scale, or Add of a causal mask, on attention scores; False when neither
+        input is attention scores."""
+        x, y = node.input[0], node.input[1]
+        px, py = self.values.get(x), self.values.get(y)
+        if not isinstance(px, _Attn) and not isinstance(py, _Attn):
+            return False
+        p, other = (px, y) if isinstance(px, _Attn) else (py, x)
+        c = self.const(other)
+        if p.stage != "scores" or c is None or kind == "Sub" or (kind == "Div" and p is not px):
+            raise self.fail(node, f"applies {kind} to the attention scores of node '{p.node}'; the import reads "
+                                  f"softmax(QKᵀ·scale + causal mask)·V, with a constant scale and mask, as "
+                                  f"self-attention")
+        if kind in ("Mul", "Div"):
+            if c.size != 1 or c.dtype.kind not in "fiu":
+                raise self.fail(node, "scales the attention scores by more than one number")
+            k = float(c.reshape(-1)[0])
+            if kind == "Div":
+                if k == 0:
+                    raise self.fail(node, "divides the attention scores by zero")
+                k = 1.0 / k
+            self._set(node, _Attn(**{**p.__dict__, "scale": p.scale * k}))
+            return True
+        T = p.T
+        try:
+            m = np.broadcast_to(c.astype(np.float64), (1, p.H, T, T))[0]
+        except ValueError:
+            raise self.fail(node, f"adds a mask of shape {list(c.shape)} to attention scores of "
+                                  f"{p.H} heads × {T} × {T}") from None
+        upper = np.triu(np.ones((T, T), bool), 1)
+        if not np.all(m == m[:1]) or np.any(m[:, ~upper] != 0) or not (
+                np.all(m[:, upper] == 0) or np.all(m[:, upper] <= -1e4)):
+            raise self.fail(node, "adds a mask to the attention scores that is not causal (0 on and below the "
+                                  "diagonal, −10⁴ or less above it); ANN Designer's SelfAttention is causal or not")
+        causal = p.causal or bool(upper.any() and np.all(m[:, upper] <= -1e4))
+        self._set(node, _Attn(**{**p.__dict__, "causal": causal}))
+        return True
+
+    def _attention_output(self, node, v: _Val, W: np.ndarray, b: np.ndarray | None):
+        """The output projection of the heads ``v``: the SelfAttention layer."""
+        heads = self.layers[v.src]
+        T, HK = heads.shapes["out"]
+        x = (heads.inputs[0], heads.in_ports[0])
+        D = self.layers[x[0]].shapes[x[1]][-1]
+        M = W.shape[1]
+        if v.batch != 0 or v.idx.shape != (T, HK) or not np.array_equal(v.idx, _ident((T, HK))) or v.affine:
+            raise self.fail(node, "reads the attention heads in another order than side by side per position "
+                                  "([head_1 … head_H], as (batch, positions, heads × key size))")
+        if M != D:
+            raise self.fail(node, f"projects the attention heads to {M} features; ANN Designer's SelfAttention "
+                                  f"gives back its input's {D}")
+        params = dict(heads.params)
+        weights = dict(heads.weights)
+        weights["output_kernel"] = W.astype(np.float32)
+        if b is not None:
+            weights["output_bias"] = b.astype(np.float32)
+        self._attention_biases(params, weights, D)
+        lid = self.add_layer("SelfAttention", params, [x], node.name, weights, {"out": (T, D)})
+        self.layers[lid].open_bias = True
+        self._set(node, _Val(lid, "out", 0, _ident((T, D))))
+
+    @staticmethod
+    def _attention_biases(params: dict, weights: dict, D: int) -> None:
+        """Our SelfAttention has all four biases or none: zeros for the missing ones."""
+        if not params["use_bias"] and "output_bias" not in weights:
+            return
+        params["use_bias"] = True
+        for which in ("query", "key", "value"):
+            weights.setdefault(f"{which}_bias", np.zeros(weights[f"{which}_kernel"].shape[1], np.float32))
+        weights.setdefault("output_bias", np.zeros(D, np.float32))
+
     def _op_Add(self, node, a):
+        if self._attention_binary(node, "Add"):
+            return
         x, y = node.input[0], node.input[1]
         cx, cy = self.const(x), self.const(y)
         if cx is None and cy is None:
@@ -893,15 +1076,23 @@ class _Importer:
         if v.affine is not None:
             return self._affine(node, "Add")
         layer = self.layers[v.src]
-        if (layer.type_id in ("Dense", "Conv2D") and (not layer.params.get("use_bias") or layer.open_bias)
-                and layer.params.get("activation") == "linear" and self.fresh(v, name) and v.affine is None):
-            bias = self._bias_from(node, v, c.astype(np.float32))
-            if layer.open_bias:
-                bias = bias + layer.weights["bias"]
-            layer.params["use_bias"] = True
-            layer.weights["bias"] = bias
+        if layer.type_id == "SelfAttention" and layer.open_bias and self.fresh(v, name):
+            D = layer.shapes["out"][-1]
+            layer.weights["output_bias"] = self._bias_from(node, v, c.astype(np.float32)) + (
+                layer.weights["output_bias"] if layer.params["use_bias"] else 0)
+            self._attention_biases(layer.params, layer.weights, D)
             self._set(node, v)
             return
+        if (layer.type_id in ("Dense", "Conv2D") and layer.params.get("activation") == "linear"
+                and self.fresh(v, name) and v.affine is None):
+            bias = self._bias_from(node, v, c.astype(np.float32), strict=False)
+            if bias is not None:  # one number per unit: (xW + b) + c = xW + (b + c)
+                if layer.params.get("use_bias"):
+                    bias = bias + layer.weights["bias"]
+                layer.params["use_bias"] = True
+                layer.weights["bias"] = bias
+                self._set(node, v)
+                return
         if v.batch == 0 and v.idx.ndim == 2 and c.ndim <= 3:
             full = np.broadcast_to(c.astype(np.float32), v.onnx_shape(1))[0]
             x = self.exact(node, v, "as (positions, features)")
@@ -909,10 +1100,11 @@ class _Importer:
                                  {"positions": np.ascontiguousarray(full)}, {"out": self.our_shape(x)})
             self._set(node, _Val(lid, "out", 0, x.idx))
             return
-        raise self.fail(node, "adds a constant to a computed value; the import reads that only as the bias of "
-                              "the layer just before it, or as learned positions added to a sequence")
+        # else kept as x + c with the value: folded into the Dense or recurrent layer that reads it, or into the
+        # last layer when it is an output; refused by name anywhere else
+        return self._affine(node, "Add")
 
-    def _bias_from(self, node, v: _Val, c: np.ndarray) -> np.ndarray:
+    def _bias_from(self, node, v: _Val, c: np.ndarray, strict: bool = True) -> np.ndarray | None:
         full = v.onnx_shape(1)
         try:
             F = np.broadcast_to(c, full)
@@ -925,6 +1117,8 @@ class _Importer:
         units = self.our_shape(v)[-1]
         rows = ours.reshape(-1, units)
         if not np.all(rows == rows[0]):
+            if not strict:
+                return None
             raise self.fail(node, "adds a constant that is not one bias per unit")
         return rows[0].copy()
 
@@ -1243,19 +1437,28 @@ class _Importer:
 
     # -------------------------------------------------------------- finish
     def _finish(self):
-        out_name = self.outputs[0]
-        v = self.values.get(out_name)
-        if not isinstance(v, _Val):
-            raise InteropError(f"{self.name}: the output '{out_name}' is "
-                               + ("a constant" if out_name in self.consts else "not computed by the model"))
-        if v.affine is not None:
-            raise InteropError(f"{self.name}: the output '{out_name}' is scaled and shifted by constants after its "
-                               f"last layer, which the import does not read")
-        fake = type("N", (), {"op_type": "output", "name": out_name, "output": [out_name]})()
-        v = self.exact(fake, v, "in the order it has in the model")
-        self.used.setdefault(v.src, set()).add(v.port)  # what the Output will read
-        self._prune(v.src)
-        used: dict[str, set[str]] = {v.src: {v.port}}
+        vals: list[_Val] = []
+        for out_name in self.outputs:
+            v = self.values.get(out_name)
+            if not isinstance(v, _Val):
+                if isinstance(v, (_Pending, _Attn)):
+                    raise InteropError(f"{self.name}: the output '{out_name}' is part of a "
+                                       + ("GELU" if isinstance(v, _Pending) else "self-attention")
+                                       + f" (from node '{v.node}'), not a value the import can read")
+                raise InteropError(f"{self.name}: the output '{out_name}' is "
+                                   + ("a constant" if out_name in self.consts else "not computed by the model"))
+            vals.append(v)
+        for i, (out_name, v) in enumerate(zip(self.outputs, vals)):
+            if v.affine is not None:
+                v = self._fold_output_affine(out_name, v, vals)
+            fake = type("N", (), {"op_type": "output", "name": out_name, "output": [out_name]})()
+            vals[i] = self.exact(fake, v, "in the order it has in the model")
+        for v in vals:
+            self.used.setdefault(v.src, set()).add(v.port)  # what the Outputs will read
+        self._prune([v.src for v in vals])
+        used: dict[str, set[str]] = {}
+        for v in vals:
+            used.setdefault(v.src, set()).add(v.port)
         for layer in self.layers.values():
             for src, port in zip(layer.inputs, layer.in_ports):
                 used.setdefault(src, set()).add(port)
@@ -1266,25 +1469,72 @@ class _Importer:
                     raise InteropError(f"{self.name}: {layer.type_id} node '{layer.label}' has both its sequence "
                                        f"and its last state used; the import reads one of them")
                 layer.params["return_sequences"] = "seq" in ports
-        producer = self.layers[v.src]
-        users = sum(lid_inputs.count(v.src) for lid_inputs in (lay.inputs for lay in self.layers.values()))
         loss = {"sigmoid": "binary_crossentropy", "softmax": "categorical_crossentropy"}
-        act = producer.params.get("activation", "linear")
-        if producer.type_id == "Dense" and users == 0:
-            producer.type_id = "Output"
-            producer.params.update(loss=loss.get(act, "mse"), use_weights=True)
-        elif producer.type_id == "Activation" and users == 0 and act in loss:
-            producer.type_id = "Output"
-            producer.params.update(units=int(self.our_shape(v)[-1]), loss=loss[act], use_weights=False)
-        else:
-            self.add_layer("Output", {"units": int(self.our_shape(v)[-1]), "activation": "linear", "loss": "mse",
-                                      "use_weights": False}, [v], out_name)
+        claimed = [v.src for v in vals]
+        for out_name, v in zip(self.outputs, vals):
+            producer = self.layers[v.src]
+            users = sum(lay.inputs.count(v.src) for lay in self.layers.values())
+            act = producer.params.get("activation", "linear")
+            alone = claimed.count(v.src) == 1 and users == 0
+            if producer.type_id == "Dense" and alone:
+                producer.type_id = "Output"
+                producer.params.update(loss=loss.get(act, "mse"), use_weights=True)
+            elif producer.type_id == "Activation" and alone and act in loss:
+                producer.type_id = "Output"
+                producer.params.update(units=int(self.our_shape(v)[-1]), loss=loss[act], use_weights=False)
+            else:
+                self.add_layer("Output", {"units": int(self.our_shape(v)[-1]), "activation": "linear",
+                                          "loss": "mse", "use_weights": False}, [v], out_name)
         return self._build()
 
-    def _prune(self, last: str) -> None:
-        """Drop the layers the output does not depend on (e.g. a Concatenate of recurrent states of which
+    def _fold_output_affine(self, out_name: str, v: _Val, vals: list[_Val]) -> _Val:
+        """An output x·s + t by constants after its last layer, folded into that layer's weights (exact when
+        s and t are one number per unit and the layer has no activation): ``v`` without the affine map."""
+        layer = self.layers[v.src]
+        names = {"Dense": ("kernel", "bias"), "Conv2D": ("kernel", "bias"),
+                 "SelfAttention": ("output_kernel", "output_bias")}.get(layer.type_id)
+        act = layer.params.get("activation", "linear")
+        n = math.prod(self.our_shape(v))
+        units = self.our_shape(v)[-1]
+        why, su, tu = "", None, None
+        if names is None:
+            why = f"its last layer is a {layer.type_id}, which has no weights to fold them into"
+        elif act != "linear":
+            why = f"they come after the {act} activation of its last layer"
+        elif self.used.get(v.src) or [w.src for w in vals].count(v.src) > 1 or v.port != "out":
+            why = "its last layer's output is also read unscaled"
+        elif not (_is_perm(v.idx) and v.idx.size == n):
+            why = "the output is part of its last layer's output"
+        else:
+            S, Tt = np.empty(n, np.float64), np.empty(n, np.float64)
+            S[v.idx.reshape(-1)] = v.affine[0].reshape(-1)
+            Tt[v.idx.reshape(-1)] = v.affine[1].reshape(-1)
+            S, Tt = S.reshape(-1, units), Tt.reshape(-1, units)
+            if not (np.all(S == S[0]) and np.all(Tt == Tt[0])):
+                why = "they differ from one position to the next, not one number per unit"
+            su, tu = S[0], Tt[0]
+        if why:
+            raise InteropError(f"{self.name}: the output '{out_name}' is scaled and shifted by constants after its "
+                               f"last layer ({layer.type_id} node '{_text(layer.label)}'); the import folds that "
+                               f"into the weights of a Dense, Conv2D or SelfAttention layer without activation, "
+                               f"but here {why}")
+        kname, bname = names
+        w = layer.weights
+        w[kname] = (w[kname] * su).astype(np.float32)
+        has_bias = layer.params.get("use_bias", False) and bname in w
+        w[bname] = ((w[bname] if has_bias else 0.0) * su + tu).astype(np.float32)
+        if layer.type_id == "SelfAttention":
+            self._attention_biases(layer.params, w, units)
+        else:
+            layer.params["use_bias"] = True
+        self._note(f"the constants that scale and shift the output '{_text(out_name)}' after its last layer are "
+                   f"folded into that layer's weights")
+        return _Val(v.src, v.port, v.batch, v.idx)
+
+    def _prune(self, last: list[str]) -> None:
+        """Drop the layers the outputs do not depend on (e.g. a Concatenate of recurrent states of which
         only one is read)."""
-        keep, todo = set(), [last]
+        keep, todo = set(), list(last)
         while todo:
             lid = todo.pop()
             if lid not in keep:
@@ -1302,6 +1552,10 @@ class _Importer:
         ids: dict[str, str] = {}
         weights = {}
         for lid, layer in self.layers.items():
+            if layer.type_id == "_AttnHeads":
+                raise InteropError(f"{self.name}: the attention heads of node '{_text(layer.label)}' are read by "
+                                   f"something else than an output projection (a MatMul by a constant); the "
+                                   f"import reads that as a SelfAttention only")
             label = _label(_text(layer.label))
             node = g.add_node(layer.type_id, label=label, **layer.params)
             ids[lid] = node.id

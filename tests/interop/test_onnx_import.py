@@ -282,11 +282,19 @@ def _exporter():
     return to_onnx_model
 
 
-ROUND_TRIP = sorted(p.stem for p in SAMPLES.glob("*.ann") if p.stem != "tiny-transformer")
+ROUND_TRIP = sorted(p.stem for p in SAMPLES.glob("*.ann"))
 
 
-def test_every_sample_but_the_transformer_round_trips():
-    assert len(ROUND_TRIP) >= 10 and "digits-cnn" in ROUND_TRIP and "xor-neurons" in ROUND_TRIP
+def sample_rows(net, n: int = 37) -> np.ndarray:
+    """Standardized rows for ``net``, token ids where it starts with an Embedding."""
+    emb = [nd for nd in net.graph.nodes.values() if nd.type_id == "Embedding"]
+    if emb:
+        return RNG.integers(0, emb[0].params["input_dim"], (n, net.program.input_size)).astype(np.float32)
+    return RNG.standard_normal((n, net.program.input_size)).astype(np.float32)
+
+
+def test_every_sample_round_trips():
+    assert len(ROUND_TRIP) >= 11 and {"digits-cnn", "xor-neurons", "tiny-transformer"} <= set(ROUND_TRIP)
 
 
 @pytest.mark.parametrize("sample", ROUND_TRIP)
@@ -298,11 +306,261 @@ def test_export_import_export_is_stable(sample, tmp_path):
     back = import_onnx(save(first, tmp_path))
     assert back.graph.meta["title"] == net.graph.meta["title"]
     assert back.graph.meta["description"] == net.graph.meta["description"]
-    X = RNG.standard_normal((37, net.program.input_size)).astype(np.float32)
+    X = sample_rows(net)
     np.testing.assert_allclose(back.predict(X, standardized=True), net.predict(X, standardized=True),
                                atol=1e-5, rtol=0)
     second = to_onnx_model(back, standardize=False)
     assert [n.op_type for n in second.graph.node] == [n.op_type for n in first.graph.node]
+
+
+def _types(net):
+    return [n.type_id for n in net.graph.nodes.values()]
+
+
+def test_tiny_transformer_self_attention_comes_back_with_its_weights(tmp_path):
+    """The sample as saved (its own weights): the MatMul/Softmax subgraph becomes one SelfAttention with
+    the sample's heads, key size and the four kernels and biases, and predicts as the sample."""
+    to_onnx_model = _exporter()
+    net = ad.Network.load(SAMPLES / "tiny-transformer.ann")
+    back = import_onnx(save(to_onnx_model(net, standardize=False), tmp_path))
+    assert _types(back) == _types(net)
+    ours = next(n for n in net.graph.nodes.values() if n.type_id == "SelfAttention")
+    theirs = next(n for n in back.graph.nodes.values() if n.type_id == "SelfAttention")
+    for k in ("heads", "key_dim", "causal", "use_bias"):
+        assert theirs.params[k] == ours.params[k]
+    w0, w1 = net.get_weights(), back.get_weights()
+    for k in ("query_kernel", "key_kernel", "value_kernel", "output_kernel", "query_bias", "output_bias"):
+        np.testing.assert_array_equal(w1[f"{theirs.id}/{k}"], w0[f"{ours.id}/{k}"].astype(np.float32))
+    X = sample_rows(net)
+    np.testing.assert_allclose(back.predict(X, standardized=True), net.predict(X, standardized=True),
+                               atol=1e-5, rtol=0)
+
+
+def _attention_net(causal: bool, use_bias: bool, heads: int, key_dim: int, T: int = 5, D: int = 4, seed: int = 3):
+    g = ad.Graph()
+    x = g.add_node("Input", shape=[T, D]).id
+    a = g.add_node("SelfAttention", heads=heads, key_dim=key_dim, causal=causal, use_bias=use_bias).id
+    f = g.add_node("Flatten").id
+    o = g.add_node("Output", units=2, activation="linear", loss="mse").id
+    for src, dst in ((x, a), (a, f), (f, o)):
+        g.connect(src, dst)
+    net = ad.Network(g, seed=seed)
+    rng = np.random.default_rng(seed)
+    net.set_weights({k: rng.normal(0, 0.7, w.shape) for k, w in net.get_weights().items()})  # biases too
+    return net
+
+
+@pytest.mark.parametrize("causal, use_bias, heads, key_dim", [(True, True, 2, 3), (True, False, 3, 2),
+                                                                (False, False, 1, 4)])
+def test_self_attention_causal_and_without_bias_round_trips(causal, use_bias, heads, key_dim, tmp_path):
+    to_onnx_model = _exporter()
+    net = _attention_net(causal, use_bias, heads, key_dim)
+    first = to_onnx_model(net, standardize=False)
+    assert ("Add" in [n.op_type for n in first.graph.node
+                      if n.output[0].endswith("masked_scores")]) == causal
+    back = import_onnx(save(first, tmp_path))
+    att = next(n for n in back.graph.nodes.values() if n.type_id == "SelfAttention")
+    assert (att.params["heads"], att.params["key_dim"], att.params["causal"], att.params["use_bias"]) == (
+        heads, key_dim, causal, use_bias)
+    X = RNG.standard_normal((37, 5, 4)).astype(np.float32)
+    ref = net.predict(X)
+    np.testing.assert_allclose(back.predict(X), ref, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(run_ort(first, X), ref, atol=1e-5, rtol=0)
+    if causal:  # the mask is really read: the same weights without it compute something else
+        g = back.graph.copy()
+        g.nodes[att.id].params["causal"] = False
+        open_net = ad.Network(g, seed=0, weights=back.get_weights())
+        assert np.abs(open_net.predict(X) - ref).max() > 1e-3
+    assert [n.op_type for n in to_onnx_model(back, standardize=False).graph.node] == [
+        n.op_type for n in first.graph.node]
+
+
+def _hand_attention(T=4, D=4, H=2, K=2, mask=None, scale=None, q_scale=None, out_dim=None):
+    """Our exporter's attention subgraph by hand, with a mask, a scale (Div by √K when None) and a
+    scale of the queries before QKᵀ as PyTorch writes it."""
+    Wq, Wk, Wv, Wo = f32(D, H * K), f32(D, H * K), f32(D, H * K), f32(H * K, out_dim or D)
+    inits = {"Wq": Wq, "Wk": Wk, "Wv": Wv, "Wo": Wo, "bq": f32(H * K), "heads": np.array([-1, T, H, K]),
+             "merge": np.array([-1, T, H * K])}
+    nodes = []
+    for w, perm in (("q", [0, 2, 1, 3]), ("k", [0, 2, 3, 1]), ("v", [0, 2, 1, 3])):
+        nodes.append(helper.make_node("MatMul", ["x", f"W{w}"], [f"{w}0"], name=f"{w}_proj"))
+        src = f"{w}0"
+        if w == "q":
+            nodes.append(helper.make_node("Add", [src, "bq"], ["q1"]))
+            src = "q1"
+        nodes += [helper.make_node("Reshape", [src, "heads"], [f"{w}h"]),
+                  helper.make_node("Transpose", [f"{w}h"], [f"{w}t"], perm=perm)]
+    q = "qt"
+    if q_scale is not None:
+        inits["qs"] = np.array(q_scale, np.float32)
+        nodes.append(helper.make_node("Mul", ["qt", "qs"], ["qts"]))
+        q = "qts"
+    nodes.append(helper.make_node("MatMul", [q, "kt"], ["s"], name="scores"))
+    inits["c"] = np.array(math.sqrt(K) if scale is None else scale, np.float32)
+    nodes.append(helper.make_node("Div" if scale is None else "Mul", ["s", "c"], ["ss"]))
+    att = "ss"
+    if mask is not None:
+        inits["mask"] = mask.astype(np.float32)
+        nodes.append(helper.make_node("Add", ["ss", "mask"], ["sm"], name="masking"))
+        att = "sm"
+    nodes += [helper.make_node("Softmax", [att], ["a"], axis=-1),
+              helper.make_node("MatMul", ["a", "vt"], ["o"], name="mix"),
+              helper.make_node("Transpose", ["o"], ["ot"], perm=[0, 2, 1, 3]),
+              helper.make_node("Reshape", ["ot", "merge"], ["om"]),
+              helper.make_node("MatMul", ["om", "Wo"], ["y"], name="out_proj")]
+    return make(nodes, [vi("x", [T, D])], [vi("y", [T, out_dim or D])], inits)
+
+
+def test_attention_with_other_scales_and_a_minus_infinity_mask(tmp_path):
+    """A scale other than 1/√K (and a query scale before QKᵀ) goes into the query weights; a causal mask
+    of −inf reads as causal; no biases on keys, values and output read as zeros."""
+    T = 4
+    mask = np.where(np.triu(np.ones((T, T), bool), 1), -np.inf, 0.0)
+    m = _hand_attention(T=T, mask=mask, scale=0.3, q_scale=1.7)
+    x = f32(37, T, 4, scale=1.0)
+    net = check_against_ort(m, tmp_path, x)
+    att = next(n for n in net.graph.nodes.values() if n.type_id == "SelfAttention")
+    assert att.params["causal"] and att.params["use_bias"]
+    assert not net.get_weights()[f"{att.id}/key_bias"].any()
+
+
+@pytest.mark.parametrize("case, message", [
+    ("mask", r"Add node 'masking' adds a mask to the attention scores that is not causal"),
+    ("width", r"MatMul node 'out_proj' projects the attention heads to 3 features; .*gives back its input's 4"),
+])
+def test_attention_that_is_not_ours_is_refused_by_name(case, message, tmp_path):
+    T = 4
+    if case == "mask":
+        m = _hand_attention(T=T, mask=np.where(np.tril(np.ones((T, T), bool), -1), -1e9, 0.0))  # anti-causal
+    else:
+        m = _hand_attention(T=T, out_dim=3)
+    with pytest.raises(InteropError, match=message):
+        import_onnx(save(m, tmp_path))
+
+
+def test_two_computed_values_multiplied_outside_attention_are_refused(tmp_path):
+    nodes = [helper.make_node("MatMul", ["x", "x"], ["y"], name="square")]
+    m = make(nodes, [vi("x", [3, 3])], [vi("y", [3, 3])])
+    with pytest.raises(InteropError, match=r"MatMul node 'square' multiplies two computed values; the import "
+                                           r"reads that only as self-attention"):
+        import_onnx(save(m, tmp_path))
+
+
+# ------------------------------------------------------------- several outputs
+def test_pytorch_two_heads_import_as_two_outputs(tmp_path):
+    torch = torch_or_skip()
+    torch.manual_seed(11)
+
+    class TwoHeads(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Tanh())
+            self.cls = torch.nn.Linear(6, 3)
+            self.reg = torch.nn.Linear(6, 1)
+
+        def forward(self, x):
+            h = self.body(x)
+            return torch.softmax(self.cls(h), dim=1), self.reg(h)
+
+    m = TwoHeads().eval()
+    path = tmp_path / "two.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(m, (torch.randn(2, 4),), str(path), dynamo=False, opset_version=17,
+                          input_names=["x"], output_names=["kind", "size"],
+                          dynamic_axes={"x": {0: "batch"}, "kind": {0: "batch"}, "size": {0: "batch"}})
+    net = import_onnx(path)
+    outs = [n for n in net.graph.nodes.values() if n.type_id == "Output"]
+    assert [(o.params["units"], o.params["activation"], o.params["loss"]) for o in outs] == [
+        (3, "softmax", "categorical_crossentropy"), (1, "linear", "mse")]
+    prog = net.program
+    assert [o.node_id for o in prog.outputs] == [o.id for o in outs]
+    x = RNG.standard_normal((37, 4)).astype(np.float32)
+    got = prog.forward([x], training=False)
+    with torch.no_grad():
+        ref = [t.numpy() for t in m(torch.from_numpy(x))]
+    for g_, r in zip(got, ref):
+        np.testing.assert_allclose(g_, r, atol=1e-5, rtol=0)
+    prog.clear()
+
+
+def test_our_two_output_graph_round_trips(tmp_path):
+    """A shared hidden layer with a classifier Output and a weightless Output reading an Add."""
+    to_onnx_model = _exporter()
+    g = ad.Graph()
+    x = g.add_node("Input", shape=[3]).id
+    h = g.add_node("Dense", units=5, activation="relu").id
+    o1 = g.add_node("Output", label="kind", units=2, activation="softmax", loss="categorical_crossentropy").id
+    d = g.add_node("Dense", units=5).id
+    s = g.add_node("Add").id
+    o2 = g.add_node("Output", label="sum", units=5, activation="linear", loss="mse", use_weights=False).id
+    for src, dst in ((x, h), (h, o1), (h, d), (d, s), (h, s), (s, o2)):
+        g.connect(src, dst)
+    net = ad.Network(g, seed=4)
+    first = to_onnx_model(net, standardize=False)
+    assert [o.name for o in first.graph.output] == ["kind", "sum"]
+    back = import_onnx(save(first, tmp_path))
+    assert sorted(_types(back)) == sorted(_types(net))
+    X = RNG.standard_normal((37, 3)).astype(np.float32)
+    want = net.program.forward([X], training=False)
+    want = [w.copy() for w in want]
+    got = back.program.forward([X], training=False)
+    assert len(got) == 2
+    for g_, w in zip(got, want):
+        np.testing.assert_allclose(g_, w, atol=1e-5, rtol=0)
+    second = to_onnx_model(back, standardize=False)
+    assert [n.op_type for n in second.graph.node] == [n.op_type for n in first.graph.node]
+    assert len(second.graph.output) == 2
+
+
+# ------------------------------------------------------------- constants after the last layer
+def test_output_scaled_after_its_last_layer_is_folded(tmp_path):
+    """PyTorch's fc(x)·2 + 1 (and a per-unit scale after a layer with a bias): folded into the weights."""
+    torch = torch_or_skip()
+    torch.manual_seed(12)
+
+    class Scaled(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.h = torch.nn.Linear(3, 4)
+            self.fc = torch.nn.Linear(4, 2)
+
+        def forward(self, x):
+            return (self.fc(torch.relu(self.h(x))) * torch.tensor([2.0, -0.5]) + 1.0) / 4.0 - 3.0
+
+    m = Scaled().eval()
+    net = import_onnx(torch_export(m, torch.randn(2, 3), tmp_path / "scaled.onnx"))
+    assert _types(net) == ["Input", "Dense", "Output"]
+    assert "folded" in net.graph.meta["description"]
+    x = RNG.standard_normal((37, 3)).astype(np.float32)
+    with torch.no_grad():
+        ref = m(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(net.predict(x), ref, atol=1e-5, rtol=0)
+
+
+def test_constant_added_to_a_layer_with_a_bias_joins_its_bias(tmp_path):
+    W, b = f32(3, 2), f32(2)
+    nodes = [helper.make_node("Gemm", ["x", "W", "b"], ["z"]), helper.make_node("Add", ["z", "c"], ["y"])]
+    m = make(nodes, [vi("x", [3])], [vi("y", [2])], {"W": W, "b": b, "c": f32(2)})
+    net = check_against_ort(m, tmp_path, f32(37, 3, scale=1.0))
+    assert _types(net) == ["Input", "Output"]
+
+
+@pytest.mark.parametrize("case, message", [
+    ("after-activation", r"output 'y' is scaled and shifted by constants after its last layer \(Activation|"
+                         r"output 'y' is scaled .*after the sigmoid activation"),
+    ("per-position", r"output 'y' is scaled .*differ from one position to the next"),
+])
+def test_output_scaled_where_it_cannot_be_folded_is_refused_by_name(case, message, tmp_path):
+    if case == "after-activation":
+        nodes = [helper.make_node("Gemm", ["x", "W"], ["z"]), helper.make_node("Sigmoid", ["z"], ["s"]),
+                 helper.make_node("Mul", ["s", "c"], ["y"])]
+        m = make(nodes, [vi("x", [3])], [vi("y", [2])], {"W": f32(3, 2), "c": np.float32(3.0)})
+    else:
+        nodes = [helper.make_node("MatMul", ["x", "W"], ["z"]), helper.make_node("Mul", ["z", "c"], ["y"])]
+        m = make(nodes, [vi("x", [4, 3])], [vi("y", [4, 2])], {"W": f32(3, 2), "c": f32(4, 1) + 2})
+    with pytest.raises(InteropError, match=message):
+        import_onnx(save(m, tmp_path))
 
 
 def test_exported_standardization_is_folded_into_the_first_layer(tmp_path):
@@ -321,13 +579,6 @@ def test_exported_standardization_is_folded_into_the_first_layer(tmp_path):
     ref = net.predict(X)
     np.testing.assert_allclose(back.predict(X), ref, atol=1e-5 * max(1.0, np.abs(ref).max()), rtol=1e-5)
     np.testing.assert_allclose(run_ort(model, X), ref, atol=1e-5 * max(1.0, np.abs(ref).max()), rtol=1e-5)
-
-
-def test_self_attention_is_refused_by_name(tmp_path):
-    to_onnx_model = _exporter()
-    net = ad.Network.load(SAMPLES / "tiny-transformer.ann")
-    with pytest.raises(InteropError, match=r"MatMul node '.*' multiplies two computed values \(as self-attention"):
-        import_onnx(save(to_onnx_model(net, standardize=False), tmp_path))
 
 
 # ------------------------------------------------------------- refusals
