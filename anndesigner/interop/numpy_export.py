@@ -153,17 +153,26 @@ _FUNCS: dict[str, tuple[str, tuple[str, ...]]] = {
         h = o * np.tanh(c)
         states.append(h)
     return np.stack(states, axis=1) if return_sequences else h''', ("sigmoid",)),
-    "gru": ('''def gru(x, W, U, b, return_sequences):
+    "gru": ('''def gru(x, W, U, b, return_sequences, reset_after=False):
     """Gates z, r = sigmoid(x_t W + h_(t-1) U + b) (the first two blocks of columns),
-    candidate h~ = tanh(x_t W_h + (r h_(t-1)) U_h + b_h) (the third), h_t = z h_(t-1) + (1 - z) h~; h_0 = 0"""
+    candidate h~ = tanh(x_t W_h + (r h_(t-1)) U_h + b_h) (the third), or with reset_after
+    (b then holds two rows: for the input and for the recurrent product)
+    h~ = tanh(x_t W_h + b_h + r (h_(t-1) U_h + b'_h)); h_t = z h_(t-1) + (1 - z) h~; h_0 = 0"""
     u = U.shape[0]
+    b_in, b_rec = (b if b is not None else (0, 0)) if reset_after else (0 if b is None else b, 0)
     h = np.zeros((x.shape[0], u), x.dtype)
     states = []
     for t in range(x.shape[1]):
-        xw = x[:, t] @ W + (0 if b is None else b)
-        zr = sigmoid(xw[:, :2 * u] + h @ U[:, :2 * u])
-        z, r = zr[:, :u], zr[:, u:]
-        candidate = np.tanh(xw[:, 2 * u:] + (r * h) @ U[:, 2 * u:])
+        xw = x[:, t] @ W + b_in
+        if reset_after:
+            hu = h @ U + b_rec
+            zr = sigmoid(xw[:, :2 * u] + hu[:, :2 * u])
+            z, r = zr[:, :u], zr[:, u:]
+            candidate = np.tanh(xw[:, 2 * u:] + r * hu[:, 2 * u:])
+        else:
+            zr = sigmoid(xw[:, :2 * u] + h @ U[:, :2 * u])
+            z, r = zr[:, :u], zr[:, u:]
+            candidate = np.tanh(xw[:, 2 * u:] + (r * h) @ U[:, 2 * u:])
         h = {gru_update}
         states.append(h)
     return np.stack(states, axis=1) if return_sequences else h''', ("sigmoid",)),
@@ -465,12 +474,12 @@ class _Writer:
         self.emit(var, f"layer_norm({self.value(step.ins[0])}, {self.weight(var, 'gamma', gamma)}, "
                        f"{self.weight(var, 'beta', beta)}, eps={step.eps!r})", self.shapes[step.out])
 
-    def _recurrent(self, fn, step, var, extra=""):
+    def _recurrent(self, fn, step, var, extra="", after=""):
         self.use(fn)
         self.emit(var, f"{fn}({self.value(step.ins[0])}, {self.weight(var, 'kernel', step.W.value)}, "
                        f"{self.weight(var, 'recurrent_kernel', step.U.value)}, "
                        f"{self.weight(var, 'bias', None if step.b is None else step.b.value)}, {extra}"
-                       f"return_sequences={bool(step.return_sequences)})", self.shapes[step.out])
+                       f"return_sequences={bool(step.return_sequences)}{after})", self.shapes[step.out])
 
     def _SimpleRNN(self, step, p, var, nid):
         f = self.activation(step.activation, nid)
@@ -480,7 +489,7 @@ class _Writer:
         self._recurrent("lstm", step, var)
 
     def _GRU(self, step, p, var, nid):
-        self._recurrent("gru", step, var)
+        self._recurrent("gru", step, var, "", ", reset_after=True" if getattr(step, "reset_after", False) else "")
 
     def _Embedding(self, step, p, var, nid):
         self.use("embedding")

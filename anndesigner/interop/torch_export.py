@@ -394,7 +394,8 @@ def _plan(network) -> tuple[_Plan, dict[str, str], list, Any]:
             pick = "" if seq else "[:, -1]"
             if t == "GRU":
                 plan.helpers.add("GRU")
-                I.append(f"self.{v} = GRU({f}, {units}, bias={bias})")
+                after = bool(p.get("reset_after", False))
+                I.append(f"self.{v} = GRU({f}, {units}, bias={bias}" + (", reset_after=True)" if after else ")"))
                 weight(f"{nid}/kernel", f"{v}.weight_ih", "gru_T")
                 weight(f"{nid}/recurrent_kernel", f"{v}.weight_hh", "gru_T")
                 if bias:
@@ -585,31 +586,42 @@ class GRU(nn.Module):
     """ANN Designer's GRU over (N, T, F), from h₀ = 0; the states (N, T, units).
 
     r = σ(x W_r + h U_r + b_r), z = σ(x W_z + h U_z + b_z),
-    n = tanh(x W_n + (r ⊙ h) U_n + b_n)   (the reset gate acts on h before U_n: Keras' reset_after=False,
-                                           which nn.GRU, with r ⊙ (h U_n + b_hn), cannot express),
+    n = tanh(x W_n + (r ⊙ h) U_n + b_n)   (reset_after=False: the reset gate acts on h before U_n,
+                                           Keras' reset_after=False, which nn.GRU cannot express), or
+    n = tanh(x W_n + b_n + r ⊙ (h U_n + b'_n))  (reset_after=True: nn.GRU's own form, two biases),
     {update}.
     The weights are laid out as nn.GRU's (weight_ih (3·units, F), rows r, z, n; weight_hh (3·units, units)),
-    with one bias.
+    with one bias (3·units), or with reset_after two: bias[0] for the input, bias[1] for the recurrent product.
     """
 
-    def __init__(self, input_size, units, bias=True):
+    def __init__(self, input_size, units, bias=True, reset_after=False):
         super().__init__()
         self.units = units
+        self.reset_after = reset_after
         self.weight_ih = nn.Parameter(torch.zeros(3 * units, input_size))
         self.weight_hh = nn.Parameter(torch.zeros(3 * units, units))
-        self.bias = nn.Parameter(torch.zeros(3 * units)) if bias else None
+        shape = (2, 3 * units) if reset_after else (3 * units,)
+        self.bias = nn.Parameter(torch.zeros(shape)) if bias else None
 
     def forward(self, x):
         u = self.units
         xp = x @ self.weight_ih.T
         if self.bias is not None:
-            xp = xp + self.bias
+            xp = xp + (self.bias[0] if self.reset_after else self.bias)
         h = x.new_zeros(x.shape[0], u)
         states = []
         for t in range(x.shape[1]):
-            rz = torch.sigmoid(xp[:, t, :2 * u] + h @ self.weight_hh[:2 * u].T)
-            r, z = rz[:, :u], rz[:, u:]
-            n = torch.tanh(xp[:, t, 2 * u:] + (r * h) @ self.weight_hh[2 * u:].T)
+            if self.reset_after:
+                hp = h @ self.weight_hh.T
+                if self.bias is not None:
+                    hp = hp + self.bias[1]
+                rz = torch.sigmoid(xp[:, t, :2 * u] + hp[:, :2 * u])
+                r, z = rz[:, :u], rz[:, u:]
+                n = torch.tanh(xp[:, t, 2 * u:] + r * hp[:, 2 * u:])
+            else:
+                rz = torch.sigmoid(xp[:, t, :2 * u] + h @ self.weight_hh[:2 * u].T)
+                r, z = rz[:, :u], rz[:, u:]
+                n = torch.tanh(xp[:, t, 2 * u:] + (r * h) @ self.weight_hh[2 * u:].T)
             h = {update_code}
             states.append(h)
         return torch.stack(states, dim=1)
