@@ -60,7 +60,7 @@ SUPPORTED = sorted({
     "Transpose", "Squeeze", "Unsqueeze", "RNN", "LSTM", "GRU", "Gather", "LayerNormalization",
     "BatchNormalization", "Relu", "Sigmoid", "Tanh", "Softmax", "LeakyRelu", "Elu", "Softplus", "Gelu",
     "Erf", "Concat", "Identity", "Dropout", "Constant", "Shape", "Cast", "Sub", "Mul", "Div", "Pow",
-    "GreaterOrEqual", "Where", "ReduceMean",
+    "GreaterOrEqual", "Where", "ReduceMean", "Slice",
 })
 
 
@@ -248,13 +248,22 @@ class _Importer:
 
     def fresh(self, v: _Val, name: str) -> bool:
         """True when the layer behind ``v`` may still be changed (its activation, bias) for ``name``."""
-        return (self.consumers.get(name, 0) == 1 and name not in self.outputs
-                and not self.used.get(v.src) and v.port == "out")
+        if not (self.consumers.get(name, 0) == 1 and name not in self.outputs
+                and not self.used.get(v.src) and v.port == "out"):
+            return False
+        # no other ONNX value holding the same numbers (before a Reshape, Slice, ...) is read elsewhere
+        return not any(isinstance(w, _Val) and w.src == v.src and (self.consumers.get(k, 0) > 1 or k in self.outputs)
+                       for k, w in self.values.items())
 
     def as_layout(self, node, v: _Val, ours: tuple[int, ...], idx: np.ndarray, what: str) -> _Val:
         """``v`` held by us as ``ours`` with ``idx``: the same numbers in that order (a Reshape added
         when only the shape differs), or an error."""
-        if v.idx.shape != idx.shape or not np.array_equal(v.idx, idx):
+        full = _is_perm(v.idx) and v.idx.size == math.prod(self.our_shape(v))
+        if not full or v.idx.shape != idx.shape or not np.array_equal(v.idx, idx):
+            if not full:
+                raise self.fail(node, f"reads only some of the values of a layer (picked by a Slice or Gather), "
+                                      f"which the import reads only in a Dense layer (as zero weights for the "
+                                      f"rest) or a Concat")
             raise self.fail(node, f"needs its input {what}, but the values arrive in another order "
                                   f"(a Transpose that is not a layout change?)")
         if self.our_shape(v) == tuple(ours):
@@ -274,14 +283,16 @@ class _Importer:
         s = v.idx.shape
         return self.as_layout(node, v, tuple(s[1:]) + (s[0],), _channels_last_idx(s), "channels first")
 
-    def flat(self, node, v: _Val) -> tuple[_Val, np.ndarray]:
-        """A rank-1 (per sample) input to a dense layer: our flat vector and, per ONNX row, our row."""
+    def flat(self, node, v: _Val, partial_ok: bool = False) -> tuple[_Val, np.ndarray]:
+        """A rank-1 (per sample) input to a dense layer: our flat vector and, per ONNX row, our row
+        (``partial_ok``: the ONNX value may hold only some of our numbers, or some twice)."""
         if v.batch != 0 or v.idx.ndim != 1:
             raise self.fail(node, "needs a (batch, features) input")
-        if not _is_perm(v.idx):
-            raise self.fail(node, "reads only part of a computed value, which the import does not support")
+        if not partial_ok and not (_is_perm(v.idx) and v.idx.size == math.prod(self.our_shape(v))):
+            raise self.fail(node, "reads only part of a computed value, which the import reads only in a Dense "
+                                  "layer (as zero weights for the rest)")
         if len(self.our_shape(v)) != 1:
-            n = v.idx.size
+            n = math.prod(self.our_shape(v))
             lid = self.add_layer("Flatten", {}, [v], f"{node.name} (flatten)".strip(), shapes={"out": (n,)})
             v = _Val(lid, "out", 0, v.idx)
         return v, v.idx
@@ -855,9 +866,9 @@ class _Importer:
             b = (b if b is not None else np.zeros(M, np.float32)) + aff[1] @ W
             W = W * aff[0][:, None]
         if v.idx.ndim == 1:
-            v, rows = self.flat(node, v)
-            kernel = np.zeros_like(W)
-            kernel[rows] = W
+            v, rows = self.flat(node, v, partial_ok=True)
+            kernel = np.zeros((self.our_shape(v)[0], W.shape[1]), W.dtype)  # rows it does not read stay 0
+            np.add.at(kernel, rows, W)
         else:
             v = self.exact(node, v, "with its features last")
             kernel = W
@@ -1084,7 +1095,8 @@ class _Importer:
             self._set(node, v)
             return
         if (layer.type_id in ("Dense", "Conv2D") and layer.params.get("activation") == "linear"
-                and self.fresh(v, name) and v.affine is None):
+                and self.fresh(v, name) and v.affine is None and _is_perm(v.idx)
+                and v.idx.size == math.prod(self.our_shape(v))):
             bias = self._bias_from(node, v, c.astype(np.float32), strict=False)
             if bias is not None:  # one number per unit: (xW + b) + c = xW + (b + c)
                 if layer.params.get("use_bias"):
@@ -1221,20 +1233,30 @@ class _Importer:
         axis = int(a["axis"]) % r
         if axis == b or any(v.batch != b or v.idx.ndim != r - 1 for v in vals):
             raise self.fail(node, "joins along the batch axis, or values of different ranks")
-        shapes = [self.our_shape(v) for v in vals]
+        # each layer joined once (two slices of one layer read it once)
+        firsts: dict[tuple[str, str], _Val] = {}
+        for v in vals:
+            firsts.setdefault((v.src, v.port), v)
+        sources = list(firsts.values())
+        shapes = [self.our_shape(v) for v in sources]
         if any(s[:-1] != shapes[0][:-1] for s in shapes):
             raise self.fail(node, "joins values that ANN Designer cannot join on their last axis")
         total = sum(s[-1] for s in shapes)
-        parts, off = [], 0
-        for v, s in zip(vals, shapes):
-            prefix, last = np.divmod(v.idx, s[-1])
-            parts.append(prefix * total + off + last)
-            off += s[-1]
+        offsets = dict(zip(firsts, np.cumsum([0] + [s[-1] for s in shapes])))
+        parts = []
+        for v in vals:
+            width = self.our_shape(v)[-1]
+            prefix, last = np.divmod(v.idx, width)
+            parts.append(prefix * total + int(offsets[(v.src, v.port)]) + last)
         ax = axis - (axis > b)
         try:
             idx = np.concatenate(parts, axis=ax)
         except ValueError as e:
             raise self.fail(node, f"joins values of shapes that do not fit ({e})") from None
+        if len(sources) == 1:  # parts of one layer re-arranged
+            self._set(node, _Val(sources[0].src, sources[0].port, b, idx))
+            return
+        vals = sources
         lid = self.add_layer("Concatenate", {}, vals, node.name, shapes={"out": shapes[0][:-1] + (total,)})
         offsets = np.cumsum([0] + [s[-1] for s in shapes])
         self.layers[lid].parts = [(v, int(o), int(sh[-1])) for v, o, sh in zip(vals, offsets, shapes)]
@@ -1269,13 +1291,43 @@ class _Importer:
         except IndexError:
             raise self.fail(node, f"selects index {k.tolist()} outside the axis of size {v.idx.shape[ax]}") from None
         new_batch = v.batch if v.batch < axis else v.batch + k.ndim - 1
-        if _is_perm(idx) and idx.size == v.idx.size:
-            self._set(node, v.moved(new_batch, lambda m: np.take(m, k.astype(np.int64), axis=ax)))
+        self._select(node, v, new_batch, lambda m: np.take(m, k.astype(np.int64), axis=ax))
+
+    def _op_Slice(self, node, a):
+        v = self.val(node, node.input[0], affine_ok=True)
+        consts = [self.const(i) if i else None for i in node.input[1:5]]
+        if any(c is None for c, i in zip(consts, node.input[1:5]) if i) or len(node.input) < 3:
+            raise self.fail(node, "takes its starts, ends, axes or steps from a computed value")
+        starts, ends = consts[0].reshape(-1), consts[1].reshape(-1)
+        axes = consts[2].reshape(-1) if len(consts) > 2 and consts[2] is not None else np.arange(len(starts))
+        steps = consts[3].reshape(-1) if len(consts) > 3 and consts[3] is not None else np.ones(len(starts))
+        r = v.idx.ndim + 1
+        sl: list[slice] = [slice(None)] * v.idx.ndim
+        for st, en, ax, step in zip(starts, ends, axes, steps):
+            ax = int(ax) % r
+            if ax == v.batch:
+                if int(st) != 0 or int(step) != 1 or int(en) < BATCH:
+                    raise self.fail(node, "selects samples of the batch")
+                continue
+            if int(step) == 0:
+                raise self.fail(node, "has a step of 0")
+            big = 2**62
+            sl[ax - (ax > v.batch)] = slice(int(np.clip(st, -big, big)), int(np.clip(en, -big, big)), int(step))
+        if 0 in v.idx[tuple(sl)].shape:
+            raise self.fail(node, "selects nothing")
+        self._select(node, v, v.batch, lambda m: m[tuple(sl)])
+
+    def _select(self, node, v: _Val, new_batch: int, fn) -> None:
+        """``v`` with ``fn`` (a Gather or Slice) applied to its axes: the same numbers re-arranged, one of the
+        values a Concatenate joined, the last step of a recurrent sequence, or some of the numbers (which only
+        a Dense layer or a Concatenate may read)."""
+        idx = fn(v.idx)
+        n = math.prod(self.our_shape(v))
+        if _is_perm(idx) and idx.size == n:
+            self._set(node, v.moved(new_batch, fn))
             return
-        if v.affine is not None:
-            raise self.fail(node, "selects part of a standardized value")
         layer = self.layers[v.src]
-        if layer.type_id == "Concatenate":  # one of the joined values picked out again (PyTorch's h_n[-1])
+        if layer.type_id == "Concatenate" and v.affine is None:  # a joined value picked out (PyTorch's h_n[-1])
             total = layer.shapes["out"][-1]
             prefix, last = np.divmod(idx, total)
             for part, off, size in layer.parts:
@@ -1284,14 +1336,13 @@ class _Importer:
                     if _is_perm(mapped) and mapped.size == math.prod(self.our_shape(part)):
                         self._set(node, _Val(part.src, part.port, new_batch, mapped))
                         return
-        if v.port == "seq":
+        if v.port == "seq" and v.affine is None:
             T, H = layer.shapes["seq"]
             if np.array_equal(np.sort(idx.reshape(-1)), np.arange((T - 1) * H, T * H)):
                 last = idx - (T - 1) * H
                 self._set(node, _Val(v.src, "last", new_batch, last))
                 return
-        raise self.fail(node, "selects part of a computed value; the import reads that only as the last time "
-                              "step of a recurrent layer")
+        self._set(node, v.moved(new_batch, fn))  # some of the numbers: a Dense reading them gets zero rows
 
     def _op_LayerNormalization(self, node, a):
         v = self.exact(node, self.val(node, node.input[0]), "with its features last")

@@ -823,3 +823,75 @@ def test_pytorch_recurrent_variants_read_their_last_state(variant, tmp_path):
     with torch.no_grad():
         ref = m(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(net.predict(x), ref, atol=1e-5, rtol=0)
+
+
+# ------------------------------------------------------------- Slice of computed values
+def test_neurons_sliced_and_joined_by_our_export_import(tmp_path):
+    """Neurons with different activations run as separate steps and a later neuron reads some of them:
+    our export writes Slice/Concat of the columns; the import reads the Slice as zero weights."""
+    to_onnx_model = _exporter()
+    g = ad.Graph()
+    x = g.add_node("Input", shape=[3]).id
+    hs = [g.add_node("Neuron", activation=a).id for a in ("tanh", "tanh", "relu", "elu")]
+    for h in hs:
+        g.connect(x, h)
+    o1 = g.add_node("Neuron", activation="sigmoid").id
+    for h in (hs[1], hs[2], hs[3]):
+        g.connect(h, o1)
+    y = g.add_node("Output", units=1, activation="linear", loss="mse", use_weights=False).id
+    g.connect(o1, y)
+    net = ad.Network(g, seed=5)
+    model = to_onnx_model(net, standardize=False)
+    assert "Slice" in [n.op_type for n in model.graph.node]
+    back = import_onnx(save(model, tmp_path))
+    X = RNG.standard_normal((37, 3)).astype(np.float32)
+    np.testing.assert_allclose(back.predict(X), net.predict(X), atol=1e-5, rtol=0)
+
+
+def test_pytorch_slices_of_a_layer_and_of_a_sequence(tmp_path):
+    torch = torch_or_skip()
+    torch.manual_seed(13)
+
+    class Sliced(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = torch.nn.LSTM(2, 5, batch_first=True)
+            self.fc1 = torch.nn.Linear(5, 6)
+            self.fc2 = torch.nn.Linear(4, 2)
+
+        def forward(self, x):
+            y, _ = self.rnn(x)
+            h = torch.tanh(self.fc1(y[:, -1:, :].flatten(1)))  # the last step, as a Slice
+            return self.fc2(torch.cat([h[:, :1], h[:, 3:]], dim=1))  # two column ranges joined
+
+    m = Sliced().eval()
+    path = torch_export(m, torch.randn(2, 4, 2), tmp_path / "sliced.onnx")
+    assert "Slice" in [n.op_type for n in onnx.load(str(path)).graph.node]
+    net = import_onnx(path)
+    assert _types(net)[:3] == ["Input", "LSTM", "Dense"]
+    x = RNG.standard_normal((37, 4, 2)).astype(np.float32)
+    with torch.no_grad():
+        ref = m(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(net.predict(x), ref, atol=1e-5, rtol=0)
+
+
+def test_part_of_a_layer_read_where_it_cannot_be_is_refused(tmp_path):
+    """A Slice read by a LayerNorm, and a constant added to one slice of a layer whose other slice is read
+    too (folding it into the layer's bias would change the other slice): refused, not computed wrongly."""
+    W = f32(3, 4)
+    st = {"s0": np.array([0]), "s2": np.array([2]), "s4": np.array([4]), "ax": np.array([1])}
+    nodes = [helper.make_node("MatMul", ["x", "W"], ["z"]),
+             helper.make_node("Slice", ["z", "s0", "s2", "ax"], ["a"], name="left"),
+             helper.make_node("LayerNormalization", ["a", "g"], ["y"], name="norm")]
+    m = make(nodes, [vi("x", [3])], [vi("y", [2])], {"W": W, "g": f32(2) + 1, **st})
+    with pytest.raises(InteropError, match=r"LayerNormalization node 'norm' reads only some of the values"):
+        import_onnx(save(m, tmp_path))
+    nodes = [helper.make_node("MatMul", ["x", "W"], ["z"]),
+             helper.make_node("Slice", ["z", "s0", "s2", "ax"], ["a"]),
+             helper.make_node("Slice", ["z", "s2", "s4", "ax"], ["b"]),
+             helper.make_node("Add", ["a", "c"], ["ac"]),
+             helper.make_node("Relu", ["ac"], ["r"], name="relu"),
+             helper.make_node("Concat", ["r", "b"], ["y"], axis=1)]
+    m = make(nodes, [vi("x", [3])], [vi("y", [4])], {"W": W, "c": f32(2), **st})
+    with pytest.raises(InteropError, match=r"Relu node 'relu' reads a value scaled and shifted"):
+        import_onnx(save(m, tmp_path))
