@@ -21,6 +21,7 @@ from anndesigner.engine import activations as act
 from anndesigner.graph import BUILTIN_REGISTRY
 from anndesigner.interop import InteropError, export
 from anndesigner.interop.numpy_export import export_numpy
+from netzoo import chain, randomized  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 TOL = 1e-5
@@ -50,28 +51,6 @@ def assert_same_as_predict(net, X, tmp_path, name="model"):
         assert theirs.shape == ours.shape and theirs.dtype == np.float32
         np.testing.assert_allclose(theirs, ours, rtol=TOL, atol=TOL)
     return files
-
-
-def randomized(net, seed=1):
-    rng = np.random.default_rng(seed)
-    w = {}
-    for k, v in net.get_weights().items():
-        r = rng.normal(scale=0.5, size=v.shape).astype(v.dtype)
-        w[k] = np.abs(r) + 0.5 if k.endswith("moving_variance") else r
-    net.set_weights(w)
-    return net
-
-
-def chain(*layers, in_shape, out_units=2, out_activation="linear", loss="mse", use_weights=True):
-    g = ad.Graph()
-    prev = g.add_node("Input", shape=list(in_shape)).id
-    for type_id, params in layers:
-        n = g.add_node(type_id, **params).id
-        g.connect(prev, n)
-        prev = n
-    o = g.add_node("Output", units=out_units, activation=out_activation, loss=loss, use_weights=use_weights).id
-    g.connect(prev, o)
-    return g
 
 
 def rows(shape, n=37, seed=2):

@@ -18,6 +18,7 @@ import anndesigner as ad  # noqa: E402
 from anndesigner.data import load_source  # noqa: E402
 from anndesigner.interop import InteropError, export  # noqa: E402
 from anndesigner.interop.onnx_export import export_onnx, to_onnx_model  # noqa: E402
+from netzoo import chain, randomized, raw_rows  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 TOL = 1e-5
@@ -55,39 +56,6 @@ def assert_same_as_predict(net, X, model=None):
         assert theirs.shape == ours.shape
         np.testing.assert_allclose(theirs, ours, rtol=TOL, atol=TOL)
     return model
-
-
-def raw_rows(net, n=37):
-    """``n`` rows of the network's own data set as in its file (not standardized), cycled."""
-    src = dict(net.data_source)
-    if src.get("standardize"):
-        src["standardize"] = False
-    X = load_source(src, base_dir=SAMPLES).X
-    return np.resize(X, (n,) + X.shape[1:]).astype(np.float32)
-
-
-def randomized(net, seed=1):
-    """``net`` with every weight random (biases, BatchNorm statistics too), so no term hides at 0."""
-    rng = np.random.default_rng(seed)
-    w = {}
-    for k, v in net.get_weights().items():
-        r = rng.normal(scale=0.5, size=v.shape).astype(v.dtype)
-        w[k] = np.abs(r) + 0.5 if k.endswith("moving_variance") else r
-    net.set_weights(w)
-    return net
-
-
-def chain(*layers, in_shape, out_units=2, out_activation="linear", loss="mse", use_weights=True):
-    """Input -> layers (type id, params) in a row -> Output."""
-    g = ad.Graph()
-    prev = g.add_node("Input", shape=list(in_shape)).id
-    for type_id, params in layers:
-        n = g.add_node(type_id, **params).id
-        g.connect(prev, n)
-        prev = n
-    o = g.add_node("Output", units=out_units, activation=out_activation, loss=loss, use_weights=use_weights).id
-    g.connect(prev, o)
-    return g
 
 
 def net_of(g, seed=0):

@@ -24,6 +24,7 @@ from anndesigner.data import load_csv, load_source  # noqa: E402
 from anndesigner.engine.activations import NAMES as ACT_NAMES  # noqa: E402
 from anndesigner.interop import InteropError, export  # noqa: E402
 from anndesigner.interop.torch_export import export_pytorch  # noqa: E402
+from netzoo import chain, randomized, raw_rows  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 SAMPLE_NAMES = sorted(p.stem for p in SAMPLES.glob("*.ann"))
@@ -53,37 +54,6 @@ def module_outputs(mod, X):
     model = mod.load_weights(mod.Model()).eval()
     with torch.no_grad():
         return model(torch.from_numpy(np.asarray(X))).numpy()
-
-
-def raw_rows(net, n=37):
-    """``n`` rows of the network's data set as in its file (not standardized), cycled."""
-    src = dict(net.data_source)
-    src["standardize"] = False
-    X = load_source(src, base_dir=SAMPLES).X
-    return np.resize(X, (n,) + X.shape[1:]).astype(np.float32)
-
-
-def randomized(net, seed=1):
-    """Every weight random (biases and BatchNorm statistics too), so that no term hides at 0."""
-    rng = np.random.default_rng(seed)
-    w = {}
-    for k, v in net.get_weights().items():
-        r = rng.normal(scale=0.5, size=v.shape).astype(v.dtype)
-        w[k] = np.abs(r) + 0.5 if k.endswith("moving_variance") else r
-    net.set_weights(w)
-    return net
-
-
-def chain(*layers, in_shape, out_units=2, out_activation="linear", loss="mse", use_weights=True):
-    g = ad.Graph()
-    prev = g.add_node("Input", shape=list(in_shape)).id
-    for type_id, params in layers:
-        nid = g.add_node(type_id, **params).id
-        g.connect(prev, nid)
-        prev = nid
-    out = g.add_node("Output", units=out_units, activation=out_activation, loss=loss, use_weights=use_weights).id
-    g.connect(prev, out)
-    return g
 
 
 def neuron_net():
