@@ -15,7 +15,6 @@ onnx = pytest.importorskip("onnx", reason="the ONNX export is checked with the o
 ort = pytest.importorskip("onnxruntime", reason="ONNX exports are run with onnxruntime (interop extra)")
 
 import anndesigner as ad  # noqa: E402
-from anndesigner.data import load_source  # noqa: E402
 from anndesigner.interop import InteropError, export  # noqa: E402
 from anndesigner.interop.onnx_export import export_onnx, to_onnx_model  # noqa: E402
 from netzoo import chain, randomized, raw_rows  # noqa: E402
