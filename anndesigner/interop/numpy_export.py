@@ -205,35 +205,6 @@ _ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax", "leaky_relu", "e
                 "gelu_tanh", "step", "sign")
 
 
-def _gelu_is_tanh() -> bool:
-    """Whether the engine's "gelu" is the tanh approximation (else the exact erf form)."""
-    from ..engine import activations as act
-
-    z = np.linspace(-4, 4, 81)
-    tanh_form = 0.5 * z * (1 + np.tanh(math.sqrt(2 / math.pi) * (z + 0.044715 * z ** 3)))
-    return bool(np.allclose(act.forward("gelu", z.copy()), tanh_form, rtol=0, atol=1e-12))
-
-
-def _gru_keeps_with_z() -> bool:
-    """Whether the engine's GRU is h = z·h₋₁ + (1 − z)·h̃ (Keras, ONNX), else (1 − z)·h₋₁ + z·h̃:
-    one step of a one-unit GRU whose update gate is σ(2) tells them apart."""
-    from ..engine import Network
-    from ..graph import Graph
-
-    g = Graph()
-    x = g.add_node("Input", shape=[1, 1]).id
-    r = g.add_node("GRU", units=1).id
-    o = g.add_node("Output", units=1, activation="linear", loss="mse", use_weights=False).id
-    g.connect(x, r)
-    g.connect(r, o)
-    net = Network(g, seed=0, dtype="float64")
-    net.set_weights({f"{r}/kernel": np.array([[0.0, 0.0, 1.0]]), f"{r}/recurrent_kernel": np.zeros((1, 3)),
-                     f"{r}/bias": np.array([2.0, 0.0, 0.0])}, strict=False)
-    h = float(net.predict(np.ones((1, 1, 1)), standardized=True).reshape(-1)[0])
-    z = 1 / (1 + math.exp(-2.0))
-    return abs(h - (1 - z) * math.tanh(1.0)) < abs(h - z * math.tanh(1.0))
-
-
 def _error(message: str, node_id: str | None = None) -> InteropError:
     e = InteropError(message)
     e.node_id = node_id
@@ -272,7 +243,6 @@ class _Writer:
         self.lines: list[tuple[str, str]] = []  # (code, shape comment) of forward
         self.weights: dict[str, np.ndarray] = {}
         self.bufs: dict[int, str] = {}      # buffer -> variable
-        self.gelu_tanh = _gelu_is_tanh()
 
     # ------------------------------------------------------------ helpers
     def use(self, name: str, template: str | None = None) -> str:
@@ -284,8 +254,8 @@ class _Writer:
         return name
 
     def activation(self, name: str, nid: str) -> str:
-        if name == "gelu":  # the engine's "gelu", whichever form it computes
-            return self.use("gelu", "gelu_tanh" if self.gelu_tanh else "gelu_erf")
+        if name == "gelu":  # the exact erf form (schema 3); "gelu_tanh" is the approximation
+            return self.use("gelu", "gelu_erf")
         if name not in _FUNCS or name not in _ACTIVATIONS:
             raise _error(f"the NumPy export cannot write the activation '{name}' of "
                          f"{self.net.describe_node(nid)}", nid)
@@ -536,8 +506,7 @@ class _Writer:
                  f'with np.load(Path(__file__).with_name("{self.stem}.npz"), allow_pickle=False) as weights:',
                  "    W = dict(weights)  # the arrays by name: \"<layer>/kernel\", \"<layer>/bias\", ...", "", ""]
         fmt = {"leaky": _float(_engine_const("LEAKY_ALPHA")), "elu": _float(_engine_const("ELU_ALPHA")),
-               "gru_update": "z * h + (1 - z) * candidate" if _gru_keeps_with_z() else
-               "(1 - z) * h + z * candidate"}
+               "gru_update": "z * h + (1 - z) * candidate"}
         for name, template in self.funcs:
             code = _FUNCS[template][0]
             code = code.replace("{leaky}", fmt["leaky"]).replace("{elu}", fmt["elu"]) \

@@ -135,42 +135,10 @@ _CARRIED = (to_torch_layout, from_torch_layout, read_table, split_rows, lr_at)
 
 
 # ------------------------------------------------------------------ conventions
-def _gelu_is_exact() -> bool:
-    """Whether our "gelu" is the exact erf form (once "gelu_tanh" exists beside it)."""
-    from ..engine import activations
-
-    return "gelu_tanh" in activations.NAMES
-
-
-def _gru_update_keeps_old() -> bool:
-    """Whether our GRU computes h = z·h₋₁ + (1 − z)·h̃ (PyTorch's convention) rather than
-    h = (1 − z)·h₋₁ + z·h̃: measured on a one-unit GRU, so the export follows the engine."""
-    from ..engine import Network
-    from ..graph import Graph
-
-    g = Graph()
-    x = g.add_node("Input", shape=[1, 1]).id
-    r = g.add_node("GRU", units=1).id
-    o = g.add_node("Output", units=1, activation="linear", loss="mse", use_weights=False).id
-    g.connect(x, r)
-    g.connect(r, o)
-    net = Network(g, seed=0, dtype="float64")
-    net.set_weights({f"{r}/kernel": np.array([[0.7, 0.0, 2.0]]), f"{r}/recurrent_kernel": np.zeros((1, 3)),
-                     f"{r}/bias": np.zeros(3)})
-    y = float(net.predict(np.array([[1.0]]))[0, 0])
-    z, cand = 1 / (1 + math.exp(-0.7)), math.tanh(2.0)
-    ours, theirs = z * cand, (1 - z) * cand  # h₀ = 0
-    if abs(y - theirs) < 1e-9:
-        return True
-    if abs(y - ours) < 1e-9:
-        return False
-    raise InteropError(f"the engine's GRU follows neither GRU convention (got {y}); cannot export it")
-
-
 def _act(name: str, z: str) -> str:
     """A PyTorch expression for our activation ``name`` applied to the expression ``z``."""
-    if name == "gelu":
-        name = "gelu_exact" if _gelu_is_exact() else "gelu_tanh"
+    # our "gelu" is the exact erf form, "gelu_tanh" the approximation (schema 3, as PyTorch names them)
+    name = "gelu_exact" if name == "gelu" else name
     table = {
         "linear": "{z}",
         "relu": "torch.relu({z})",
@@ -847,11 +815,9 @@ def export_pytorch(network, out: Path, *, base_dir: str | os.PathLike | None = N
            ["if with_logits:", f"    return ({', '.join(outs)}), ({', '.join(logit_outs)})",
             f"return {', '.join(outs)}"])
     helpers = "".join(HELPERS[h] for h in sorted(plan.helpers))
-    if "GRU" in plan.helpers:
-        keeps = _gru_update_keeps_old()
-        helpers = helpers.replace("{update}", "h ← z ⊙ h + (1 − z) ⊙ n (as nn.GRU)" if keeps else
-                                  "h ← (1 − z) ⊙ h + z ⊙ n (ANN Designer's update gate)")
-        helpers = helpers.replace("{update_code}", "z * h + (1 - z) * n" if keeps else "(1 - z) * h + z * n")
+    if "GRU" in plan.helpers:  # our update is nn.GRU's (schema 3): h ← z ⊙ h + (1 − z) ⊙ n
+        helpers = helpers.replace("{update}", "h ← z ⊙ h + (1 − z) ⊙ n (as nn.GRU)")
+        helpers = helpers.replace("{update_code}", "z * h + (1 - z) * n")
     carried = "\n\n".join(inspect.getsource(f) for f in _CARRIED)
     out_shape = tuple(analysis.shapes[outputs[0].node_id]) if outputs else ()
     training = {
