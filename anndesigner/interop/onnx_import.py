@@ -1437,15 +1437,25 @@ class _Importer:
             params["activation"] = names[act]
         elif acts and acts != default:
             raise self.fail(node, f"uses the activations {acts}; ANN Designer's {kind} uses {default}")
-        if kind == "GRU" and a.get("linear_before_reset", 0):
-            raise self.fail(node, "applies the reset gate after the recurrent product (linear_before_reset = 1, "
-                                  "as PyTorch's GRU does); ANN Designer's GRU applies it before "
-                                  "(tanh(xW + (r⊙h)U + b), as Keras with reset_after=False)")
+        reset_after = kind == "GRU" and bool(a.get("linear_before_reset", 0))
+        if reset_after:
+            spec = {p_.name for p_ in _registry().get("GRU").params}
+            if "reset_after" not in spec:
+                raise self.fail(node, "applies the reset gate after the recurrent product (linear_before_reset = "
+                                      "1, as PyTorch's GRU does); this ANN Designer's GRU applies it before")
+            params["reset_after"] = True  # Keras's GRU(reset_after=True): bias rows (input, recurrent) = Wb, Rb
         Wk, Rk = W[0], R[0]
-        bias = (B[0, :k * H] + B[0, k * H:]) if B is not None else None
+        if B is None:
+            bias = None
+        elif reset_after:
+            bias = B[0].reshape(2, k * H)
+        else:
+            bias = B[0, :k * H] + B[0, k * H:]
         order = {"LSTM": [0, 2, 3, 1], "GRU": [0, 1, 2], "RNN": [0]}[kind]  # ONNX i,o,f,c -> ours i,f,c,o
 
-        def reorder(m):
+        def reorder(m):  # gate blocks of the first axis (the last one of a 2-row bias)
+            if m.ndim == 2 and m.shape[0] == 2:
+                return np.stack([reorder(row) for row in m])
             blocks = [m[j * H:(j + 1) * H] for j in range(k)]
             return np.concatenate([blocks[j] for j in order], axis=0)
 
@@ -1457,14 +1467,16 @@ class _Importer:
             weights["kernel"][:, :H] *= -1
             weights["recurrent_kernel"][:, :H] *= -1
             if "bias" in weights:
-                weights["bias"][:H] *= -1
+                weights["bias"][..., :H] *= -1
         if kind == "LSTM":
             params["unit_forget_bias"] = False
         aff = self._per_feature(node, v)
         if aff is not None:  # (x·s + t)K + b = x(sK) + (tK + b)
             self._note_folded(node)
             s_, t_ = aff
-            weights["bias"] = weights.get("bias", np.zeros(k * H, np.float32)) + t_ @ weights["kernel"]
+            empty = np.zeros((2, k * H) if reset_after else k * H, np.float32)
+            shift = t_ @ weights["kernel"]
+            weights["bias"] = weights.get("bias", empty) + (np.stack([shift, 0 * shift]) if reset_after else shift)
             weights["kernel"] = weights["kernel"] * s_[:, None]
             params["use_bias"] = True
         x = self.as_layout(node, v, (T, F), _ident((T, F)), "as (time, features)")

@@ -184,12 +184,56 @@ def test_pytorch_gelu_composed_of_erf_or_tanh(approximate, tmp_path):
     np.testing.assert_allclose(net.predict(x), ref, atol=1e-5, rtol=0)
 
 
-def test_pytorch_gru_with_reset_after_is_refused_by_name(tmp_path):
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_pytorch_gru_imports_as_reset_after_and_predicts_as_pytorch(return_sequences, tmp_path):
+    """torch.nn.GRU is ONNX's linear_before_reset=1: our GRU(reset_after=True), bias rows Wb, Rb."""
     torch = torch_or_skip()
-    m = _LastStep.make(torch, torch.nn.GRU(3, 4, batch_first=True))
+    torch.manual_seed(14)
+    if return_sequences:
+        class Seq(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.rnn = torch.nn.GRU(3, 4, batch_first=True)
+
+            def forward(self, x):
+                return self.rnn(x)[0]
+
+        m = Seq().eval()
+    else:
+        m = _LastStep.make(torch, torch.nn.GRU(3, 4, batch_first=True))
+    with torch.no_grad():  # biases far from zero, so that the two bias rows matter
+        for name, p in m.rnn.named_parameters():
+            if "bias" in name:
+                p.copy_(torch.randn_like(p))
     path = torch_export(m, torch.randn(2, 5, 3), tmp_path / "gru.onnx")
-    with pytest.raises(InteropError, match=r"GRU node '/rnn/GRU'.*linear_before_reset"):
-        import_onnx(path)
+    net = import_onnx(path)
+    gru = next(n for n in net.graph.nodes.values() if n.type_id == "GRU")
+    assert gru.params["reset_after"] is True and gru.params["return_sequences"] is return_sequences
+    assert net.get_weights()[f"{gru.id}/bias"].shape == (2, 12)
+    for batch in (1, 37):
+        x = RNG.standard_normal((batch, 5, 3)).astype(np.float32)
+        with torch.no_grad():
+            ref = m(torch.from_numpy(x)).numpy()
+        np.testing.assert_allclose(net.predict(x), ref, atol=1e-5, rtol=0)
+
+
+def test_our_reset_after_gru_round_trips(tmp_path):
+    to_onnx_model = _exporter()
+    g = ad.Graph()
+    x = g.add_node("Input", shape=[5, 2]).id
+    r = g.add_node("GRU", units=3, reset_after=True).id
+    o = g.add_node("Output", units=1, activation="linear", loss="mse").id
+    g.connect(x, r)
+    g.connect(r, o)
+    net = ad.Network(g, seed=6)
+    rng = np.random.default_rng(6)
+    net.set_weights({k: rng.normal(0, 0.8, w.shape) for k, w in net.get_weights().items()})
+    first = to_onnx_model(net, standardize=False)
+    back = import_onnx(save(first, tmp_path))
+    X = RNG.standard_normal((37, 5, 2)).astype(np.float32)
+    np.testing.assert_allclose(back.predict(X), net.predict(X), atol=1e-5, rtol=0)
+    assert [n.op_type for n in to_onnx_model(back, standardize=False).graph.node] == [
+        n.op_type for n in first.graph.node]
 
 
 def test_imported_network_trains_and_saves(tmp_path):
