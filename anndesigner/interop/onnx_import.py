@@ -10,6 +10,23 @@ BatchNormalization, Relu / Sigmoid / Tanh / Softmax / LeakyRelu / Elu /
 Softplus / Gelu (also composed of Erf or Tanh, Add and Mul), Add and Concat;
 an input standardization ((x − mean) / std by constants, as our export writes
 it) is folded into the weights of the Dense or recurrent layer that reads it.
+Also:
+
+- **Self-attention** as our export writes it: Q, K, V = xW + b split into
+  heads by Reshape/Transpose, MatMul QKᵀ, a scale (Mul or Div; another scale
+  than 1/√key_dim, also on Q and K before the product, is folded into the
+  query weights), an optional causal mask (Add of 0 on and below the
+  diagonal, −10⁴ or less above it), Softmax, MatMul by V, Transpose/Reshape
+  back and the output projection: one SelfAttention node with its weights.
+  PyTorch's ``nn.MultiheadAttention`` merges the batch with the heads inside
+  and is refused at that Reshape, by name.
+- **Several graph outputs**: one Output node each, in the model's order.
+- **Constants after the last layer** (x·a + b per unit, Mul/Div/Add/Sub):
+  folded into that layer's weights (Dense, Conv2D, SelfAttention without an
+  activation); refused by name where that is not exact.
+- **Slice** (and Gather) of computed values: which numbers are read is kept;
+  a Dense reading some of a layer's numbers gets zero weights for the rest.
+- **GRU with linear_before_reset=1** (PyTorch's) as GRU(reset_after=True).
 
 How it works, in one pass over the nodes (ONNX orders them so that every input
 comes first):
@@ -466,6 +483,8 @@ class _Importer:
             return [np.asarray(f(x[0]), x[0].dtype)]
         if op == "Where":
             return [np.where(x[0], x[1], x[2])]
+        if op == "Mod":
+            return [np.asarray((np.fmod if a.get("fmod", 0) else np.mod)(x[0], x[1]), x[0].dtype)]
         if op == "Transpose":
             return [np.transpose(x[0], a.get("perm"))]
         if op == "Reshape":
@@ -517,10 +536,25 @@ class _Importer:
 
     def _reshape_to(self, node, v: _Val, full: list[int]):
         """``v`` reshaped to the ONNX shape ``full`` (batch included, found as BATCH, 0 or -1)."""
-        if v.batch != 0:
-            raise self.fail(node, "reshapes a value whose batch is not the first axis")
         src = v.onnx_shape()
         full = [src[i] if d == 0 and i < len(src) else d for i, d in enumerate(full)]
+        if any(d != BATCH and d > 0 and d % BATCH == 0 for d in full):
+            raise self.fail(node, "merges the batch with another axis (as PyTorch's nn.MultiheadAttention does with "
+                                  "its heads and positions inside), which the import does not read")
+        b = v.batch
+        if b != 0:  # the axes before the batch kept, those after it reshaped (a time-major value)
+            rest = full[b + 1:]
+            n = math.prod(v.idx.shape[b:])
+            if len(full) <= b or full[b] != BATCH or list(full[:b]) != list(src[:b]) or BATCH in rest:
+                raise self.fail(node, "reshapes a value whose batch is not the first axis, other than after it")
+            if rest.count(-1) == 1:
+                known = math.prod(d for d in rest if d != -1)
+                rest = [n // known if d == -1 and known > 0 else d for d in rest]
+            if any(d < 0 for d in rest) or math.prod(rest) != n:
+                raise self.fail(node, f"cannot reshape the {n} values after the batch to {rest}")
+            pre = list(v.idx.shape[:b])
+            self._set(node, v.moved(b, lambda m: m.reshape(pre + rest)))
+            return
         if full and (full[0] == BATCH or full[0] in self.fixed_batches):
             rest = full[1:]
         elif full and full[0] == -1 and -1 not in full[1:]:
@@ -870,6 +904,21 @@ class _Importer:
             kernel = np.zeros((self.our_shape(v)[0], W.shape[1]), W.dtype)  # rows it does not read stay 0
             np.add.at(kernel, rows, W)
         else:
+            ours_in = self.our_shape(v)
+            rows = v.idx.reshape(-1, K)
+            if ((v.batch != 0 or not np.array_equal(v.idx, _ident(v.idx.shape))) and ours_in[-1] == K
+                    and _is_perm(v.idx) and v.idx.size == math.prod(ours_in)
+                    and np.all(rows == rows[:, :1] + np.arange(K)) and np.all(rows[:, 0] % K == 0)):
+                # the features last in ours too, the other axes in another order (e.g. time-major): the same
+                # Dense on our layout, its outputs in that order
+                weights = {"kernel": W.astype(np.float32)}
+                if b is not None:
+                    weights["bias"] = b.astype(np.float32)
+                lid = self.add_layer("Dense", {"units": int(M), "activation": "linear", "use_bias": b is not None},
+                                     [v], node.name, weights, {"out": ours_in[:-1] + (M,)})
+                self.layers[lid].open_bias = aff is not None and b is not None
+                self._set(node, _Val(lid, "out", v.batch, (v.idx[..., :1] // K) * M + np.arange(M)))
+                return
             v = self.exact(node, v, "with its features last")
             kernel = W
         weights = {"kernel": kernel.astype(np.float32)}

@@ -939,3 +939,39 @@ def test_part_of_a_layer_read_where_it_cannot_be_is_refused(tmp_path):
     m = make(nodes, [vi("x", [3])], [vi("y", [4])], {"W": W, "c": f32(2), **st})
     with pytest.raises(InteropError, match=r"Relu node 'relu' reads a value scaled and shifted"):
         import_onnx(save(m, tmp_path))
+
+
+def test_time_major_dense_and_reshape_after_the_batch(tmp_path):
+    """A MatMul + Add on a (time, batch, features) value, and Reshapes of the axes after the batch:
+    the Dense runs on our (time, features) layout."""
+    T, D, M = 4, 3, 6
+    nodes = [helper.make_node("Transpose", ["x"], ["xt"], perm=[1, 0, 2]),
+             helper.make_node("MatMul", ["xt", "W"], ["z"]), helper.make_node("Add", ["z", "b"], ["zb"]),
+             helper.make_node("Reshape", ["zb", "split"], ["zs"]), helper.make_node("Relu", ["zs"], ["r"]),
+             helper.make_node("Reshape", ["r", "join"], ["rj"]),
+             helper.make_node("Transpose", ["rj"], ["rb"], perm=[1, 0, 2]),
+             helper.make_node("Flatten", ["rb"], ["f"], axis=1), helper.make_node("Gemm", ["f", "G"], ["y"])]
+    m = make(nodes, [vi("x", [T, D])], [vi("y", [2])],
+             {"W": f32(D, M), "b": f32(M), "split": np.array([0, 0, 2, M // 2]), "join": np.array([0, 0, M]),
+              "G": f32(T * M, 2)})
+    net = check_against_ort(m, tmp_path, f32(37, T, D, scale=1.0))
+    assert _types(net) == ["Input", "Dense", "Flatten", "Output"]
+
+
+def test_pytorch_multihead_attention_is_refused_by_name(tmp_path):
+    """nn.MultiheadAttention's export merges the batch with its heads (a Reshape to (T, N·heads, K)):
+    refused at that node, by name."""
+    torch = torch_or_skip()
+
+    class MHA(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = torch.nn.MultiheadAttention(8, 2, batch_first=True)
+
+        def forward(self, x):
+            return self.a(x, x, x, need_weights=False)[0]
+
+    path = torch_export(MHA().eval(), torch.randn(2, 5, 8), tmp_path / "mha.onnx")
+    with pytest.raises(InteropError, match=r"Reshape node '/a/Reshape_\d+' merges the batch with another axis "
+                                           r"\(as PyTorch's nn.MultiheadAttention"):
+        import_onnx(path)
