@@ -190,6 +190,8 @@ class _Importer:
         #: Reshape's target may name for the batch
         self.fixed_batches: set[int] = set()
         self._counter = 0
+        #: the Output layer of each graph output, in the model's order
+        self.output_layers: list[str] = []
         self.gru_old = "(1 − zₜ)⊙hₜ₋₁" in _registry().get("GRU").formula
 
     # --------------------------------------------------------------- helpers
@@ -695,8 +697,25 @@ class _Importer:
             return
         v = self.val(node, node.input[0])
         axis = a.get("axis", -1 if _opset(self.model) >= 13 else 1) % (v.idx.ndim + 1)
-        if axis != v.idx.ndim or v.batch == axis:
-            raise self.fail(node, f"takes the softmax over axis {axis}; the import supports the last axis only")
+        if v.batch == axis:
+            raise self.fail(node, "takes the softmax over the batch")
+        if axis != v.idx.ndim or v.batch != 0:
+            # another ONNX axis that is our last one (the channels of a channels-first image): our softmax
+            ax = axis - (axis > v.batch)
+            ours = self.our_shape(v)
+            rows = np.moveaxis(v.idx, ax, -1).reshape(-1, v.idx.shape[ax])
+            if not (_is_perm(v.idx) and v.idx.size == math.prod(ours) and rows.shape[1] == ours[-1]
+                    and np.all(rows == rows[:, :1] + np.arange(rows.shape[1])) and np.all(rows[:, 0] % ours[-1] == 0)):
+                raise self.fail(node, f"takes the softmax over axis {axis}, which is not the features (channels) "
+                                      f"axis of ANN Designer's layout")
+            layer = self.layers[v.src]
+            if layer.type_id in ("Dense", "Conv2D") and layer.params.get("activation") == "linear" and self.fresh(
+                    v, node.input[0]):
+                layer.params["activation"] = "softmax"
+                self._set(node, v)
+            else:
+                self._set(node, self._new_activation(node, v, "softmax"))
+            return
         self._activation(node, "softmax")
 
     def _fixed_alpha(self, node, a, default: float, ours: float, act: str):
@@ -1502,16 +1521,14 @@ class _Importer:
             bias = B[0, :k * H] + B[0, k * H:]
         order = {"LSTM": [0, 2, 3, 1], "GRU": [0, 1, 2], "RNN": [0]}[kind]  # ONNX i,o,f,c -> ours i,f,c,o
 
-        def reorder(m):  # gate blocks of the first axis (the last one of a 2-row bias)
-            if m.ndim == 2 and m.shape[0] == 2:
-                return np.stack([reorder(row) for row in m])
+        def reorder(m):  # gate blocks of the first axis
             blocks = [m[j * H:(j + 1) * H] for j in range(k)]
             return np.concatenate([blocks[j] for j in order], axis=0)
 
         kernel, rec = reorder(Wk).T.copy(), reorder(Rk).T.copy()
         weights = {"kernel": kernel, "recurrent_kernel": rec}
-        if bias is not None:
-            weights["bias"] = reorder(bias).copy()
+        if bias is not None:  # a reset_after GRU's two rows (input, recurrent) each reordered
+            weights["bias"] = (np.stack([reorder(row) for row in bias]) if reset_after else reorder(bias)).copy()
         if kind == "GRU" and self.gru_old:  # an engine with h = (1 − z)h + z·h̃: z_ours = 1 − z_onnx
             weights["kernel"][:, :H] *= -1
             weights["recurrent_kernel"][:, :H] *= -1
@@ -1591,12 +1608,15 @@ class _Importer:
             if producer.type_id == "Dense" and alone:
                 producer.type_id = "Output"
                 producer.params.update(loss=loss.get(act, "mse"), use_weights=True)
+                self.output_layers.append(v.src)
             elif producer.type_id == "Activation" and alone and act in loss:
                 producer.type_id = "Output"
                 producer.params.update(units=int(self.our_shape(v)[-1]), loss=loss[act], use_weights=False)
+                self.output_layers.append(v.src)
             else:
-                self.add_layer("Output", {"units": int(self.our_shape(v)[-1]), "activation": "linear",
-                                          "loss": "mse", "use_weights": False}, [v], out_name)
+                self.output_layers.append(self.add_layer(
+                    "Output", {"units": int(self.our_shape(v)[-1]), "activation": "linear", "loss": "mse",
+                               "use_weights": False}, [v], out_name))
         return self._build()
 
     def _fold_output_affine(self, out_name: str, v: _Val, vals: list[_Val]) -> _Val:
@@ -1681,6 +1701,13 @@ class _Importer:
             for src in layer.inputs:
                 g.connect(ids[src], ids[lid])
         apply_layout(g, layered_layout(g, dx=220, dy=110, wrap=4))
+        if len(self.output_layers) > 1:  # the engine takes its Outputs in the order it computes them
+            engine = [n for n in g.topological_order() if g.nodes[n].type_id == "Output"]
+            model = [ids[lid] for lid in self.output_layers]
+            if engine != model:
+                names = {ids[lid]: _text(o) for lid, o in zip(self.output_layers, self.outputs)}
+                self._note(f"its outputs come in the order {', '.join(repr(names[n]) for n in engine)}, the order "
+                           f"ANN Designer computes them (the model lists {', '.join(map(repr, self.outputs))})")
         title, description = _title(self.model, self.name)
         if self.notes:
             notes = "; ".join(self.notes)

@@ -975,3 +975,60 @@ def test_pytorch_multihead_attention_is_refused_by_name(tmp_path):
     with pytest.raises(InteropError, match=r"Reshape node '/a/Reshape_\d+' merges the batch with another axis "
                                            r"\(as PyTorch's nn.MultiheadAttention"):
         import_onnx(path)
+
+
+# ------------------------------------------------------------- more of our layer graphs
+def _layer_graphs():
+    from netzoo import chain
+
+    return {
+        # two units of one gate block: the kernel's (units, features) must not be read as a two-row bias
+        "rnn-two-units-no-bias": (chain(("SimpleRNN", {"units": 2, "activation": "sigmoid", "use_bias": False}),
+                                        in_shape=(3, 3)), (3, 3)),
+        "gru-reset-after-sequences": (chain(("GRU", {"units": 2, "reset_after": True, "return_sequences": True}),
+                                            ("Flatten", {}), in_shape=(4, 3)), (4, 3)),
+        # a softmax over the channels of an image: ONNX axis 1 of NCHW, our last axis
+        "conv-channel-softmax": (chain(("Conv2D", {"filters": 3, "kernel_size": [3, 3], "padding": "same"}),
+                                       ("Activation", {"activation": "softmax"}), ("MaxPool2D", {}), ("Flatten", {}),
+                                       in_shape=(6, 6, 2)), (6, 6, 2)),
+        "attention-then-dense": (chain(("SelfAttention", {"heads": 2, "key_dim": 2, "causal": True}),
+                                       ("Dense", {"units": 3, "activation": "relu"}), ("GlobalAvgPool", {}),
+                                       in_shape=(3, 4)), (3, 4)),
+    }
+
+
+@pytest.mark.parametrize("key", ["rnn-two-units-no-bias", "gru-reset-after-sequences", "conv-channel-softmax",
+                                 "attention-then-dense"])
+def test_layer_graphs_round_trip(key, tmp_path):
+    from netzoo import randomized
+
+    to_onnx_model = _exporter()
+    g, shape = _layer_graphs()[key]
+    net = randomized(ad.Network(g, seed=0))
+    first = to_onnx_model(net, standardize=False)
+    back = import_onnx(save(first, tmp_path))
+    X = RNG.standard_normal((37, *shape)).astype(np.float32)
+    np.testing.assert_allclose(back.predict(X), net.predict(X), atol=1e-5, rtol=0)
+    assert [n.op_type for n in to_onnx_model(back, standardize=False).graph.node] == [
+        n.op_type for n in first.graph.node]
+
+
+def test_outputs_the_engine_orders_otherwise_are_named_in_the_description(tmp_path):
+    """ONNX lists 'late' (after a Concat) before 'early' (right after the first layer): the engine computes
+    'early' first, and the description says so."""
+    nodes = [helper.make_node("Gemm", ["x", "A"], ["a"]), helper.make_node("Tanh", ["a"], ["early"]),
+             helper.make_node("Gemm", ["x", "B"], ["b"]), helper.make_node("Concat", ["early", "b"], ["c"], axis=1),
+             helper.make_node("Gemm", ["c", "C"], ["late"])]
+    m = make(nodes, [vi("x", [3])], [vi("late", [2]), vi("early", [2])],
+             {"A": f32(3, 2), "B": f32(3, 2), "C": f32(4, 2)})
+    net = import_onnx(save(m, tmp_path))
+    labels = [net.graph.nodes[o.node_id].label for o in net.program.outputs]
+    assert labels == ["early", ""]  # the Output named after the graph output 'early' comes first
+    assert "outputs come in the order 'early', 'late'" in net.graph.meta["description"]
+    x = f32(37, 3, scale=1.0)
+    got = net.program.forward([x], training=False)
+    sess = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+    late, early = sess.run(None, {"x": x})
+    np.testing.assert_allclose(got[0], early, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(got[1], late, atol=1e-5, rtol=0)
+    net.program.clear()
