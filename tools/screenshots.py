@@ -55,6 +55,14 @@ def let_views_draw(app) -> None:
         time.sleep(0.04)
 
 
+def wires_at_rest(app, w) -> None:
+    """Let explain mode's dots reach the ends of their wires (the picture is then always the same)."""
+    deadline = time.monotonic() + 5
+    while w.explain.wires.running() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.02)
+
+
 def main() -> int:
     app = make_app()
     from anndesigner.ui.mainwindow import MainWindow
@@ -169,6 +177,7 @@ def explain_shots(app, w) -> None:
             if not cond(p.stepper.frame):
                 raise SystemExit(f"{sample}: no frame for the {name} picture")
             let_views_draw(app)
+            wires_at_rest(app, w)
             out = OUT / f"{prefix}-{name}.png"
             w.grab().save(str(out))
             print("wrote", out)
@@ -228,6 +237,7 @@ def tour_shot(app, w) -> None:
     for _ in range(4):
         w.tours.next()
     let_views_draw(app)
+    wires_at_rest(app, w)
     out = OUT / "tour-xor.png"
     w.grab().save(str(out))
     print("wrote", out)
