@@ -534,9 +534,10 @@ class DataPanel(QWidget):
                 self._title.setText("Data")
                 self._subtitle.setText("No data set")
             kind = "builtin" if full is not None else "csv" if src and src.get("kind") == "csv" else None
-            if kind != "builtin":
+            if kind != "builtin":  # no built-in set: none of its settings, nor its feature inputs
                 for editor in self.settings.fields().values():
                     self.settings_form.setRowVisible(editor, False)
+                self.settings_form.setRowVisible(self.features_box, False)
             for w in self._csv_rows:
                 self.settings_form.setRowVisible(w, kind == "csv")
             self.settings_form.setRowVisible(self.standardize_box, kind is not None)

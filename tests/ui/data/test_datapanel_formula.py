@@ -1,6 +1,8 @@
 """The formula data set in the Data panel: type an expression, get that data;
 a bad expression is named, with its column, and changes nothing."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -92,4 +94,26 @@ def test_the_last_feature_cannot_be_unticked(qtbot, panel):
 def test_sets_without_two_flat_inputs_show_no_feature_boxes(qtbot, panel):
     w = panel
     w.choose_builtin("digits")
+    assert not w.settings_form.isRowVisible(w.features_box)
+
+
+def test_no_data_set_or_a_csv_shows_no_feature_boxes(qtbot, panel, tmp_path):
+    w = panel
+    w.choose_builtin("xor")
+    assert w.settings_form.isRowVisible(w.features_box)
+    # a network without data (a new or an imported one): no feature boxes left from before
+    import anndesigner as ad
+
+    g = ad.Graph()
+    g.connect(g.add_node("Input", units=2), g.add_node("Output", units=1))
+    w.set_document(Document(ad.Network(g)))
+    assert not w.settings_form.isRowVisible(w.features_box)
+    w.set_document(Document(ad.load(Path(__file__).resolve().parents[3] / "samples" / "xor.ann")))
+    assert w.settings_form.isRowVisible(w.features_box)
+    csv = tmp_path / "d.csv"
+    csv.write_text("a,b,y\n0,1,1\n1,0,1\n0,0,0\n1,1,0\n")
+    doc = w.document
+    from anndesigner.ui import commands as C
+
+    doc.push(C.SetDataSourceCommand(doc, {"kind": "csv", "path": str(csv), "targets": ["y"]}))
     assert not w.settings_form.isRowVisible(w.features_box)
