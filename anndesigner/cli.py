@@ -1,11 +1,12 @@
 """Command line: ``anndesigner [FILE]`` opens the designer;
 ``anndesigner train FILE``, ``anndesigner info FILE``, ``anndesigner explain FILE --sample N``,
 ``anndesigner predict FILE --data CSV``, ``anndesigner evaluate FILE --data CSV``,
-``anndesigner export FILE --to FORMAT -o OUT`` and ``anndesigner import MODEL -o NET.ann``
-work headless.
+``anndesigner export FILE --to FORMAT -o OUT``, ``anndesigner import MODEL -o NET.ann`` and
+``anndesigner diff A.ann B.ann`` work headless.
 
 User mistakes print one clear line and exit with status 1 (2 for an export or import
-that cannot be done); no tracebacks.
+that cannot be done); no tracebacks. ``diff`` exits like diff(1): 0 when the networks are
+the same, 1 when they differ, 2 (and one line) for a file that cannot be read.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Sequence
 from ._version import __version__
 from .errors import AnnError
 
-COMMANDS = ("train", "info", "explain", "predict", "evaluate", "export", "import", "gui")
+COMMANDS = ("train", "info", "explain", "predict", "evaluate", "export", "import", "diff", "gui")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,6 +96,11 @@ def _parser() -> argparse.ArgumentParser:
     im = sub.add_parser("import", help="make a .ann network file of a model of another framework (.onnx)")
     im.add_argument("model", help="the model file (.onnx)")
     im.add_argument("-o", "--out", metavar="NET.ann", help="the network file to write (default: MODEL with .ann)")
+    df = sub.add_parser("diff", help="compare two network files: nodes, wires, parameters, settings and weights "
+                                     "(exit status 0: the same, 1: they differ, 2: a file cannot be read)")
+    df.add_argument("a", metavar="A.ann", help="the first network file")
+    df.add_argument("b", metavar="B.ann", help="the second network file (differences are from A to B)")
+    df.add_argument("--json", action="store_true", help="print the differences as JSON")
     return p
 
 
@@ -118,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_export(args)
         if args.command == "import":
             return cmd_import(args)
+        if args.command == "diff":
+            return cmd_diff(args)
         return cmd_gui(args)
     except AnnError as e:
         print(f"anndesigner: error: {e}", file=sys.stderr)
@@ -659,6 +667,34 @@ def cmd_import(args) -> int:
     save_network(net, out)
     print(f"wrote {out}")
     return 0
+
+
+# ------------------------------------------------------------- diff
+def cmd_diff(args) -> int:
+    """Exit status as diff(1): 0 the same, 1 different, 2 a file that cannot be read."""
+    import json
+    import warnings
+
+    from .io import load_network
+    from .io.diff import diff_networks
+
+    nets = []
+    for name in (args.a, args.b):
+        try:
+            with warnings.catch_warnings():  # (a dropped optimizer state or tour does not matter here)
+                warnings.simplefilter("ignore")
+                nets.append(load_network(Path(name)))
+        except (AnnError, OSError) as e:
+            text = str(e)
+            shown = text if Path(name).name in text else f"{name}: {text}"
+            print(f"anndesigner: error: {shown}", file=sys.stderr)
+            return 2
+    d = diff_networks(nets[0], nets[1], a_name=args.a, b_name=args.b)
+    if args.json:
+        print(json.dumps(d.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(d.to_text())
+    return 0 if d.same else 1
 
 
 if __name__ == "__main__":  # pragma: no cover
