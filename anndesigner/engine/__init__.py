@@ -14,6 +14,7 @@ from .tracing_seq import (GATE_LABELS, RECURRENT_TYPES, AttentionSteps, Recurren
                           recurrent_steps)
 from .tracing_steps import StepRecord, WeightChange, train_batch_step, train_epoch_step
 from .datafit import DataShape, FitReport, affects_fit, check_fit, standardize_default, with_data_fix
+from .health import Finding, health
 from .monitor import TrainingSnapshot
 from .network import Network
 from .optimizers import OPTIMIZERS
@@ -31,5 +32,6 @@ __all__ = [
     "standardize_default", "with_data_fix",
     "StepRecord", "WeightChange", "train_batch_step", "train_epoch_step",
     "ConvCell", "DenseUnit", "PoolCell", "conv_cell", "dense_unit", "pool_cell",
+    "Finding", "health",
     "AttentionSteps", "GATE_LABELS", "RECURRENT_TYPES", "RecurrentSteps", "attention_steps", "recurrent_steps",
 ]

@@ -228,6 +228,15 @@ class Network:
 
         return explain(self, x, y, **options)
 
+    def health(self, data: Any = None, history: Any = None) -> list:
+        """Health warnings for the last run (dead ReLUs, saturation, vanishing or exploding
+        gradients, learning rate, overfitting, unscaled inputs): a list of
+        :class:`~anndesigner.engine.health.Finding`, computed on a copy (see
+        :func:`anndesigner.engine.health.health` for the rules and ``data``/``history``)."""
+        from .health import health
+
+        return health(self, data, history)
+
     # ------------------------------------------------ raw rows and class names
     def _data_info(self) -> tuple[Any, list[str] | None]:
         """``(scaler, classes)`` of the data set the network names (cached by source): the
