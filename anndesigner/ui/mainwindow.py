@@ -39,6 +39,7 @@ from .document import Document
 from .help import GettingStartedDialog, ShortcutsDialog, shortcut_rows
 from .icons import icon
 from .inspector import InspectorWidget
+from .compare import Compare
 from .model_export import ModelExport
 from .mime import MIME_FRAGMENT
 from .palette import PaletteWidget
@@ -246,6 +247,8 @@ class MainWindow(QMainWindow):
         f.addAction(self.act_export)
         self.model_export = ModelExport(self)  # File ▸ Export Model ▸ PyTorch / ONNX / NumPy
         f.addMenu(self.model_export.menu)
+        self.compare = Compare(self)  # File ▸ Compare With… (anndesigner.ui.compare)
+        f.addAction(self.compare.action)
         f.addSeparator()
         f.addAction(self.act_quit)
         e = mb.addMenu("&Edit")
