@@ -6,7 +6,7 @@ does or does not learn, each pinned to the node that has the problem. No Qt.
 
 :func:`health` works on a copy of the network (:meth:`Network.snapshot`): one
 forward pass over at most ``SAMPLE_ROWS`` training rows (evenly spaced), one
-backward pass on the first ``GRADIENT_BATCH`` of them, and the per-epoch
+backward pass on ``GRADIENT_BATCH`` of them (evenly spaced), and the per-epoch
 history. The network, its weights and its optimizer are never touched.
 
 Each :class:`Finding` names its node (None for the run as a whole), its kind,
@@ -61,8 +61,9 @@ The rules and their thresholds (the module constants, quoted in the README):
   (0.1 %), the loss fell by less than ``LOW_TOTAL_DROP`` (10 %) over the whole
   history (a loss that fell and then levelled off is converged, not slow),
   the last loss is above ``FAR_FROM_ZERO`` (0.05) and the metric is short of
-  its target (accuracy < ``TARGET_ACCURACY`` 0.95, or R² < ``TARGET_R2`` 0.95;
-  without a metric, the loss alone). Figure: the relative change. Fix:
+  its target (the network's stated target, ``graph.meta["target"]``, when the
+  history measures it; otherwise accuracy < ``TARGET_ACCURACY`` 0.95, or
+  R² < ``TARGET_R2`` 0.95; without a metric, the loss alone). Figure: the relative change. Fix:
   learning rate × ``LR_FIX_FACTOR``.
 * **overfitting** — ``val_loss`` rose in each of the last ``OVERFIT_EPOCHS``
   (5) epochs while ``loss`` fell over the same epochs. Figure: the epochs it has
@@ -345,7 +346,11 @@ def _lr_findings(network: "Network", hist: Mapping[str, list[float]]) -> list[Fi
     change = abs(w[-1] - w[0]) / w[0] if w[0] > 0 else 0.0
     total = (loss[0] - loss[-1]) / loss[0] if loss[0] > 0 else 1.0
     acc, r2 = _col(hist, "accuracy"), _col(hist, "r2")
-    if acc and math.isfinite(acc[-1]):
+    target = network.graph.meta.get("target")
+    reached = _target_reached(target, {k: _col(hist, k)[-1] for k in hist if _col(hist, k)})
+    if reached is not None:
+        short = not reached
+    elif acc and math.isfinite(acc[-1]):
         short = acc[-1] < TARGET_ACCURACY
     elif r2 and math.isfinite(r2[-1]):
         short = r2[-1] < TARGET_R2
@@ -358,6 +363,20 @@ def _lr_findings(network: "Network", hist: Mapping[str, list[float]]) -> list[Fi
                         f"the learning rate {lr:g} is probably too low",
                         {"training": {"learning_rate": lr * LR_FIX_FACTOR}})]
     return []
+
+
+def _target_reached(target: Any, last: Mapping[str, float]) -> bool | None:
+    """Whether the network's stated target (``graph.meta["target"]``) is met by the last
+    epoch's metrics; None without a (valid, measured) target."""
+    if not target:
+        return None
+    from .. import targets
+
+    try:
+        value, ok = targets.reached(targets.check(target), last)
+    except AnnError:
+        return None
+    return None if value is None or not math.isfinite(value) else bool(ok)
 
 
 def _overfit_findings(network: "Network", hist: Mapping[str, list[float]]) -> list[Finding]:
@@ -441,8 +460,8 @@ def health(network: "Network", data: Any = None, history: Any = None) -> list[Fi
         found += _activation_findings(network, prog, {o.node_id for o in prog.outputs})
         prog.clear()
         if network.training.rule == "backprop" and Y is not None and len(X):
-            n = min(GRADIENT_BATCH, len(X))
-            found += _gradient_findings(network, gradient_norms(network, X[:n], Y[:n]))
+            pick = np.unique(np.linspace(0, len(X) - 1, min(GRADIENT_BATCH, len(X))).round().astype(int))
+            found += _gradient_findings(network, gradient_norms(network, X[pick], Y[pick]))
     seen = {f.node_id for f in found if f.kind == "exploding_gradient"}
     found += _history_gradient_findings(network, hist, seen)
     found += _lr_findings(network, hist)

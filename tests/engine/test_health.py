@@ -196,6 +196,16 @@ def test_a_tiny_learning_rate_is_too_low():
     assert found[0].fix == {"training": {"learning_rate": pytest.approx(1e-6)}}
 
 
+def test_a_stated_target_that_is_reached_means_the_rate_is_not_too_low():
+    net = ad.Network(mlp([2, 4, 1]), seed=0)
+    loss = [0.5] * 12
+    assert kinds(health(net, history={"loss": loss, "accuracy": [0.9] * 12})) == [(None, "lr_too_low")]
+    net.graph.meta["target"] = {"metric": "accuracy", "min": 0.85}
+    assert health(net, history={"loss": loss, "accuracy": [0.9] * 12}) == []
+    net.graph.meta["target"] = {"metric": "accuracy", "min": 0.95}  # not reached: the rate may be too low
+    assert kinds(health(net, history={"loss": loss, "accuracy": [0.9] * 12})) == [(None, "lr_too_low")]
+
+
 def test_a_loss_that_fell_and_levelled_off_is_not_too_low():
     net = ad.Network(mlp([2, 4, 1]), seed=0)
     loss = list(np.linspace(0.7, 0.3, 10)) + [0.3] * 11
@@ -287,3 +297,35 @@ def test_no_false_alarms_on_the_samples(name):
         assert kinds(found) == [("dense_3", "dead_relu")] and found[0].figure == dead / z.shape[1]
         return
     assert found == [], [f.message for f in found]
+
+
+#: genuine findings on samples trained to their targets with their saved settings (reported,
+#: not hidden by a looser threshold): ReLU units that are never active on the whole data set
+TRAINED_DEAD = {"autoencoder.ann": ("dense_1", 10, 32), "digits-cnn.ann": ("dense_1", 29, 64),
+                "house-prices.ann": ("dense_2", 4, 16)}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SAMPLES.glob("*.ann")))
+def test_no_false_alarms_on_the_samples_trained_to_their_targets(name):
+    from anndesigner import targets
+    from anndesigner.data import load_source
+
+    net = ad.Network.load(SAMPLES / name)
+    ds = load_source(net.data_source)
+    net.fit(ds.X, ds.Y)  # the file's own settings: epochs, optimizer, validation split ...
+    target = net.graph.meta["target"]
+    assert targets.reached(target, net.history.last())[1], name
+    found = net.health(ds)
+    if name not in TRAINED_DEAD:
+        assert found == [], [f.message for f in found]
+        return
+    nid, dead, units = TRAINED_DEAD[name]
+    assert kinds(found) == [(nid, "dead_relu")] and found[0].figure == dead / units
+    # the layer's pre-activation from its input (the engine's forward up to there), by hand
+    X, _ = net._inputs(ds.X, True)  # the rows in the program's input shape
+    net.program.forward([X], training=False)  # keeps every node's output
+    (src,) = [e.src for e in net.graph.edges.values() if e.dst == nid]
+    h = net.program.node_output(src).astype(np.float64).reshape(len(ds.X), -1)
+    w = net.get_weights()
+    z = h @ w[nid + "/kernel"].astype(np.float64) + w[nid + "/bias"]
+    assert int((~(z > 0).any(axis=0)).sum()) == dead and z.shape[1] == units
