@@ -10,7 +10,6 @@ import pytest
 
 import anndesigner as ad
 from anndesigner.engine import Finding, health
-from anndesigner.engine import health as health_module
 from anndesigner.engine.health import (DEAD_FRACTION, EXPLODING_RATIO, LR_WINDOW, SATURATED_ROWS, SATURATION_Z,
                                        SCALE_RATIO, VANISHING_RATIO)
 from anndesigner.errors import TrainingError
@@ -66,7 +65,7 @@ def test_dead_relu_units_are_found_with_their_fraction():
     b[[1, 4, 6]] = -100.0  # |x W| ≤ a few: these three can never be active
     net.set_weights({"dense_1/bias": b})
     found = health(net, (X, Y))
-    assert kinds(found) == [("dense_1", "dead_relu")]
+    assert kinds(found) == [("dense_1", "dead_relu")] and isinstance(found[0], Finding)
     w = net.get_weights()
     z = X.astype(np.float64) @ w["dense_1/kernel"] + w["dense_1/bias"]
     dead = int((~(z > 0).any(axis=0)).sum())
@@ -329,3 +328,31 @@ def test_no_false_alarms_on_the_samples_trained_to_their_targets(name):
     w = net.get_weights()
     z = h @ w[nid + "/kernel"].astype(np.float64) + w[nid + "/bias"]
     assert int((~(z > 0).any(axis=0)).sum()) == dead and z.shape[1] == units
+
+
+def test_dead_conv_channels_are_found():
+    rng = np.random.default_rng(5)
+    X = rng.uniform(0, 1, (64, 36)).astype(np.float32)
+    Y = (X.mean(axis=1, keepdims=True) > 0.5).astype(np.float32)
+    g = ad.Graph()
+    x = g.add_node("Input", shape=[6, 6, 1])
+    c = g.add_node("Conv2D", filters=4, kernel_size=[3, 3], padding="same", activation="relu")
+    f = g.add_node("Flatten")
+    y = g.add_node("Output", units=1, activation="sigmoid", loss="binary_crossentropy")
+    g.connect(x, c)
+    g.connect(c, f)
+    g.connect(f, y)
+    net = ad.Network(g, seed=0)
+    c = c.id
+    b = net.get_weights()[f"{c}/bias"]
+    b[[0, 2]] = -50.0
+    net.set_weights({f"{c}/bias": b})
+    found = health(net, (X, Y))
+    k = net.get_weights()[f"{c}/kernel"].astype(np.float64)  # (3, 3, 1, 4)
+    padded = np.pad(X.reshape(-1, 6, 6).astype(np.float64), ((0, 0), (1, 1), (1, 1)))
+    win = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(1, 2))  # (n, 6, 6, 3, 3)
+    z = np.einsum("nijab,abo->nijo", win, k[:, :, 0, :]) + b
+    dead = int((~(z > 0).reshape(-1, 4).any(axis=0)).sum())
+    assert dead == 2
+    assert kinds(found) == [(c, "dead_relu")] and found[0].figure == dead / 4
+    assert "any position of 64 training rows" in found[0].message
