@@ -212,10 +212,11 @@ def _activation_findings(network: "Network", prog, outputs: set[str]) -> list[Fi
                 f = len(dead) / units
                 if units and len(dead) and f >= DEAD_FRACTION:
                     which = ", ".join(str(i) for i in dead[:10]) + (" …" if len(dead) > 10 else "")
+                    unit = "units" if z.ndim == 2 else "channels"
                     found.append(Finding(nid, "dead_relu", f,
-                                         f"{len(dead)} of {units} units ({_pct(f)}) of {what} were never active "
+                                         f"{len(dead)} of {units} {unit} ({_pct(f)}) of {what} were never active "
                                          f"on {'' if z.ndim == 2 else 'any position of '}"
-                                         f"{len(z)} training rows (units {which}): their output and gradient "
+                                         f"{len(z)} training rows ({unit} {which}): their output and gradient "
                                          f"are always 0, so they no longer learn",
                                          {"node": nid, "params": {"activation": "leaky_relu"}}))
             else:

@@ -355,4 +355,4 @@ def test_dead_conv_channels_are_found():
     dead = int((~(z > 0).reshape(-1, 4).any(axis=0)).sum())
     assert dead == 2
     assert kinds(found) == [(c, "dead_relu")] and found[0].figure == dead / 4
-    assert "any position of 64 training rows" in found[0].message
+    assert "2 of 4 channels (50 %)" in found[0].message and "any position of 64 training rows" in found[0].message
