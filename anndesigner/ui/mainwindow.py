@@ -44,6 +44,7 @@ from .model_export import ModelExport
 from .mime import MIME_FRAGMENT
 from .palette import PaletteWidget
 from .explain.mode import ExplainMode
+from .health import HealthBadges
 from .training.controller import TrainingController
 from .data.panel import DataPanel
 from .training.panel import TrainingPanel
@@ -139,6 +140,8 @@ class MainWindow(QMainWindow):
         self.training.stateChanged.connect(self._autosave_before_training)
         #: explain mode: the Explain dock (tabbed with Training), its action and the canvas rings
         self.explain = ExplainMode(self)
+        #: health warnings of the last run: amber badges on the nodes (see health.py)
+        self.health = HealthBadges(self)
         #: guided tours: the Tour dock, Help ▸ Guided Tour and the status-bar hint (see tour.py)
         self.tours = TourController(self)
 
@@ -321,6 +324,7 @@ class MainWindow(QMainWindow):
         self.training_panel.set_document(doc)
         self.data_panel.set_document(doc)
         self.explain.set_document(doc, scene)
+        self.health.set_document(doc, scene)
         self.tours.set_document(doc, scene)  # a running tour ends; the hint shows when doc has a tour
         doc.lockChanged.connect(self._lock_changed)
         # the plots and the decision surface follow the document and the session themselves
