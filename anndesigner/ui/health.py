@@ -37,7 +37,10 @@ from PySide6.QtWidgets import (QFrame, QGraphicsItem, QHBoxLayout, QLabel, QPush
 from .. import engine  # engine.health: the findings (the function; a plain name import reads as the module)
 from ..engine import Finding
 from ..errors import AnnError
+from ..engine import Rewrite
+from ..graph import Edge, Node
 from ..graph.events import Connections
+from .commands import RewriteCommand
 
 #: the badge: amber circle, dark glyph; radius in pixels
 AMBER = QColor("#FFB300")
@@ -73,20 +76,54 @@ def figure_text(f: Finding) -> str:
 
 def fix_text(fix: dict) -> str:
     """A button's words for one fix (data of the engine's forms)."""
+    if "insert_after" in fix:
+        p = ", ".join(f"{k} {v}" for k, v in fix.get("params", {}).items())
+        return f"Add {fix.get('type', '').capitalize()} ({p}) after {fix['insert_after']}"
     if "params" in fix:
         return ", ".join(f"{k} → {v}" for k, v in fix["params"].items()) + f" on {fix.get('node')}"
     if "training" in fix:
         t = fix["training"]
         if t.get("early_stopping"):
             return f"Early stopping (patience {t.get('patience')})"
-        return ", ".join(f"{k.replace('_', ' ')} → {v:g}" if isinstance(v, float) else f"{k.replace('_', ' ')} → {v}"
-                         for k, v in t.items())
+        names = {"l1": "L1", "l2": "L2", "clipnorm": "gradient clip norm"}
+        return ", ".join(f"{names.get(k, k.replace('_', ' '))} → {v:g}" if isinstance(v, float)
+                         else f"{names.get(k, k.replace('_', ' '))} → {v}" for k, v in t.items())
     if "data" in fix:
         return ", ".join(f"{k} data" if v is True else f"{k} → {v}" for k, v in fix["data"].items()).capitalize()
-    if "insert_after" in fix:
-        p = ", ".join(f"{k} {v}" for k, v in fix.get("params", {}).items())
-        return f"Add {fix.get('type', '').capitalize()} ({p}) after {fix['insert_after']}"
     return "Apply"
+
+
+def insert_after_command(doc, node_id: str, type_name: str, params: dict, text: str) -> RewriteCommand:
+    """One undo step that puts a new node of ``type_name`` (any case: "dropout") after
+    ``node_id``: the node's outgoing wires leave from the new node instead."""
+    g = doc.graph
+    if node_id not in g.nodes:
+        raise AnnError(f"no node {node_id!r} to add a {type_name} after")
+    known = {t.lower(): t for t in _type_ids(g)}
+    type_id = known.get(type_name.lower())
+    if type_id is None:
+        raise AnnError(f"unknown node type {type_name!r} for the fix after {node_id!r}")
+    t = g.registry.get(type_id)
+    out = [e for e in g.edges.values() if e.src == node_id]
+    x, y = g.nodes[node_id].position
+    if out:  # half way to the first node it feeds, a little below the wire
+        dx, dy = g.nodes[out[0].dst].position
+        x, y = (x + dx) / 2, (y + dy) / 2 + 70.0
+    else:
+        x, y = x + 120.0, y
+    node = Node(g.new_id(t.type_id), t.type_id, t.make_params(params, None), version=t.version,
+                position=(float(x), float(y)))
+    base = len(g.edges) - len(out)
+    edges = [Edge(g.new_id("edge"), node_id, node.id, out[0].src_port if out else "out", "in")]
+    for e in out:
+        edges.append(Edge(g.new_id("edge"), node.id, e.dst, "out", e.dst_port))
+    return RewriteCommand(doc, Rewrite(remove_edges=[e.id for e in out], add_nodes=[(node, len(g.nodes))],
+                                       add_edges=[(e, base + i) for i, e in enumerate(edges)], select=[node.id]),
+                          text)
+
+
+def _type_ids(g) -> list[str]:
+    return [t.type_id for t in g.registry]
 
 
 class HealthBadge(QGraphicsItem):
@@ -169,16 +206,17 @@ class HealthPopup(QFrame):
         head.addStretch(1)
         head.addWidget(close)
         lay.addLayout(head)
+        wide = max(180, min(380, parent.width() - 60))
         for f in badge.findings:
             text = QLabel(f"<b>{KIND_TITLES.get(f.kind, f.kind)}</b> ({figure_text(f)})<br>{_html(f.message)}")
             text.setWordWrap(True)
-            text.setMinimumWidth(300)
-            text.setMaximumWidth(380)
+            text.setMinimumWidth(min(300, wide))
+            text.setMaximumWidth(wide)
             lay.addWidget(text)
             if not f.fix:
                 lay.addWidget(QLabel("<i>No one-click fix for this one.</i>"))
                 continue
-            row = QHBoxLayout()
+            row = QHBoxLayout() if len(f.fix.get("alternatives", ())) < 2 else QVBoxLayout()
             main = QPushButton("Apply fix")
             main.setObjectName("applyFix")
             main.setToolTip(fix_text(f.fix))
@@ -189,9 +227,6 @@ class HealthPopup(QFrame):
                 b = QPushButton(fix_text(alt))
                 b.setObjectName("applyAlternative")
                 b.clicked.connect(lambda _=False, fx=alt: owner.apply_fix(fx, self))
-                if "insert_after" in alt:  # no one-step command inserts a node yet
-                    b.setEnabled(False)
-                    b.setToolTip("Add it from the palette (not a one-click change yet)")
                 row.addWidget(b)
                 self.buttons.append(b)
             row.addStretch(1)
@@ -436,8 +471,13 @@ class HealthBadges(QObject):
                 else:
                     src.update(fix["data"])
                 cmd = ed.set_data_source(src, text=f"Health fix: {fix_text(fix)}")
+            elif "insert_after" in fix:
+                ed.check_unlocked()
+                cmd = insert_after_command(doc, fix["insert_after"], str(fix.get("type", "")),
+                                           dict(fix.get("params") or {}), f"Health fix: {fix_text(fix)}")
+                doc.push(cmd)
             else:
-                raise AnnError(f"this fix cannot be applied in one click yet: {fix_text(fix)}")
+                raise AnnError(f"this fix cannot be applied in one click: {fix_text(fix)}")
         except AnnError as e:
             if popup is not None:
                 popup.say(str(e))

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QPushButton
 
 import anndesigner as ad
 from anndesigner.data import load_source
-from anndesigner.engine import health
+from anndesigner.engine import History, health
 from anndesigner.ui.health import RADIUS, HealthBadge
 from helpers import mlp
 
@@ -129,3 +129,67 @@ def test_no_badges_on_xor_trained_to_its_target(main_window, qtbot):
     assert targets.reached(doc.network.graph.meta["target"], doc.network.history.last())[1]
     qtbot.waitUntil(lambda: not w.health._later.isActive())
     assert health(doc.network, doc.dataset()) == [] and w.health.badges == {}
+
+
+def overfit_file(tmp_path) -> Path:
+    """A saved healthy ReLU network whose history's validation loss rose for 6 epochs
+    while its training loss fell."""
+    g = mlp([2, 8, 1], hidden="relu")
+    for i, nid in enumerate(("input_1", "dense_1", "output_1")):
+        g.move_node(nid, (40.0 + 240.0 * i, 120.0))
+    net = ad.Network(g, seed=0)
+    net.set_data_source(SOURCE)
+    loss = [0.70 - 0.03 * i for i in range(9)]
+    val = [0.70, 0.66, 0.63, 0.64, 0.65, 0.67, 0.69, 0.72, 0.75]
+    net.set_history(History({"loss": loss, "val_loss": val}))
+    path = tmp_path / "overfit.ann"
+    net.save(path)
+    return path
+
+
+def test_a_run_level_finding_sits_on_the_output_node_and_its_alternative_inserts_dropout(main_window, qtbot,
+                                                                                         tmp_path):
+    w = main_window()
+    assert w.open_file(overfit_file(tmp_path))
+    doc = w.document
+    expected = health(doc.network, doc.dataset())
+    assert [(f.node_id, f.kind) for f in expected] == [(None, "overfitting")]
+    qtbot.waitUntil(lambda: "output_1" in w.health.badges)
+    assert list(w.health.badges) == ["output_1"] and w.health.badges["output_1"].findings == expected
+    badge = w.health.badges["output_1"]
+    assert badge.scenePos() == w.scene.node_item("output_1").sceneBoundingRect().topRight()
+    w.view.ensureVisible(w.scene.node_item("output_1"))
+    qtbot.mouseClick(w.view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=viewport_point(w, badge.scenePos()) + QPoint(-3, 4))
+    popup = w.health.popup
+    assert popup is not None and popup.isVisible()
+    w.grab().save("/tmp/s8/health14-overfit.png")
+    texts = [b.text() for b in popup.findChildren(QPushButton)]
+    assert texts[0] == "Apply fix", texts
+    assert any("Dropout" in t for t in texts) and any("L2 → 0.0001" in t for t in texts), texts
+
+    # Apply fix: early stopping with the engine's settings, one undo step
+    steps = doc.undo_stack.count()
+    qtbot.mouseClick(popup.findChildren(QPushButton)[0], Qt.MouseButton.LeftButton)
+    cfg = doc.network.training
+    want = expected[0].fix["training"]
+    assert (cfg.early_stopping, cfg.patience, cfg.restore_best_weights) == (
+        want["early_stopping"], want["patience"], want["restore_best_weights"])
+    assert doc.undo_stack.count() == steps + 1
+    doc.undo_stack.undo()
+    assert doc.network.training.early_stopping != want["early_stopping"]
+
+    # the Dropout alternative: a new node between dense_1 and output_1, one undo step
+    qtbot.waitUntil(lambda: "output_1" in w.health.badges)
+    popup = w.health.open_popup("output_1")
+    (drop,) = [b for b in popup.findChildren(QPushButton) if "Dropout" in b.text()]
+    edges_before = sorted((e.src, e.dst) for e in doc.graph.edges.values())
+    qtbot.mouseClick(drop, Qt.MouseButton.LeftButton)
+    (d,) = [n for n in doc.graph.nodes.values() if n.type_id == "Dropout"]
+    assert d.params["rate"] == 0.2
+    assert sorted((e.src, e.dst) for e in doc.graph.edges.values()) == sorted(
+        [("input_1", "dense_1"), ("dense_1", d.id), (d.id, "output_1")])
+    assert doc.network.compiles and doc.undo_stack.count() == steps + 1
+    doc.undo_stack.undo()
+    assert sorted((e.src, e.dst) for e in doc.graph.edges.values()) == edges_before
+    assert not any(n.type_id == "Dropout" for n in doc.graph.nodes.values())
