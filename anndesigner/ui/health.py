@@ -51,6 +51,9 @@ RADIUS = 9.0
 Z_BADGE = 2e6
 #: every item this module adds carries this as data(0)
 TAG = "health-badge"
+#: after an edit the findings are recomputed once no other edit came for this long
+#: (a health check of digits-cnn takes 0.1–0.3 s on the GUI thread)
+EDIT_DELAY_MS = 250
 
 KIND_TITLES = {
     "dead_relu": "Dead ReLU units", "saturation": "Saturated units",
@@ -267,7 +270,6 @@ class HealthBadges(QObject):
         self._pressed: HealthBadge | None = None
         self._later = QTimer(self)
         self._later.setSingleShot(True)
-        self._later.setInterval(0)
         self._later.timeout.connect(self.refresh)
         window.training.finished.connect(lambda *_: self.schedule())
         window.training.stateChanged.connect(self._training_state)
@@ -285,10 +287,11 @@ class HealthBadges(QObject):
             self.scene.removeEventFilter(self)
         self._links.disconnect_all()
         self.document, self.scene = doc, scene
-        for sig in (doc.historyChanged, doc.weightsChanged, doc.graphChanged, doc.dataChanged,
-                    doc.trainingChanged):
-            sig.connect(self.schedule)
-            self._doc_links.append((sig, self.schedule))
+        doc.historyChanged.connect(self.schedule)
+        self._doc_links.append((doc.historyChanged, self.schedule))
+        for sig in (doc.weightsChanged, doc.graphChanged, doc.dataChanged, doc.trainingChanged):
+            sig.connect(self._edited)
+            self._doc_links.append((sig, self._edited))
         doc.lockChanged.connect(self._lock_changed)
         self._doc_links.append((doc.lockChanged, self._lock_changed))
         g = scene.graph
@@ -298,8 +301,15 @@ class HealthBadges(QObject):
         self.schedule()
 
     def schedule(self, *_args) -> None:
-        """Recompute the findings once the current burst of changes is over."""
-        self._later.start()
+        """Recompute the findings as soon as the event loop is free (a run ended, a file opened)."""
+        self._later.start(0)
+
+    def _edited(self, *_args) -> None:
+        """An edit: recompute once a burst of them (typing a value) is over; the badges of
+        the old network go at once."""
+        if self.badges:
+            self.clear()
+        self._later.start(EDIT_DELAY_MS)
 
     def _training_state(self, state: str) -> None:
         if state != "idle":

@@ -193,3 +193,20 @@ def test_a_run_level_finding_sits_on_the_output_node_and_its_alternative_inserts
     doc.undo_stack.undo()
     assert sorted((e.src, e.dst) for e in doc.graph.edges.values()) == edges_before
     assert not any(n.type_id == "Dropout" for n in doc.graph.nodes.values())
+
+
+def test_a_run_clears_the_badges_and_its_end_pins_the_new_findings(main_window, qtbot, tmp_path):
+    w = main_window()
+    assert w.open_file(dead_relu_file(tmp_path))
+    qtbot.waitUntil(lambda: "dense_1" in w.health.badges)
+    states = []
+    w.training.stateChanged.connect(lambda s: states.append((s, dict(w.health.badges))))
+    assert w.training.start()
+    assert states[0] == ("running", {})  # gone as soon as the run starts
+    qtbot.waitUntil(lambda: w.training.state == "idle", timeout=20000)
+    doc = w.document
+    assert len(doc.network.history) == 4  # 2 epochs before, 2 now
+    expected = health(doc.network, doc.dataset())  # the units stay dead: no gradient reaches them
+    assert [(f.node_id, f.kind) for f in expected] == [("dense_1", "dead_relu")]
+    qtbot.waitUntil(lambda: "dense_1" in w.health.badges)
+    assert w.health.badges["dense_1"].findings == expected
