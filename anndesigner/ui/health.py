@@ -13,7 +13,9 @@ an amber circle — at the top-right corner of each node that has a problem.
   clicking it opens a small non-modal popup with each message and an
   "Apply fix" button (and one per alternative). A fix is one undo step through
   the editor (``set_params``, ``set_training``, ``set_data_source``); refused,
-  with the reason, while a run holds the document.
+  with the reason, while a run holds the document. An alternative that inserts
+  a node (overfitting's Dropout) is shown disabled: no single editor intent
+  inserts a node after another yet.
 - The badges take no part in the canvas gestures: a press on a badge is taken
   by a filter on the scene before the scene sees it (so a badge over a node's
   corner does not start a move); a click beside it reaches the node as before.
@@ -30,17 +32,14 @@ import math
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (QFrame, QGraphicsItem, QHBoxLayout, QLabel, QPushButton, QToolButton,
                                QVBoxLayout, QWidget)
 
 from .. import engine  # engine.health: the findings (the function; a plain name import reads as the module)
 from ..engine import Finding
 from ..errors import AnnError
-from ..engine import Rewrite
-from ..graph import Edge, Node
 from ..graph.events import Connections
-from .commands import RewriteCommand
 
 #: the badge: amber circle, dark glyph; radius in pixels
 AMBER = QColor("#FFB300")
@@ -96,37 +95,9 @@ def fix_text(fix: dict) -> str:
     return "Apply"
 
 
-def insert_after_command(doc, node_id: str, type_name: str, params: dict, text: str) -> RewriteCommand:
-    """One undo step that puts a new node of ``type_name`` (any case: "dropout") after
-    ``node_id``: the node's outgoing wires leave from the new node instead."""
-    g = doc.graph
-    if node_id not in g.nodes:
-        raise AnnError(f"no node {node_id!r} to add a {type_name} after")
-    known = {t.lower(): t for t in _type_ids(g)}
-    type_id = known.get(type_name.lower())
-    if type_id is None:
-        raise AnnError(f"unknown node type {type_name!r} for the fix after {node_id!r}")
-    t = g.registry.get(type_id)
-    out = [e for e in g.edges.values() if e.src == node_id]
-    x, y = g.nodes[node_id].position
-    if out:  # half way to the first node it feeds, a little below the wire
-        dx, dy = g.nodes[out[0].dst].position
-        x, y = (x + dx) / 2, (y + dy) / 2 + 70.0
-    else:
-        x, y = x + 120.0, y
-    node = Node(g.new_id(t.type_id), t.type_id, t.make_params(params, None), version=t.version,
-                position=(float(x), float(y)))
-    base = len(g.edges) - len(out)
-    edges = [Edge(g.new_id("edge"), node_id, node.id, out[0].src_port if out else "out", "in")]
-    for e in out:
-        edges.append(Edge(g.new_id("edge"), node.id, e.dst, "out", e.dst_port))
-    return RewriteCommand(doc, Rewrite(remove_edges=[e.id for e in out], add_nodes=[(node, len(g.nodes))],
-                                       add_edges=[(e, base + i) for i, e in enumerate(edges)], select=[node.id]),
-                          text)
-
-
-def _type_ids(g) -> list[str]:
-    return [t.type_id for t in g.registry]
+def applicable(fix: dict) -> bool:
+    """True for the fixes one editor intent applies (node parameters, training settings, data)."""
+    return ("params" in fix and "node" in fix and "insert_after" not in fix) or "training" in fix or "data" in fix
 
 
 class HealthBadge(QGraphicsItem):
@@ -230,6 +201,9 @@ class HealthPopup(QFrame):
                 b = QPushButton(fix_text(alt))
                 b.setObjectName("applyAlternative")
                 b.clicked.connect(lambda _=False, fx=alt: owner.apply_fix(fx, self))
+                if not applicable(alt):  # inserting a node is not one editor intent yet
+                    b.setEnabled(False)
+                    b.setToolTip("Not a one-click change yet: add it from the palette")
                 row.addWidget(b)
                 self.buttons.append(b)
             row.addStretch(1)
@@ -462,6 +436,8 @@ class HealthBadges(QObject):
             return None
         ed = doc.editor
         try:
+            if not applicable(fix):
+                raise AnnError(f"this fix cannot be applied in one click: {fix_text(fix)}")
             if "params" in fix and "node" in fix:
                 cmd = ed.set_params({fix["node"]: dict(fix["params"])}, text=f"Health fix: {fix_text(fix)}")
             elif "training" in fix:
@@ -481,11 +457,6 @@ class HealthBadges(QObject):
                 else:
                     src.update(fix["data"])
                 cmd = ed.set_data_source(src, text=f"Health fix: {fix_text(fix)}")
-            elif "insert_after" in fix:
-                ed.check_unlocked()
-                cmd = insert_after_command(doc, fix["insert_after"], str(fix.get("type", "")),
-                                           dict(fix.get("params") or {}), f"Health fix: {fix_text(fix)}")
-                doc.push(cmd)
             else:
                 raise AnnError(f"this fix cannot be applied in one click: {fix_text(fix)}")
         except AnnError as e:
