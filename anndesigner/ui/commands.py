@@ -56,6 +56,23 @@ def connect_command(doc: Document, src: str, dst: str, src_port: str = "out", ds
     return RewriteCommand(doc, Rewrite(add_edges=[(edge, len(g.edges))]), f"Connect {src} → {dst}")
 
 
+def insert_after_command(doc: Document, node_id: str, type_id: str, **params: Any) -> RewriteCommand:
+    """A new node of ``type_id`` between ``node_id`` and every node it feeds: one rewrite
+    (the node, a wire into it, its wires out in place of ``node_id``'s; undo puts them back)."""
+    g = doc.graph
+    src = g.nodes[node_id]
+    t = g.registry.get(type_id)
+    x, y = src.position
+    node = Node(g.new_id(t.type_id), t.type_id, t.make_params(params), version=t.version, position=(x, y + 70.0))
+    out = [e for e in g.edges.values() if e.src == node_id]
+    edges = [Edge(g.new_id("edge"), node_id, node.id, out[0].src_port if out else "out", "in")]
+    edges += [Edge(g.new_id("edge"), node.id, e.dst, "out", e.dst_port) for e in out]
+    n = len(g.edges) - len(out)
+    rw = Rewrite(remove_edges=[e.id for e in out], add_nodes=[(node, list(g.nodes).index(node_id) + 1)],
+                 add_edges=[(e, n + i) for i, e in enumerate(edges)], select=[node.id])
+    return RewriteCommand(doc, rw, f"Insert {t.title} after {node_id}")
+
+
 def delete_command(doc: Document, node_ids: Iterable[str] = (), edge_ids: Iterable[str] = ()) -> RewriteCommand:
     nodes = [n for n in doc.graph.nodes if n in set(node_ids)]
     edges = [e for e in doc.graph.edges if e in set(edge_ids)]

@@ -74,6 +74,17 @@ class Editor(QObject):
         self.check_unlocked()
         return self._push(C.connect_command(self.doc, src, dst, src_port, dst_port))
 
+    def insert_after(self, node_id: str, type_id: str, **params: Any) -> C.RewriteCommand:
+        """Put a new node of ``type_id`` after ``node_id`` (between it and what it feeds), one undo step;
+        GraphError (nothing pushed) when the graph would refuse the wiring."""
+        self.check_unlocked()
+        g = self.doc.graph
+        if node_id not in g.nodes:
+            raise GraphError(f"there is no node '{node_id}'")
+        ids = {t.type_id.lower(): t.type_id for t in g.registry}
+        cmd = C.insert_after_command(self.doc, node_id, ids.get(type_id.lower(), type_id), **params)
+        return self._push(cmd)
+
     def delete(self, node_ids: Iterable[str] = (), edge_ids: Iterable[str] = ()) -> C.RewriteCommand | None:
         """Delete these nodes (with their wires) and wires, one undo step; ids not in
         the graph are ignored."""

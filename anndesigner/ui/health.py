@@ -14,8 +14,7 @@ an amber circle — at the top-right corner of each node that has a problem.
   "Apply fix" button (and one per alternative). A fix is one undo step through
   the editor (``set_params``, ``set_training``, ``set_data_source``); refused,
   with the reason, while a run holds the document. An alternative that inserts
-  a node (overfitting's Dropout) is shown disabled: no single editor intent
-  inserts a node after another yet.
+  a node (overfitting's Dropout) goes through ``Editor.insert_after``, one undo step too.
 - The badges take no part in the canvas gestures: a press on a badge is taken
   by a filter on the scene before the scene sees it (so a badge over a node's
   corner does not start a move); a click beside it reaches the node as before.
@@ -97,7 +96,8 @@ def fix_text(fix: dict) -> str:
 
 def applicable(fix: dict) -> bool:
     """True for the fixes one editor intent applies (node parameters, training settings, data)."""
-    return ("params" in fix and "node" in fix and "insert_after" not in fix) or "training" in fix or "data" in fix
+    return (("params" in fix and "node" in fix) or "training" in fix or "data" in fix
+            or ("insert_after" in fix and "type" in fix))
 
 
 class HealthBadge(QGraphicsItem):
@@ -201,9 +201,9 @@ class HealthPopup(QFrame):
                 b = QPushButton(fix_text(alt))
                 b.setObjectName("applyAlternative")
                 b.clicked.connect(lambda _=False, fx=alt: owner.apply_fix(fx, self))
-                if not applicable(alt):  # inserting a node is not one editor intent yet
+                if not applicable(alt):
                     b.setEnabled(False)
-                    b.setToolTip("Not a one-click change yet: add it from the palette")
+                    b.setToolTip("Not a one-click change: make it in the inspector or from the palette")
                 row.addWidget(b)
                 self.buttons.append(b)
             row.addStretch(1)
@@ -438,7 +438,9 @@ class HealthBadges(QObject):
         try:
             if not applicable(fix):
                 raise AnnError(f"this fix cannot be applied in one click: {fix_text(fix)}")
-            if "params" in fix and "node" in fix:
+            if "insert_after" in fix:
+                cmd = ed.insert_after(fix["insert_after"], fix["type"], **dict(fix.get("params", {})))
+            elif "params" in fix and "node" in fix:
                 cmd = ed.set_params({fix["node"]: dict(fix["params"])}, text=f"Health fix: {fix_text(fix)}")
             elif "training" in fix:
                 cmd = ed.set_training(f"Health fix: {fix_text(fix)}", **dict(fix["training"]))

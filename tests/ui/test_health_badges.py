@@ -178,14 +178,26 @@ def test_a_run_level_finding_sits_on_the_output_node_with_its_fixes(main_window,
     doc.undo_stack.undo()
     assert doc.network.training.early_stopping != want["early_stopping"]
 
-    # the Dropout alternative needs a node inserted: not one editor intent yet, so it is offered disabled
+    # the Dropout alternative inserts a Dropout after the hidden layer, one undo step
     qtbot.waitUntil(lambda: "output_1" in w.health.badges)
     popup = w.health.open_popup("output_1")
     (drop,) = [b for b in popup.findChildren(QPushButton) if "Dropout" in b.text()]
-    assert not drop.isEnabled()
-    nodes = list(doc.graph.nodes)
-    assert w.health.apply_fix(expected[0].fix["alternatives"][-1], popup) is None
-    assert list(doc.graph.nodes) == nodes and "one click" in popup.status.text()
+    assert drop.isEnabled()
+    alt = next(a for a in expected[0].fix["alternatives"] if "insert_after" in a)
+    hidden = alt["insert_after"]
+    fed_before = sorted((e.dst, e.dst_port) for e in doc.graph.edges.values() if e.src == hidden)
+    nodes, edges, steps = list(doc.graph.nodes), dict(doc.graph.edges), doc.undo_stack.index()
+    qtbot.mouseClick(drop, Qt.MouseButton.LeftButton)
+    assert doc.undo_stack.index() == steps + 1
+    (new,) = [n for n in doc.graph.nodes if n not in nodes]
+    assert doc.graph.nodes[new].type_id == "Dropout"
+    assert doc.graph.nodes[new].params["rate"] == alt["params"]["rate"]
+    # the hidden layer now feeds only the Dropout, which feeds what the layer fed
+    assert [(e.dst) for e in doc.graph.edges.values() if e.src == hidden] == [new]
+    assert sorted((e.dst, e.dst_port) for e in doc.graph.edges.values() if e.src == new) == fed_before
+    assert doc.network.compiles
+    doc.undo_stack.undo()
+    assert list(doc.graph.nodes) == nodes and set(doc.graph.edges) == set(edges)
 
 
 def test_a_run_clears_the_badges_and_its_end_pins_the_new_findings(main_window, qtbot, tmp_path):
