@@ -244,7 +244,7 @@ class Network:
         standardized) and its class names (None: regression or unknown)."""
         src = self.data_source
         key = json.dumps(src, sort_keys=True, default=str) if src else None
-        cached = getattr(self, "_data_info_cache", None)
+        cached = self._data_info_cache
         if cached is not None and cached[0] == key:
             return cached[1], cached[2]
         scaler = classes = None

@@ -28,6 +28,16 @@ def lstm_step_flops(N: int, F: int, units: int) -> int:
     return 2 * N * (F + units) * 4 * units
 
 
+
+def _add_incoming(dh: np.ndarray | None, incoming: np.ndarray | None) -> np.ndarray | None:
+    """dL/dhₜ: what flows back from step t + 1 (``dh``, summed in place) plus what arrives
+    from outside at step t; None while neither has come."""
+    if dh is None:
+        return incoming
+    if incoming is not None:
+        dh += incoming
+    return dh
+
 class _RecurrentStep(Step):
     """What SimpleRNN, LSTM and GRU share: weights, the input projection, the
     output, and the final all-steps matmuls of the backward pass."""
@@ -148,10 +158,7 @@ class SimpleRNNStep(_RecurrentStep):
         src = self._incoming(g, T)
         dh = None
         for t in range(T - 1, -1, -1):
-            if dh is None:
-                dh = src[t]
-            elif src[t] is not None:
-                dh += src[t]
+            dh = _add_incoming(dh, src[t])
             if name == "softmax":
                 dZ[t] = act.backward(name, None, H[t], dh)
             elif D is None:
@@ -222,10 +229,7 @@ class LSTMStep(_RecurrentStep):
         src = self._incoming(g, T)
         dh = dc = None
         for t in range(T - 1, -1, -1):
-            if dh is None:
-                dh = src[t]
-            elif src[t] is not None:
-                dh += src[t]
+            dh = _add_incoming(dh, src[t])
             dct = dh * OT[t]
             if dc is not None:
                 dct += dc
@@ -370,10 +374,7 @@ class GRUStep(_RecurrentStep):
         src = self._incoming(g, T)
         dh = None
         for t in range(T - 1, -1, -1):
-            if dh is None:
-                dh = src[t]
-            elif src[t] is not None:
-                dh += src[t]
+            dh = _add_incoming(dh, src[t])
             dzt = dZ[t]
             np.multiply(dh, A1[t], out=dzt[:, :u])
             np.multiply(dh, A2[t], out=dzt[:, 2 * u:])
@@ -413,10 +414,7 @@ class GRUStep(_RecurrentStep):
         src = self._incoming(g, T)
         dh = None
         for t in range(T - 1, -1, -1):
-            if dh is None:
-                dh = src[t]
-            elif src[t] is not None:
-                dh += src[t]
+            dh = _add_incoming(dh, src[t])
             drt, da = dR[t], DA[t]
             np.multiply(dh, A1[t], out=drt[:, :u])
             np.multiply(dh, A2[t], out=da)

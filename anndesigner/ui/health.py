@@ -27,6 +27,7 @@ an amber circle — at the top-right corner of each node that has a problem.
 
 from __future__ import annotations
 
+import html
 import math
 
 import shiboken6
@@ -45,6 +46,16 @@ AMBER = QColor("#FFB300")
 AMBER_EDGE = QColor("#E65100")
 GLYPH = QColor("#3E2723")
 RADIUS = 9.0
+# the badge's pens, brush and glyph, made once (not in every paint)
+_RIM = QPen(AMBER_EDGE, 1.5)
+_FILL = QBrush(AMBER)
+_TRIANGLE_PEN = QPen(GLYPH, 1.4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+_MARK_PEN = QPen(GLYPH, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+_TRIANGLE = QPainterPath()
+_TRIANGLE.moveTo(0, -5.5)
+_TRIANGLE.lineTo(5.5, 4.5)
+_TRIANGLE.lineTo(-5.5, 4.5)
+_TRIANGLE.closeSubpath()
 #: above every item of the scene and of the explain overlay
 Z_BADGE = 2e6
 #: every item this module adds carries this as data(0)
@@ -121,7 +132,7 @@ class HealthBadge(QGraphicsItem):
         parts = []
         for f in self.findings:
             title = KIND_TITLES.get(f.kind, f.kind)
-            parts.append(f"<b>{title}</b> ({figure_text(f)})<br>{_html(f.message)}")
+            parts.append(f"<b>{title}</b> ({figure_text(f)})<br>{html.escape(f.message, quote=False)}")
         return "<br><br>".join(parts) + "<br><i>Click for the suggested fix.</i>"
 
     def boundingRect(self) -> QRectF:
@@ -135,25 +146,15 @@ class HealthBadge(QGraphicsItem):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(AMBER_EDGE, 1.5))
-        painter.setBrush(QBrush(AMBER))
+        painter.setPen(_RIM)
+        painter.setBrush(_FILL)
         painter.drawEllipse(QPointF(0, 0), RADIUS, RADIUS)
-        # the glyph: a small triangle with an exclamation mark
-        tri = QPainterPath()
-        tri.moveTo(0, -5.5)
-        tri.lineTo(5.5, 4.5)
-        tri.lineTo(-5.5, 4.5)
-        tri.closeSubpath()
-        painter.setPen(QPen(GLYPH, 1.4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+        painter.setPen(_TRIANGLE_PEN)  # the glyph: a small triangle with an exclamation mark
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(tri)
-        painter.setPen(QPen(GLYPH, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        painter.drawPath(_TRIANGLE)
+        painter.setPen(_MARK_PEN)
         painter.drawLine(QPointF(0, -2.2), QPointF(0, 1.2))
         painter.drawPoint(QPointF(0, 3.2))
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class HealthPopup(QFrame):
@@ -182,7 +183,7 @@ class HealthPopup(QFrame):
         lay.addLayout(head)
         wide = max(180, min(380, parent.width() - 60))
         for f in badge.findings:
-            text = QLabel(f"<b>{KIND_TITLES.get(f.kind, f.kind)}</b> ({figure_text(f)})<br>{_html(f.message)}")
+            text = QLabel(f"<b>{KIND_TITLES.get(f.kind, f.kind)}</b> ({figure_text(f)})<br>{html.escape(f.message, quote=False)}")
             text.setWordWrap(True)
             text.setMinimumWidth(min(300, wide))
             text.setMaximumWidth(wide)
